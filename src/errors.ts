@@ -1,0 +1,111 @@
+/**
+ * Errors with a stable `code`. The domain throws these; the HTTP layer maps the code to a status
+ * and an RFC 9457 problem document. A caller's programming mistake throws TypeError instead.
+ * Messages are safe to show a client: they never carry a token, key or internal cause. The cause,
+ * when there is one, goes to the log only.
+ */
+export abstract class LatchkeyError extends Error {
+  abstract readonly code: string
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+export class InvalidRequest extends LatchkeyError {
+  static readonly code = 'invalid_request'
+  readonly code = 'invalid_request'
+}
+
+export class Unauthorized extends LatchkeyError {
+  static readonly code = 'unauthorized'
+  readonly code = 'unauthorized'
+}
+
+export class Forbidden extends LatchkeyError {
+  static readonly code = 'forbidden'
+  readonly code = 'forbidden'
+}
+
+export class NotFound extends LatchkeyError {
+  static readonly code = 'not_found'
+  readonly code = 'not_found'
+}
+
+/** Malformed, forged, unknown kid, wrong purpose or wrong context (scope, redirect, IP). */
+export class TokenInvalid extends LatchkeyError {
+  static readonly code = 'token_invalid'
+  readonly code = 'token_invalid'
+  constructor(message = 'The token is not valid.') {
+    super(message)
+  }
+}
+
+export class TokenExpired extends LatchkeyError {
+  static readonly code = 'token_expired'
+  readonly code = 'token_expired'
+  constructor(message = 'The token has expired.') {
+    super(message)
+  }
+}
+
+/** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
+export class TokenUsed extends LatchkeyError {
+  static readonly code = 'token_used'
+  readonly code = 'token_used'
+  constructor(message = 'The token has already been used.') {
+    super(message)
+  }
+}
+
+/** The user's revocation counter has moved on since the token was made. */
+export class TokenRevoked extends LatchkeyError {
+  static readonly code = 'token_revoked'
+  readonly code = 'token_revoked'
+  constructor(message = 'The token has been revoked.') {
+    super(message)
+  }
+}
+
+export class UserDisabled extends LatchkeyError {
+  static readonly code = 'user_disabled'
+  readonly code = 'user_disabled'
+  constructor(message = 'The user is disabled.') {
+    super(message)
+  }
+}
+
+export class IpMismatch extends LatchkeyError {
+  static readonly code = 'ip_mismatch'
+  readonly code = 'ip_mismatch'
+  constructor(message = 'The token is bound to a client IP address and none was presented.') {
+    super(message)
+  }
+}
+
+export class RateLimited extends LatchkeyError {
+  static readonly code = 'rate_limited'
+  readonly code = 'rate_limited'
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message)
+  }
+}
+
+/** The store (database) cannot be reached; the request may be retried. */
+export class Unavailable extends LatchkeyError {
+  static readonly code = 'unavailable'
+  readonly code = 'unavailable'
+}
+
+/** Configuration that is missing or unsafe. Lists every problem at once. */
+export class ConfigError extends LatchkeyError {
+  static readonly code = 'config_invalid'
+  readonly code = 'config_invalid'
+  constructor(readonly problems: string[]) {
+    super(`latchkey cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}

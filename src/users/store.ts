@@ -1,0 +1,51 @@
+export type UserStatus = 'active' | 'disabled'
+
+/** A user as the domain sees it. Times are milliseconds since the Unix epoch. */
+export interface User {
+  id: string
+  email: string
+  status: UserStatus
+  /** Revocation counter: carried by every token and session; an admin revoke increments it. */
+  rev: number
+  /** Login sequence: one-time tokens carry it; consuming one increments it. */
+  seq: number
+  createdAt: number
+  lastLoginAt: number | null
+}
+
+/** The counters a token was made with, compared atomically when it is used. */
+export interface Expected {
+  rev: number
+  seq: number
+}
+
+/**
+ * Where users live. Every method is async so a networked database fits behind the same contract;
+ * one contract suite (test/users/contract.ts) runs against every implementation.
+ * Emails passed in are already normalised (see auth/email.ts); uniqueness is case-insensitive.
+ */
+export interface UserStore {
+  findById(id: string): Promise<User | undefined>
+  findByEmail(email: string): Promise<User | undefined>
+  /** Returns the existing user for this email, or creates one (UUIDv7, status active, rev 0, seq 0). */
+  findOrCreate(email: string, now: number): Promise<{ user: User; created: boolean }>
+  /** Newest first. */
+  list(options: { limit: number }): Promise<User[]>
+  /**
+   * The single-use step: one atomic compare-and-increment of seq, also setting last_login_at,
+   * applied only while seq, rev and status 'active' are what the token expects. Of any number of
+   * concurrent calls with the same expectation exactly one gets the updated user back; the others
+   * get undefined.
+   */
+  consume(id: string, expected: Expected, now: number): Promise<User | undefined>
+  /** Sets last_login_at only while rev matches and the user is active (a login with a reusable link). */
+  touchLogin(id: string, rev: number, now: number): Promise<User | undefined>
+  /** Increments rev: every token and session the user holds stops working. */
+  revoke(id: string): Promise<User | undefined>
+  setStatus(id: string, status: UserStatus): Promise<User | undefined>
+  /** True when a user was deleted. */
+  delete(id: string): Promise<boolean>
+  /** Resolves when the database answers; rejects otherwise (readiness). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
