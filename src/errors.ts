@@ -79,7 +79,7 @@ export class UserDisabled extends LatchkeyError {
 export class IpMismatch extends LatchkeyError {
   static readonly code = 'ip_mismatch'
   readonly code = 'ip_mismatch'
-  constructor(message = 'The token is bound to a client IP address and none was presented.') {
+  constructor(message = 'The token is bound to another client IP address.') {
     super(message)
   }
 }

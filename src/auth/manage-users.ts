@@ -1,0 +1,35 @@
+import { NotFound } from '../errors.js'
+import type { User, UserStatus } from '../users/store.js'
+import type { AuthDeps } from './deps.js'
+import { normaliseEmail } from './email.js'
+
+export async function getUser(deps: AuthDeps, id: string): Promise<User> {
+  const user = await deps.store.findById(id)
+  if (!user) throw new NotFound('No user has this id.')
+  return user
+}
+
+/** With an email: that user, if any. Without: the newest users. */
+export async function findUsers(
+  deps: AuthDeps,
+  query: { email?: string | undefined; limit: number },
+): Promise<User[]> {
+  if (query.email === undefined) return deps.store.list({ limit: query.limit })
+  const user = await deps.store.findByEmail(normaliseEmail(query.email))
+  return user ? [user] : []
+}
+
+/**
+ * A disabled user's tokens fail their next check (user_disabled) and their sessions introspect
+ * inactive; enabling again brings back those not expired, since rev did not move. An operator who
+ * wants them gone for good revokes as well.
+ */
+export async function setUserStatus(deps: AuthDeps, id: string, status: UserStatus): Promise<User> {
+  const user = await deps.store.setStatus(id, status)
+  if (!user) throw new NotFound('No user has this id.')
+  return user
+}
+
+export async function deleteUser(deps: AuthDeps, id: string): Promise<void> {
+  if (!(await deps.store.delete(id))) throw new NotFound('No user has this id.')
+}

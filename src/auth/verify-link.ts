@@ -1,0 +1,63 @@
+import { toSeconds } from '../clock.js'
+import { TokenRevoked, TokenUsed } from '../errors.js'
+import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
+import type { User } from '../users/store.js'
+import { assertCurrent, loadTokenUser } from './check-user.js'
+import type { AuthDeps } from './deps.js'
+import { grantSession, type SessionGrant } from './session-grant.js'
+
+export interface VerifyRequest {
+  token: string
+  scope?: string | undefined
+  redirectTo?: string | undefined
+  ip?: string | undefined
+  /** False checks the link without using it up or signing in. */
+  consume: boolean
+}
+
+export interface VerifyResult {
+  user: User
+  /** A session for login links that were consumed; null for access links and dry runs. */
+  session: SessionGrant | null
+  redirectTo: string | null
+  scope: string | null
+}
+
+/**
+ * The hot path: decode, one HMAC, one indexed lookup, at most one conditional update, one JWT
+ * signature. The key ring rejects forged, altered and expired tokens before the database is asked.
+ */
+export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
+  const { config, keyring, store, clock } = deps
+  const fields = keyring.open(
+    request.token,
+    { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
+    { scope: request.scope, redirect: request.redirectTo, ip: request.ip },
+    toSeconds(clock()),
+  )
+  let user = await loadTokenUser(store, fields)
+  const login = fields.purpose === Purpose.Login
+  const oneTime = hasFlag(fields.flags, Flag.OneTime)
+
+  if (request.consume && (oneTime || login)) {
+    // One statement compares and moves the counters, so of any number of concurrent uses exactly
+    // one wins. A reusable login link only records the sign-in, still conditional on rev and
+    // status so a revoke that lands in between is honoured.
+    const updated = oneTime
+      ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock())
+      : await store.touchLogin(user.id, fields.rev, clock())
+    if (!updated) {
+      // Lost a race: read again only to name the reason precisely (this is the failure path).
+      assertCurrent(await store.findById(user.id), fields)
+      throw oneTime ? new TokenUsed() : new TokenRevoked()
+    }
+    user = updated as User
+  }
+
+  return {
+    user,
+    session: login && request.consume ? await grantSession(deps, user) : null,
+    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (request.redirectTo ?? null) : null,
+    scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
+  }
+}

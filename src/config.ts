@@ -1,0 +1,285 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Type, { type Static } from 'typebox'
+import Value from 'typebox/value'
+import { ConfigError } from './errors.js'
+
+/**
+ * The whole configuration, as one TypeBox schema: it gives the Config type and the runtime check.
+ * Environment strings are first shaped into this object (splitting lists, parsing numbers), then
+ * the schema and a few cross-field rules are checked, and every problem is reported at once.
+ */
+const Seconds = Type.Integer({ minimum: 1, maximum: 0xffffffff })
+
+export const LinkSecretSchema = Type.Object({
+  kid: Type.Integer({ minimum: 0, maximum: 255 }),
+  // 43 base64url characters carry 32 bytes: anything shorter is a weak secret.
+  secret: Type.String({ pattern: '^[A-Za-z0-9_-]{43,}$' }),
+})
+
+export const SessionKeySchema = Type.Object(
+  {
+    kid: Type.String({ minLength: 1 }),
+    kty: Type.Union([Type.Literal('OKP'), Type.Literal('EC')]),
+    d: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: true },
+)
+
+export const ApiKeySchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  role: Type.Union([Type.Literal('service'), Type.Literal('admin')]),
+  hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+})
+
+export const ConfigSchema = Type.Object({
+  production: Type.Boolean(),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  publicUrl: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' }),
+  database: Type.Union([
+    Type.Object({ kind: Type.Literal('sqlite'), file: Type.String({ minLength: 1 }) }),
+    Type.Object({ kind: Type.Literal('postgres'), url: Type.String({ minLength: 1 }) }),
+  ]),
+  dataDir: Type.String({ minLength: 1 }),
+  redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  linkSecrets: Type.Array(LinkSecretSchema, { minItems: 1 }),
+  sessionKeys: Type.Array(SessionKeySchema, { minItems: 1 }),
+  apiKeys: Type.Array(ApiKeySchema, { minItems: 1 }),
+  mail: Type.Object({
+    transport: Type.Union([Type.Literal('log'), Type.Literal('resend')]),
+    resendApiKey: Type.Optional(Type.String({ minLength: 1 })),
+    resendBaseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    from: Type.String({ minLength: 3 }),
+    appName: Type.String({ minLength: 1, maxLength: 100 }),
+  }),
+  linkTtl: Seconds,
+  linkTtlMax: Seconds,
+  accessTtlMax: Seconds,
+  sessionTtl: Seconds,
+  refreshTtl: Seconds,
+  sessionAudience: Type.String({ minLength: 1 }),
+  allowedRedirects: Type.Array(Type.String({ pattern: '^https?://[^/?#]+$' })),
+  trustProxy: Type.Boolean(),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  ),
+})
+
+export type Config = Static<typeof ConfigSchema>
+export type LinkSecretConfig = Static<typeof LinkSecretSchema>
+export type ApiKeyConfig = Static<typeof ApiKeySchema>
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+/** Which environment variable each top-level field comes from, for messages people can act on. */
+const SOURCE: Record<string, string> = {
+  production: 'NODE_ENV',
+  port: 'PORT',
+  host: 'HOST',
+  publicUrl: 'PUBLIC_URL',
+  database: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  redisUrl: 'REDIS_URL',
+  linkSecrets: 'LINK_SECRETS',
+  sessionKeys: 'SESSION_KEYS',
+  apiKeys: 'API_KEYS',
+  'mail/transport': 'MAIL_TRANSPORT',
+  'mail/resendApiKey': 'RESEND_API_KEY',
+  'mail/resendBaseUrl': 'RESEND_BASE_URL',
+  'mail/from': 'MAIL_FROM',
+  'mail/appName': 'APP_NAME',
+  linkTtl: 'LINK_TTL',
+  linkTtlMax: 'LINK_TTL_MAX',
+  accessTtlMax: 'ACCESS_TTL_MAX',
+  sessionTtl: 'SESSION_TTL',
+  refreshTtl: 'REFRESH_TTL',
+  sessionAudience: 'SESSION_AUDIENCE',
+  allowedRedirects: 'ALLOWED_REDIRECTS',
+  trustProxy: 'TRUST_PROXY',
+  logLevel: 'LOG_LEVEL',
+}
+
+/** Secrets whose absence in production is an error rather than something to generate. */
+export const GENERATED_IN_DEVELOPMENT = ['LINK_SECRETS', 'SESSION_KEYS', 'API_KEYS'] as const
+
+/**
+ * Reads NAME, or the contents of the file NAME_FILE names (trailing newline removed), so secrets
+ * can come from mounted files instead of the environment.
+ */
+export function resolveEnv(env: Env, problems: string[]): Env {
+  const out: Record<string, string | undefined> = { ...env }
+  for (const [name, path] of Object.entries(env)) {
+    if (!name.endsWith('_FILE') || path === undefined || path === '') continue
+    const base = name.slice(0, -'_FILE'.length)
+    if (env[base] !== undefined && env[base] !== '') {
+      problems.push(`${base} and ${name} are both set; set only one`)
+      continue
+    }
+    try {
+      out[base] = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
+    } catch {
+      problems.push(`${name}: cannot read the file it names`)
+    }
+  }
+  return out
+}
+
+/** Builds and checks the configuration; throws ConfigError naming every problem. */
+export function loadConfig(rawEnv: Env): Config {
+  const problems: string[] = []
+  const env = resolveEnv(rawEnv, problems)
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === '' ? undefined : value
+  }
+  const production = get('NODE_ENV') === 'production'
+  const port = integer(get('PORT') ?? '3000')
+  const dataDir = get('DATA_DIR') ?? './data'
+  const publicUrl = (get('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '')
+
+  const candidate = {
+    production,
+    port,
+    host: get('HOST') ?? '127.0.0.1',
+    publicUrl,
+    database: parseDatabaseUrl(get('DATABASE_URL'), dataDir),
+    dataDir,
+    redisUrl: get('REDIS_URL'),
+    linkSecrets: parseLinkSecrets(get('LINK_SECRETS'), problems),
+    sessionKeys: parseJsonArray('SESSION_KEYS', get('SESSION_KEYS'), problems),
+    apiKeys: parseApiKeys(get('API_KEYS')),
+    mail: {
+      transport: get('MAIL_TRANSPORT') ?? 'log',
+      resendApiKey: get('RESEND_API_KEY'),
+      resendBaseUrl: get('RESEND_BASE_URL'),
+      from: get('MAIL_FROM') ?? 'latchkey <login@localhost>',
+      appName: get('APP_NAME') ?? 'latchkey',
+    },
+    linkTtl: integer(get('LINK_TTL') ?? '900'),
+    linkTtlMax: integer(get('LINK_TTL_MAX') ?? '3600'),
+    accessTtlMax: integer(get('ACCESS_TTL_MAX') ?? String(7 * 24 * 3600)),
+    sessionTtl: integer(get('SESSION_TTL') ?? '900'),
+    refreshTtl: integer(get('REFRESH_TTL') ?? String(30 * 24 * 3600)),
+    sessionAudience: get('SESSION_AUDIENCE') ?? publicUrl,
+    allowedRedirects: (get('ALLOWED_REDIRECTS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    trustProxy: boolean(get('TRUST_PROXY') ?? 'false'),
+    logLevel: get('LOG_LEVEL') ?? 'info',
+  }
+
+  for (const error of Value.Errors(ConfigSchema, candidate)) {
+    // A union reports once per branch; the branch messages add nothing for a person.
+    if (error.keyword === 'const' && error.schemaPath.includes('/anyOf/')) continue
+    if (error.keyword === 'minItems') {
+      problems.push(`${sourceOf(error.instancePath)}: missing`)
+      continue
+    }
+    problems.push(`${sourceOf(error.instancePath)}: ${error.message}`)
+  }
+  if (problems.length === 0) {
+    problems.push(...crossChecks(candidate as Config, env))
+  }
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)])
+  return candidate as Config
+}
+
+/** Rules that span fields, and what production demands. */
+function crossChecks(config: Config, env: Env): string[] {
+  const problems: string[] = []
+  if (config.linkTtl > config.linkTtlMax) problems.push('LINK_TTL: must not exceed LINK_TTL_MAX')
+  for (const origin of config.allowedRedirects) {
+    if (new URL(origin).origin !== origin) {
+      problems.push(`ALLOWED_REDIRECTS: "${origin}" is not an exact origin like https://app.example`)
+    }
+  }
+  const kids = config.linkSecrets.map((s) => s.kid)
+  if (new Set(kids).size !== kids.length) problems.push('LINK_SECRETS: kids must be distinct')
+  const secrets = config.linkSecrets.map((s) => s.secret)
+  if (new Set(secrets).size !== secrets.length) {
+    problems.push('LINK_SECRETS: each entry needs its own secret')
+  }
+  // The HMAC secrets and the JWT signing keys must be independent: one leaked value must never
+  // both forge links and sign sessions.
+  const sessionSecrets = new Set(config.sessionKeys.map((k) => k.d))
+  if (secrets.some((s) => sessionSecrets.has(s))) {
+    problems.push('LINK_SECRETS and SESSION_KEYS: must not share key material')
+  }
+  const sessionKids = config.sessionKeys.map((k) => k.kid)
+  if (new Set(sessionKids).size !== sessionKids.length) {
+    problems.push('SESSION_KEYS: kids must be distinct')
+  }
+  if (config.mail.transport === 'resend' && !config.mail.resendApiKey) {
+    problems.push('RESEND_API_KEY: required when MAIL_TRANSPORT is resend')
+  }
+  if (config.production) {
+    for (const name of GENERATED_IN_DEVELOPMENT) {
+      if (!env[name]) problems.push(`${name}: required in production`)
+    }
+    if (!env.MAIL_TRANSPORT) problems.push('MAIL_TRANSPORT: required in production')
+    if (config.mail.transport === 'resend' && !env.MAIL_FROM) {
+      problems.push('MAIL_FROM: required in production')
+    }
+    if (!config.publicUrl.startsWith('https://')) {
+      problems.push('PUBLIC_URL: must be an https:// URL in production')
+    }
+  }
+  return problems
+}
+
+function sourceOf(instancePath: string): string {
+  const parts = instancePath.split('/').filter(Boolean)
+  const key = parts[0] === 'mail' ? `mail/${parts[1]}` : (parts[0] ?? '')
+  return SOURCE[key] ?? (instancePath || 'configuration')
+}
+
+function integer(value: string): number {
+  return /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN
+}
+
+function boolean(value: string): boolean | string {
+  if (/^(true|1|yes)$/i.test(value)) return true
+  if (/^(false|0|no)$/i.test(value)) return false
+  return value
+}
+
+function parseDatabaseUrl(value: string | undefined, dataDir: string): Config['database'] {
+  if (value === undefined) return { kind: 'sqlite', file: join(dataDir, 'latchkey.db') }
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value }
+  return { kind: 'sqlite', file: value.replace(/^(sqlite|file):(\/\/)?/, '') }
+}
+
+/** `kid:base64url-secret` entries, comma-separated; the first signs. */
+function parseLinkSecrets(value: string | undefined, problems: string[]): unknown[] {
+  if (value === undefined) return []
+  return value.split(',').map((entry, i) => {
+    const [kid, secret, ...rest] = entry.trim().split(':')
+    if (secret === undefined || rest.length > 0) {
+      problems.push(`LINK_SECRETS: entry ${i + 1} is not kid:base64url-secret`)
+    }
+    return { kid: integer(kid ?? ''), secret: secret ?? '' }
+  })
+}
+
+/** `name:role:sha256hex` entries, comma-separated. */
+function parseApiKeys(value: string | undefined): unknown[] {
+  if (value === undefined) return []
+  return value.split(',').map((entry) => {
+    const [name, role, hash] = entry.trim().split(':')
+    return { name, role, hash: hash?.toLowerCase() }
+  })
+}
+
+function parseJsonArray(name: string, value: string | undefined, problems: string[]): unknown[] {
+  if (value === undefined) return []
+  try {
+    const parsed: unknown = JSON.parse(value)
+    if (Array.isArray(parsed)) return parsed
+  } catch {
+    // reported below
+  }
+  problems.push(`${name}: must be a JSON array of private JWKs`)
+  return []
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateApiKey } from './auth/api-keys.js'
+import { type Env, GENERATED_IN_DEVELOPMENT } from './config.js'
+import { generateSessionKey } from './sessions/jwt.js'
+
+export const DEV_SECRETS_FILE = 'dev-secrets.json'
+
+type Generated = Partial<Record<(typeof GENERATED_IN_DEVELOPMENT)[number], string>>
+
+/**
+ * Development only: fills LINK_SECRETS, SESSION_KEYS and API_KEYS that the environment does not
+ * set from DATA_DIR/dev-secrets.json (mode 0600), generating what that file lacks. Only hashes of
+ * API keys are stored; a key generated now is returned so the caller can print it once.
+ * Production never comes here: config refuses to start without these settings.
+ */
+export async function withDevSecrets(
+  env: Env,
+  dataDir: string,
+): Promise<{ env: Env; newApiKeys: { name: string; role: string; key: string }[] }> {
+  const missing = GENERATED_IN_DEVELOPMENT.filter((name) => !env[name] && !env[`${name}_FILE`])
+  if (missing.length === 0) return { env, newApiKeys: [] }
+
+  const file = join(dataDir, DEV_SECRETS_FILE)
+  const stored = readStored(file)
+  const newApiKeys: { name: string; role: string; key: string }[] = []
+  let changed = false
+  if (!stored.LINK_SECRETS) {
+    stored.LINK_SECRETS = `1:${randomBytes(32).toString('base64url')}`
+    changed = true
+  }
+  if (!stored.SESSION_KEYS) {
+    stored.SESSION_KEYS = JSON.stringify([await generateSessionKey()])
+    changed = true
+  }
+  if (!stored.API_KEYS) {
+    const entries = (['admin', 'service'] as const).map((role) => {
+      const { key, entry } = generateApiKey(`dev-${role}`, role)
+      newApiKeys.push({ name: `dev-${role}`, role, key })
+      return entry
+    })
+    stored.API_KEYS = entries.join(',')
+    changed = true
+  }
+  if (changed) {
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 })
+    chmodSync(file, 0o600)
+  }
+  const filled: Record<string, string | undefined> = { ...env }
+  for (const name of missing) filled[name] = stored[name]
+  return { env: filled, newApiKeys: missing.includes('API_KEYS') ? newApiKeys : [] }
+}
+
+function readStored(file: string): Generated {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Generated
+  } catch {
+    return {}
+  }
+}

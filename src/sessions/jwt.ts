@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto'
+import type { CryptoKey, JWK } from 'jose'
+import {
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  errors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+} from 'jose'
+import { TokenExpired, TokenInvalid } from '../errors.js'
+
+export interface SessionClaims {
+  sub: string
+  email: string
+  rev: number
+  iat: number
+  exp: number
+  jti: string
+}
+
+export interface SessionOptions {
+  issuer: string
+  audience: string
+  ttlSeconds: number
+}
+
+type SessionAlgorithm = 'EdDSA' | 'ES256'
+
+interface SessionKey {
+  kid: string
+  alg: SessionAlgorithm
+  privateKey: CryptoKey
+  publicKey: CryptoKey
+  publicJwk: Readonly<JWK>
+}
+
+// RFC 9068 access-token type. Pinning it keeps an ID token or any other JWT signed by a key we
+// publish from being replayed as a session.
+const TYP = 'at+jwt'
+
+// Far longer than any session JWT we sign (a few hundred characters). Anything bigger is refused
+// before it is parsed, so garbage costs nothing.
+const MAX_JWT_LENGTH = 8192
+
+// Compact JWS, three base64url segments and nothing else. The decoder underneath tolerates
+// whitespace and padding; refusing them here keeps one token to one spelling.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+export class SessionKeys {
+  readonly #signer: SessionKey
+  readonly #byKid: ReadonlyMap<string, SessionKey>
+  readonly #options: SessionOptions
+  readonly #jwks: { keys: object[] }
+
+  private constructor(keys: SessionKey[], options: SessionOptions) {
+    const [signer] = keys
+    if (signer === undefined) {
+      throw new TypeError('SESSION_KEYS: at least one private JWK is required')
+    }
+    this.#signer = signer
+    this.#byKid = new Map(keys.map((k) => [k.kid, k]))
+    this.#options = { ...options }
+    this.#jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => k.publicJwk)) as object[] })
+  }
+
+  /**
+   * Imports every private JWK once, at start-up; the hot path never imports a key. The first key
+   * signs; every key is published and accepted, so a rotated-out signer keeps its live sessions
+   * valid for as long as it stays in the ring.
+   */
+  static async load(privateJwks: readonly object[], options: SessionOptions): Promise<SessionKeys> {
+    checkOptions(options)
+    if (!Array.isArray(privateJwks)) throw new TypeError('SESSION_KEYS: expected an array of JWKs')
+    const seen = new Set<string>()
+    const keys: SessionKey[] = []
+    for (const [index, jwk] of privateJwks.entries()) {
+      const key = await importSessionKey(jwk, index)
+      if (seen.has(key.kid)) throw new TypeError(`SESSION_KEYS: duplicate kid "${key.kid}"`)
+      seen.add(key.kid)
+      keys.push(key)
+    }
+    return new SessionKeys(keys, options)
+  }
+
+  async sign(
+    subject: { sub: string; email: string; rev: number },
+    nowMs: number,
+  ): Promise<{ jwt: string; expiresAt: number }> {
+    checkNow(nowMs)
+    if (typeof subject.sub !== 'string' || subject.sub === '') {
+      throw new TypeError('sign: sub must be a non-empty string')
+    }
+    if (typeof subject.email !== 'string') throw new TypeError('sign: email must be a string')
+    if (!isRev(subject.rev)) throw new TypeError('sign: rev must be a non-negative integer')
+    const { issuer, audience, ttlSeconds } = this.#options
+    const iat = Math.floor(nowMs / 1000)
+    const exp = iat + ttlSeconds
+    const jwt = await new SignJWT({ email: subject.email, rev: subject.rev })
+      .setProtectedHeader({ alg: this.#signer.alg, kid: this.#signer.kid, typ: TYP })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(subject.sub)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(this.#signer.privateKey)
+    return { jwt, expiresAt: exp }
+  }
+
+  /**
+   * Expired → TokenExpired; every other failure → TokenInvalid. The jose error is deliberately
+   * dropped: its message says which check failed, which a forger may not learn from the client.
+   */
+  async verify(jwt: string, nowMs: number): Promise<SessionClaims> {
+    checkNow(nowMs)
+    if (typeof jwt !== 'string' || jwt.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(jwt)) {
+      throw new TokenInvalid()
+    }
+    let payload: Record<string, unknown>
+    try {
+      // The header is unauthenticated here; it only picks one of the keys we already trust.
+      const { kid } = decodeProtectedHeader(jwt)
+      const key = typeof kid === 'string' ? this.#byKid.get(kid) : undefined
+      if (key === undefined) throw new TokenInvalid()
+      // The algorithm comes from our key, never from the token's header. Letting the header choose
+      // is what enables `alg: none` and HS256-with-the-public-key-as-secret forgeries.
+      const result = await jwtVerify(jwt, key.publicKey, {
+        algorithms: [key.alg],
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        typ: TYP,
+        currentDate: new Date(nowMs),
+        requiredClaims: ['sub', 'iat', 'exp', 'jti'],
+      })
+      payload = result.payload
+    } catch (error) {
+      // jose checks claims only after the signature, so "expired" is never said of a forgery.
+      if (error instanceof errors.JWTExpired) throw new TokenExpired()
+      throw new TokenInvalid()
+    }
+    const { sub, email, rev, iat, exp, jti } = payload
+    if (
+      typeof sub !== 'string' ||
+      sub === '' ||
+      typeof email !== 'string' ||
+      !isRev(rev) ||
+      typeof iat !== 'number' ||
+      typeof exp !== 'number' ||
+      typeof jti !== 'string' ||
+      jti === ''
+    ) {
+      throw new TokenInvalid()
+    }
+    return { sub, email, rev, iat, exp, jti }
+  }
+
+  /** The public half of every key, for `/.well-known/jwks.json`. Frozen: shared by all callers. */
+  jwks(): { keys: object[] } {
+    return this.#jwks
+  }
+}
+
+/** A fresh Ed25519 private JWK (kid defaults to its RFC 7638 thumbprint). Treat it as a secret. */
+export async function generateSessionKey(kid?: string): Promise<object> {
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) {
+    throw new TypeError('generateSessionKey: kid must be a non-empty string')
+  }
+  const { privateKey } = await generateKeyPair('EdDSA', { extractable: true })
+  const { kty, crv, x, d } = await exportJWK(privateKey)
+  const jwk = { kty, crv, x, d }
+  return { ...jwk, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg: 'EdDSA', use: 'sig' }
+}
+
+async function importSessionKey(input: unknown, index: number): Promise<SessionKey> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new TypeError(`SESSION_KEYS[${index}]: not a JWK object`)
+  }
+  const jwk = input as Record<string, unknown>
+  const { kid } = jwk
+  if (typeof kid !== 'string' || kid === '') {
+    throw new TypeError(`SESSION_KEYS[${index}]: the key has no "kid"`)
+  }
+  const where = `SESSION_KEYS: key "${kid}"`
+  // Only asymmetric keys: a symmetric (oct) key would let anyone holding it mint sessions, and a
+  // ring that mixes HMAC and public keys is how algorithm-confusion forgeries begin.
+  if (jwk.kty === 'oct') {
+    throw new TypeError(`${where} is symmetric (kty "oct"); use an Ed25519 or P-256 private key`)
+  }
+  let alg: SessionAlgorithm
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') alg = 'EdDSA'
+  else if (jwk.kty === 'EC' && jwk.crv === 'P-256') alg = 'ES256'
+  else {
+    const type = `kty ${JSON.stringify(jwk.kty)}, crv ${JSON.stringify(jwk.crv)}`
+    throw new TypeError(`${where} has an unsupported type (${type}); use OKP Ed25519 or EC P-256`)
+  }
+  if (jwk.alg !== undefined && jwk.alg !== alg) {
+    throw new TypeError(`${where}: "alg" ${JSON.stringify(jwk.alg)} does not fit the key (${alg})`)
+  }
+  if (jwk.use !== undefined && jwk.use !== 'sig') {
+    throw new TypeError(`${where}: "use" must be "sig"`)
+  }
+  if (typeof jwk.d !== 'string' || jwk.d === '') {
+    throw new TypeError(`${where} has no private part "d"; SESSION_KEYS holds private keys`)
+  }
+  for (const name of alg === 'ES256' ? ['x', 'y'] : ['x']) {
+    if (typeof jwk[name] !== 'string' || jwk[name] === '') {
+      throw new TypeError(`${where} has no "${name}"`)
+    }
+  }
+  // Rebuild the JWKs from the fields we checked, so stray members (key_ops, ext, x5c …) neither
+  // change how the key imports nor leak into the published set.
+  const publicJwk: JWK =
+    alg === 'ES256'
+      ? { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string }
+      : { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string }
+  let privateKey: CryptoKey
+  let publicKey: CryptoKey
+  try {
+    privateKey = (await importJWK({ ...publicJwk, d: jwk.d }, alg)) as CryptoKey
+    publicKey = (await importJWK(publicJwk, alg)) as CryptoKey
+    // Prove the pair matches once at start-up: a mismatched x/d would otherwise sign every
+    // session with a key nobody, this service included, can verify.
+    const probe = await new SignJWT({}).setProtectedHeader({ alg }).sign(privateKey)
+    await jwtVerify(probe, publicKey, { algorithms: [alg] })
+  } catch (cause) {
+    throw new TypeError(`${where} cannot be imported: the key material is invalid`, { cause })
+  }
+  return {
+    kid,
+    alg,
+    privateKey,
+    publicKey,
+    publicJwk: Object.freeze({ ...publicJwk, kid, alg, use: 'sig' }),
+  }
+}
+
+function checkOptions(options: SessionOptions): void {
+  if (typeof options.issuer !== 'string' || options.issuer === '') {
+    throw new TypeError('SessionKeys: issuer must be a non-empty string')
+  }
+  if (typeof options.audience !== 'string' || options.audience === '') {
+    throw new TypeError('SessionKeys: audience must be a non-empty string')
+  }
+  if (!Number.isSafeInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
+    throw new TypeError('SessionKeys: ttlSeconds must be a positive integer')
+  }
+}
+
+// A broken clock (NaN, Infinity) is our bug, not the client's: fail loudly as a TypeError instead
+// of quietly reporting every session as an invalid token.
+function checkNow(nowMs: number): void {
+  if (!Number.isFinite(nowMs) || nowMs < 0) throw new TypeError('nowMs must be a finite time in ms')
+}
+
+function isRev(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}

@@ -1,0 +1,218 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import Database from 'better-sqlite3'
+import { v7 as uuidv7 } from 'uuid'
+import { Unavailable } from '../errors.js'
+import { migrations, schemaMigrationsTable } from './migrations/index.js'
+import type { Expected, User, UserStatus, UserStore } from './store.js'
+
+interface UserRow {
+  id: string
+  email: string
+  status: UserStatus
+  rev: number
+  seq: number
+  created_at: number
+  last_login_at: number | null
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  status: row.status,
+  rev: row.rev,
+  seq: row.seq,
+  createdAt: row.created_at,
+  lastLoginAt: row.last_login_at,
+})
+
+const isStatus = (value: unknown): value is UserStatus => value === 'active' || value === 'disabled'
+
+/**
+ * The embedded store: one SQLite file, one connection per process. better-sqlite3 is synchronous,
+ * so each call runs to completion before the next starts; the compare-and-increment in `consume`
+ * is what keeps one-time tokens single-use across processes sharing the file as well.
+ */
+export class SqliteUserStore implements UserStore {
+  readonly #db: Database.Database
+  // Every statement is compiled once here: verify runs findById and consume on every request.
+  readonly #findById: Database.Statement<[string], UserRow>
+  readonly #findByEmail: Database.Statement<[string], UserRow>
+  readonly #insert: Database.Statement<[string, string, number], UserRow>
+  readonly #list: Database.Statement<[number], UserRow>
+  readonly #consume: Database.Statement<[number, string, number, number], UserRow>
+  readonly #touchLogin: Database.Statement<[number, string, number], UserRow>
+  readonly #revoke: Database.Statement<[string], UserRow>
+  readonly #setStatus: Database.Statement<[UserStatus, string], UserRow>
+  readonly #delete: Database.Statement<[string]>
+  readonly #ping: Database.Statement<[], { ok: number }>
+  readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
+
+  /** Opens (creating when missing) the database file and applies pending migrations. */
+  static open(file: string): SqliteUserStore {
+    if (typeof file !== 'string') throw new TypeError('file must be a path or ":memory:"')
+    if (file !== ':memory:' && file !== '') {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    }
+    const db = new Database(file)
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      db.pragma('busy_timeout = 5000')
+      db.pragma('foreign_keys = ON')
+      migrate(db)
+      return new SqliteUserStore(db)
+    } catch (error) {
+      db.close()
+      throw error
+    }
+  }
+
+  private constructor(db: Database.Database) {
+    this.#db = db
+    this.#findById = db.prepare('SELECT * FROM users WHERE id = ?')
+    this.#findByEmail = db.prepare('SELECT * FROM users WHERE lower(email) = lower(?)')
+    this.#insert = db.prepare(
+      `INSERT INTO users (id, email, status, rev, seq, created_at)
+       VALUES (?, ?, 'active', 0, 0, ?)
+       ON CONFLICT (lower(email)) DO NOTHING
+       RETURNING *`,
+    )
+    this.#list = db.prepare('SELECT * FROM users ORDER BY created_at DESC, id DESC LIMIT ?')
+    // Single-use without a token table: the token's seq is compared and incremented in one
+    // statement, under SQLite's write lock. A read-then-write would let two concurrent requests
+    // both see the old seq and both sign in; here exactly one UPDATE matches, the rest change
+    // nothing. rev and status are in the same WHERE so a revoke or disable that lands between
+    // the lookup and this update still wins.
+    this.#consume = db.prepare(
+      `UPDATE users SET seq = seq + 1, last_login_at = ?
+       WHERE id = ? AND seq = ? AND rev = ? AND status = 'active'
+       RETURNING *`,
+    )
+    // Reusable links do not move seq, but the same reasoning applies to rev and status: checked
+    // in the statement that records the login, not in an earlier read.
+    this.#touchLogin = db.prepare(
+      `UPDATE users SET last_login_at = ?
+       WHERE id = ? AND rev = ? AND status = 'active'
+       RETURNING *`,
+    )
+    this.#revoke = db.prepare('UPDATE users SET rev = rev + 1 WHERE id = ? RETURNING *')
+    this.#setStatus = db.prepare('UPDATE users SET status = ? WHERE id = ? RETURNING *')
+    this.#delete = db.prepare('DELETE FROM users WHERE id = ?')
+    this.#ping = db.prepare('SELECT 1 AS ok')
+
+    // The insert takes the write lock, so the lookup that follows a conflict sees the row that
+    // caused it even when another process inserted it a moment ago.
+    this.#findOrCreate = db.transaction((email: string, now: number) => {
+      const inserted = this.#insert.get(uuidv7(), email, now)
+      if (inserted) return { row: inserted, created: true }
+      const existing = this.#findByEmail.get(email)
+      if (!existing) throw new Error('user insert conflicted but no user has this email')
+      return { row: existing, created: false }
+    })
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    const row = guard(() => this.#findById.get(id))
+    return row && toUser(row)
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = guard(() => this.#findByEmail.get(email))
+    return row && toUser(row)
+  }
+
+  async findOrCreate(email: string, now: number): Promise<{ user: User; created: boolean }> {
+    if (typeof email !== 'string' || email === '') {
+      throw new TypeError('email must be a non-empty string')
+    }
+    checkTime(now)
+    const { row, created } = guard(() => this.#findOrCreate(email, now))
+    return { user: toUser(row), created }
+  }
+
+  async list(options: { limit: number }): Promise<User[]> {
+    const limit = options?.limit
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new TypeError('limit must be a positive integer')
+    }
+    return guard(() => this.#list.all(limit)).map(toUser)
+  }
+
+  async consume(id: string, expected: Expected, now: number): Promise<User | undefined> {
+    checkTime(now)
+    const row = guard(() => this.#consume.get(now, id, expected.seq, expected.rev))
+    return row && toUser(row)
+  }
+
+  async touchLogin(id: string, rev: number, now: number): Promise<User | undefined> {
+    checkTime(now)
+    const row = guard(() => this.#touchLogin.get(now, id, rev))
+    return row && toUser(row)
+  }
+
+  async revoke(id: string): Promise<User | undefined> {
+    const row = guard(() => this.#revoke.get(id))
+    return row && toUser(row)
+  }
+
+  async setStatus(id: string, status: UserStatus): Promise<User | undefined> {
+    if (!isStatus(status)) throw new TypeError('status must be "active" or "disabled"')
+    const row = guard(() => this.#setStatus.get(status, id))
+    return row && toUser(row)
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return guard(() => this.#delete.run(id)).changes > 0
+  }
+
+  async ping(): Promise<void> {
+    guard(() => this.#ping.get())
+  }
+
+  async close(): Promise<void> {
+    // better-sqlite3 makes a second close a no-op, which shutdown paths rely on.
+    this.#db.close()
+  }
+}
+
+/** Applies pending migrations, all in one IMMEDIATE transaction: all or nothing, one process. */
+function migrate(db: Database.Database): void {
+  // IMMEDIATE takes the write lock before reading what has been applied, so two processes
+  // opening a new file at once cannot both run migration 1.
+  db.transaction(() => {
+    db.exec(schemaMigrationsTable.sqlite)
+    const applied = new Set(
+      db
+        .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => r.version),
+    )
+    const record = db.prepare<[number, string, number]>(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    )
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue
+      db.exec(m.sqlite)
+      record.run(m.version, m.name, Date.now())
+    }
+  }).immediate()
+}
+
+/** Database failures (busy past the timeout, I/O) become Unavailable; the cause is for the log. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    if (error instanceof Database.SqliteError) {
+      throw new Unavailable('The user store is unavailable.', { cause: error })
+    }
+    throw error
+  }
+}
+
+function checkTime(now: number): void {
+  if (!Number.isSafeInteger(now) || now < 0) {
+    throw new TypeError('now must be milliseconds since the Unix epoch')
+  }
+}

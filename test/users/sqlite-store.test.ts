@@ -1,0 +1,165 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import Database from 'better-sqlite3'
+import t from 'tap'
+import type { Test } from 'tap'
+import { Unavailable } from '../../src/errors.js'
+import { migrations } from '../../src/users/migrations/index.js'
+import { SqliteUserStore } from '../../src/users/sqlite-store.js'
+import { userStoreContract } from './contract.js'
+
+const T0 = 1_700_000_000_000
+
+const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
+const removeDir = (dir: string) => fs.rmSync(dir, { recursive: true, force: true })
+
+/** A temporary directory removed when the test ends. */
+const withDir = (t: Test): string => {
+  const dir = tempDir()
+  t.teardown(() => removeDir(dir))
+  return dir
+}
+
+/** Reads the file with a second, plain connection: what is on disk, not what the store says. */
+const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
+  const db = new Database(file, { readonly: true })
+  try {
+    return fn(db)
+  } finally {
+    db.close()
+  }
+}
+
+userStoreContract(t, 'SqliteUserStore (file)', async () => {
+  const dir = tempDir()
+  const store = SqliteUserStore.open(path.join(dir, 'users.db'))
+  return { store, cleanup: async () => removeDir(dir) }
+})
+
+userStoreContract(t, 'SqliteUserStore (:memory:)', async () => ({
+  store: SqliteUserStore.open(':memory:'),
+  cleanup: async () => {},
+}))
+
+t.test('open creates missing parent directories and turns WAL on', async (t) => {
+  const file = path.join(withDir(t), 'a', 'b', 'latchkey.db')
+  const store = SqliteUserStore.open(file)
+  t.teardown(() => store.close())
+  t.ok(fs.existsSync(file))
+  await store.ping()
+  t.equal(
+    inspect(file, (db) => db.pragma('journal_mode', { simple: true })),
+    'wal',
+  )
+})
+
+t.test('migrations are numbered 1, 2, 3 … and written for both dialects', async (t) => {
+  t.same(
+    migrations.map((m) => m.version),
+    migrations.map((_, i) => i + 1),
+  )
+  t.equal(new Set(migrations.map((m) => m.name)).size, migrations.length, 'names are distinct')
+  for (const m of migrations) {
+    t.match(m, { name: /\S/, sqlite: /\S/, postgres: /\S/ }, `migration ${m.version}`)
+  }
+})
+
+t.test('a file that is not a database is refused, and the handle released', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  fs.writeFileSync(file, 'not a database, just some text that is long enough '.repeat(100))
+  t.throws(() => SqliteUserStore.open(file), { code: 'SQLITE_NOTADB' })
+})
+
+t.test('migrations are recorded and run once', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const first = SqliteUserStore.open(file)
+  const { user } = await first.findOrCreate('alice@example.com', T0)
+  await first.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
+  await first.close()
+
+  const recorded = () =>
+    inspect(file, (db) =>
+      db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all(),
+    )
+  const before = recorded()
+  t.equal(before.length, migrations.length, 'one row per migration')
+  t.match(
+    before,
+    migrations.map((m) => ({ version: m.version, name: m.name, applied_at: Number })),
+  )
+
+  const second = SqliteUserStore.open(file)
+  t.teardown(() => second.close())
+  t.same(recorded(), before, 're-opening runs nothing again')
+  t.same(await second.findById(user.id), { ...user, seq: 1, lastLoginAt: T0 + 1 }, 'data kept')
+})
+
+t.test('the expected schema exists', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  await SqliteUserStore.open(file).close()
+  const indexes = inspect(file, (db) =>
+    db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'users'")
+      .pluck()
+      .all(),
+  )
+  t.ok(indexes.includes('users_email_lower'))
+  t.ok(indexes.includes('users_created_at'))
+  const plan = inspect(file, (db) =>
+    db
+      .prepare('EXPLAIN QUERY PLAN SELECT * FROM users WHERE lower(email) = lower(?)')
+      .all('x')
+      .map((r) => (r as { detail: string }).detail)
+      .join('\n'),
+  )
+  t.match(plan, /USING INDEX users_email_lower/, 'findByEmail uses the expression index')
+})
+
+t.test('two connections to one file: a consumed token stays consumed', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const a = SqliteUserStore.open(file)
+  const b = SqliteUserStore.open(file)
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  const { user } = await a.findOrCreate('alice@example.com', T0)
+  t.equal((await b.findOrCreate('ALICE@example.com', T0)).created, false)
+  const expected = { rev: 0, seq: 0 }
+  const results = await Promise.all([
+    a.consume(user.id, expected, T0 + 1),
+    b.consume(user.id, expected, T0 + 2),
+    a.consume(user.id, expected, T0 + 3),
+    b.consume(user.id, expected, T0 + 4),
+  ])
+  t.equal(results.filter(Boolean).length, 1)
+  await b.revoke(user.id)
+  t.equal(await a.consume(user.id, { rev: 0, seq: 1 }, T0 + 5), undefined, 'revoked elsewhere')
+})
+
+t.test('caller mistakes throw TypeError', async (t) => {
+  const store = SqliteUserStore.open(':memory:')
+  t.teardown(() => store.close())
+  await t.rejects(store.findOrCreate('', T0), TypeError)
+  await t.rejects(store.findOrCreate('a@example.com', Number.NaN), TypeError)
+  const { user } = await store.findOrCreate('a@example.com', T0)
+  await t.rejects(store.consume(user.id, { rev: 0, seq: 0 }, -1), TypeError)
+  t.throws(() => SqliteUserStore.open(undefined as unknown as string), TypeError)
+})
+
+t.test('database failures surface as Unavailable', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const store = SqliteUserStore.open(file)
+  t.teardown(() => store.close())
+  const { user } = await store.findOrCreate('a@example.com', T0)
+  const other = new Database(file)
+  other.exec('DROP TABLE users')
+  other.close()
+  const error = await store.findById(user.id).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.ok(error instanceof Unavailable)
+  t.match(error, { code: 'unavailable', cause: { code: 'SQLITE_ERROR' } })
+})
