@@ -100,6 +100,9 @@ const SOURCE: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
 }
 
+/** Every setting latchkey reads; each may also come from NAME_FILE. */
+export const SETTINGS = [...new Set(Object.values(SOURCE))]
+
 /** Secrets whose absence in production is an error rather than something to generate. */
 export const GENERATED_IN_DEVELOPMENT = ['LINK_SECRETS', 'SESSION_KEYS', 'API_KEYS'] as const
 
@@ -109,9 +112,10 @@ export const GENERATED_IN_DEVELOPMENT = ['LINK_SECRETS', 'SESSION_KEYS', 'API_KE
  */
 export function resolveEnv(env: Env, problems: string[]): Env {
   const out: Record<string, string | undefined> = { ...env }
-  for (const [name, path] of Object.entries(env)) {
-    if (!name.endsWith('_FILE') || path === undefined || path === '') continue
-    const base = name.slice(0, -'_FILE'.length)
+  for (const base of SETTINGS) {
+    const name = `${base}_FILE`
+    const path = env[name]
+    if (path === undefined || path === '') continue
     if (env[base] !== undefined && env[base] !== '') {
       problems.push(`${base} and ${name} are both set; set only one`)
       continue

@@ -1,0 +1,22 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { allows, type ApiKeys, type Principal, type Role } from '../auth/api-keys.js'
+import { Forbidden, Unauthorized } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal
+  }
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/
+
+/** An onRequest hook: a valid API key of the role (admin keys may do anything), or 401 / 403. */
+export function requireRole(apiKeys: ApiKeys, role: Role): onRequestAsyncHookHandler {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const match = BEARER.exec(request.headers.authorization ?? '')
+    const principal = match ? apiKeys.authenticate(match[1] as string) : undefined
+    if (!principal) throw new Unauthorized('A valid API key is required (Authorization: Bearer …).')
+    if (!allows(principal, role)) throw new Forbidden(`This API key lacks the ${role} role.`)
+    request.principal = principal
+  }
+}

@@ -1,0 +1,64 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify from 'fastify'
+import type { DestinationStream } from 'pino'
+import { loggerOptions } from './logging.js'
+import { errorHandler, notFoundHandler } from './problem.js'
+import { adminRoutes } from './routes/admin.js'
+import { healthRoutes } from './routes/health.js'
+import { linkRoutes } from './routes/links.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { ProblemSchema } from './schemas.js'
+import type { App, RouteDeps } from './types.js'
+
+export interface HttpOptions {
+  logLevel: string
+  trustProxy: boolean
+  /** Where logs go; stdout when absent. */
+  logStream?: DestinationStream | undefined
+}
+
+export const OPENAPI_INFO = {
+  title: 'latchkey',
+  description: 'Passwordless sign-in: magic links, session JWTs and one-call revocation.',
+  version: '1',
+}
+
+export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Promise<App> {
+  const app = Fastify({
+    logger: { ...loggerOptions(options.logLevel), stream: options.logStream },
+    trustProxy: options.trustProxy,
+    bodyLimit: 16 * 1024,
+    // Reject unknown members instead of silently dropping them (Fastify's default removes them).
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(ProblemSchema)
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('referrer-policy', 'no-referrer')
+    // API answers carry tokens, JWTs and user records: no cache may keep them.
+    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store')
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  healthRoutes(app, deps)
+  linkRoutes(app, deps)
+  sessionRoutes(app, deps)
+  adminRoutes(app, deps)
+  return app
+}

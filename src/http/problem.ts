@@ -1,0 +1,94 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { LatchkeyError, RateLimited } from '../errors.js'
+
+export const PROBLEM_TYPE = 'application/problem+json'
+
+/** Status and title for every code a client can see. Unknown codes never reach a client. */
+const PROBLEMS: Record<string, { status: number; title: string }> = {
+  invalid_request: { status: 400, title: 'Invalid request' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  token_invalid: { status: 401, title: 'Invalid token' },
+  token_expired: { status: 401, title: 'Token expired' },
+  token_used: { status: 401, title: 'Token already used' },
+  token_revoked: { status: 401, title: 'Token revoked' },
+  ip_mismatch: { status: 401, title: 'Token bound to another IP address' },
+  user_disabled: { status: 403, title: 'User disabled' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+}
+
+export function problem(code: string, detail: string): Problem {
+  const known = PROBLEMS[code] ?? (PROBLEMS.internal_error as { status: number; title: string })
+  return {
+    type: `urn:latchkey:problem:${code}`,
+    title: known.title,
+    status: known.status,
+    detail,
+    code,
+  }
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  if (body.status === 401) reply.header('www-authenticate', 'Bearer')
+  return reply.code(body.status).type(PROBLEM_TYPE).send(body)
+}
+
+/** Codes for the errors Fastify itself raises before a handler runs. */
+function codeForStatus(status: number): string {
+  if (status === 404) return 'not_found'
+  if (status === 405) return 'method_not_allowed'
+  if (status === 413) return 'payload_too_large'
+  if (status === 415) return 'unsupported_media_type'
+  if (status === 429) return 'rate_limited'
+  if (status === 503) return 'unavailable'
+  return 'invalid_request'
+}
+
+/**
+ * The one place errors become responses. Domain errors carry their code; Fastify's own 4xx errors
+ * (validation, bad JSON, body too large) become invalid_request and friends; anything else is a
+ * bug and is logged with its cause, while the client learns nothing about it.
+ */
+export function errorHandler(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof LatchkeyError) {
+    if (error instanceof RateLimited) reply.header('retry-after', String(error.retryAfterSeconds))
+    const body = problem(error.code, error.message)
+    if (body.status >= 500) request.log.error({ err: error.cause ?? error }, 'request failed')
+    return sendProblem(reply, body)
+  }
+  const fastifyError = error as FastifyError
+  const status = fastifyError.statusCode
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Validation and parser messages name the field and the rule, never the value sent.
+    return sendProblem(reply, problem(codeForStatus(status), fastifyError.message))
+  }
+  request.log.error({ err: error }, 'request failed')
+  return sendProblem(reply, problem('internal_error', 'Something went wrong on our side.'))
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, problem('not_found', `No route ${request.method} ${pathOf(request.url)}.`))
+}
+
+export function pathOf(url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}

@@ -1,0 +1,108 @@
+import { deleteUser, findUsers, getUser, setUserStatus } from '../../auth/manage-users.js'
+import { revokeUser } from '../../auth/revoke.js'
+import { requireRole } from '../api-key-auth.js'
+import { userRecord } from '../present.js'
+import {
+  problemResponses,
+  RevokeResponseSchema,
+  UserIdParamsSchema,
+  UserSchema,
+  UsersQuerySchema,
+  UsersResponseSchema,
+} from '../schemas.js'
+import type { App, RouteDeps } from '../types.js'
+
+export function adminRoutes(app: App, deps: RouteDeps): void {
+  const base = {
+    onRequest: requireRole(deps.apiKeys, 'admin'),
+  }
+  const schema = (summary: string) => ({
+    tags: ['admin'],
+    summary,
+    security: [{ apiKey: [] }],
+  })
+  const errors = problemResponses(400, 401, 403, 404)
+
+  app.get(
+    '/v1/admin/users',
+    {
+      ...base,
+      schema: {
+        ...schema('Find users by email, or list the newest'),
+        querystring: UsersQuerySchema,
+        response: { 200: UsersResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const users = await findUsers(deps, {
+        email: request.query.email,
+        limit: request.query.limit ?? 50,
+      })
+      return { users: users.map(userRecord) }
+    },
+  )
+
+  app.get(
+    '/v1/admin/users/:id',
+    {
+      ...base,
+      schema: {
+        ...schema('Get a user'),
+        params: UserIdParamsSchema,
+        response: { 200: UserSchema, ...errors },
+      },
+    },
+    async (request) => userRecord(await getUser(deps, request.params.id.toLowerCase())),
+  )
+
+  app.delete(
+    '/v1/admin/users/:id',
+    {
+      ...base,
+      schema: {
+        ...schema('Delete a user; their tokens and sessions stop working'),
+        params: UserIdParamsSchema,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(deps, request.params.id.toLowerCase())
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/v1/admin/users/:id/revoke',
+    {
+      ...base,
+      schema: {
+        ...schema("Revoke every link, code, refresh token and session of the user"),
+        params: UserIdParamsSchema,
+        response: { 200: RevokeResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { userId, rev } = await revokeUser(deps, request.params.id.toLowerCase())
+      return { user_id: userId, rev }
+    },
+  )
+
+  for (const [action, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
+    app.post(
+      `/v1/admin/users/:id/${action}`,
+      {
+        ...base,
+        schema: {
+          ...schema(action === 'disable' ? 'Disable a user' : 'Enable a user again'),
+          params: UserIdParamsSchema,
+          response: { 200: UserSchema, ...errors },
+        },
+      },
+      async (request) =>
+        userRecord(await setUserStatus(deps, request.params.id.toLowerCase(), status)),
+    )
+  }
+}

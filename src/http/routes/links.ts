@@ -1,0 +1,80 @@
+import { issueLink } from '../../auth/issue-link.js'
+import { verifyLink } from '../../auth/verify-link.js'
+import { requireRole } from '../api-key-auth.js'
+import { sessionRecord, userRecord } from '../present.js'
+import {
+  LinkRequestSchema,
+  LinkResponseSchema,
+  problemResponses,
+  VerifyRequestSchema,
+  VerifyResponseSchema,
+} from '../schemas.js'
+import type { App, RouteDeps } from '../types.js'
+
+export function linkRoutes(app: App, deps: RouteDeps): void {
+  const onRequest = requireRole(deps.apiKeys, 'service')
+
+  app.post(
+    '/v1/links',
+    {
+      onRequest,
+      schema: {
+        tags: ['links'],
+        summary: 'Issue a sign-in or access link, and email it or return it',
+        security: [{ apiKey: [] }],
+        body: LinkRequestSchema,
+        response: { 202: LinkResponseSchema, ...problemResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body
+      const issued = await issueLink(deps, {
+        email: body.email,
+        userId: body.user_id?.toLowerCase(),
+        redirectTo: body.redirect_to,
+        ttlSeconds: body.ttl_seconds,
+        scope: body.scope,
+        oneTime: body.one_time,
+        deliver: body.deliver ?? 'email',
+        createUser: body.create_user ?? true,
+        bindIp: body.bind_ip,
+      })
+      return reply.code(202).send({
+        user_id: issued.userId,
+        expires_at: issued.expiresAt,
+        delivery: issued.delivery,
+        link: issued.link,
+      })
+    },
+  )
+
+  app.post(
+    '/v1/links/verify',
+    {
+      onRequest,
+      schema: {
+        tags: ['links'],
+        summary: 'Verify a link token; for a login link, consume it and open a session',
+        security: [{ apiKey: [] }],
+        body: VerifyRequestSchema,
+        response: { 200: VerifyResponseSchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const body = request.body
+      const result = await verifyLink(deps, {
+        token: body.token,
+        scope: body.scope,
+        redirectTo: body.redirect_to,
+        ip: body.ip,
+        consume: body.consume ?? true,
+      })
+      return {
+        user: userRecord(result.user),
+        session: result.session && sessionRecord(result.session),
+        redirect_to: result.redirectTo,
+        scope: result.scope,
+      }
+    },
+  )
+}

@@ -1,0 +1,63 @@
+import { introspect } from '../../auth/introspect.js'
+import { refreshSession } from '../../auth/refresh.js'
+import { requireRole } from '../api-key-auth.js'
+import { sessionRecord } from '../present.js'
+import {
+  IntrospectRequestSchema,
+  IntrospectResponseSchema,
+  JwksSchema,
+  problemResponses,
+  RefreshRequestSchema,
+  SessionSchema,
+} from '../schemas.js'
+import type { App, RouteDeps } from '../types.js'
+
+export function sessionRoutes(app: App, deps: RouteDeps): void {
+  const onRequest = requireRole(deps.apiKeys, 'service')
+
+  app.post(
+    '/v1/sessions/refresh',
+    {
+      onRequest,
+      schema: {
+        tags: ['sessions'],
+        summary: 'Trade a refresh token for a new session JWT and refresh token',
+        security: [{ apiKey: [] }],
+        body: RefreshRequestSchema,
+        response: { 200: SessionSchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => sessionRecord(await refreshSession(deps, request.body.refresh_token)),
+  )
+
+  app.post(
+    '/v1/sessions/introspect',
+    {
+      onRequest,
+      schema: {
+        tags: ['sessions'],
+        summary: 'Is this session JWT still active (signature, expiry, revocation, status)?',
+        security: [{ apiKey: [] }],
+        body: IntrospectRequestSchema,
+        response: { 200: IntrospectResponseSchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => introspect(deps, request.body.jwt),
+  )
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Public keys that verify session JWTs',
+        response: { 200: JwksSchema },
+      },
+    },
+    async (_request, reply) => {
+      // Keys change only with a restart; a short cache keeps rotation visible within minutes.
+      reply.header('cache-control', 'public, max-age=300')
+      return deps.sessions.jwks()
+    },
+  )
+}

@@ -1,0 +1,17 @@
+import type { Mailer, MailMessage } from './mailer.js'
+
+/**
+ * Development transport: prints the message, link included, as one block on the console. This is
+ * the one deliberate place a link reaches output; production refuses to start with it unless
+ * MAIL_TRANSPORT=log is set explicitly.
+ */
+export class LogTransport implements Mailer {
+  constructor(private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
+
+  async send(message: MailMessage): Promise<void> {
+    const rule = '-'.repeat(72)
+    this.write(
+      `${rule}\nTo: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n${rule}\n`,
+    )
+  }
+}
