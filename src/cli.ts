@@ -94,9 +94,7 @@ async function link(args: string[]): Promise<void> {
     }),
   )
   process.stdout.write(
-    issued.link === undefined
-      ? `Sent to ${email} (user ${issued.userId}).\n`
-      : `${issued.link}\n`,
+    issued.link === undefined ? `Sent to ${email} (user ${issued.userId}).\n` : `${issued.link}\n`,
   )
 }
 

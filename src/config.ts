@@ -196,7 +196,9 @@ function crossChecks(config: Config, env: Env): string[] {
   if (config.linkTtl > config.linkTtlMax) problems.push('LINK_TTL: must not exceed LINK_TTL_MAX')
   for (const origin of config.allowedRedirects) {
     if (new URL(origin).origin !== origin) {
-      problems.push(`ALLOWED_REDIRECTS: "${origin}" is not an exact origin like https://app.example`)
+      problems.push(
+        `ALLOWED_REDIRECTS: "${origin}" is not an exact origin like https://app.example`,
+      )
     }
   }
   const kids = config.linkSecrets.map((s) => s.kid)

@@ -31,7 +31,7 @@ export interface IssuedLink {
 }
 
 export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<IssuedLink> {
-  const { config, clock, keyring, store } = deps
+  const { config, clock, keyring } = deps
   const access = request.scope !== undefined
   const maxTtl = access ? config.accessTtlMax : config.linkTtlMax
   const ttl = request.ttlSeconds ?? Math.min(config.linkTtl, maxTtl)

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { allows, type ApiKeys, type Principal, type Role } from '../auth/api-keys.js'
+import { type ApiKeys, allows, type Principal, type Role } from '../auth/api-keys.js'
 import { Forbidden, Unauthorized } from '../errors.js'
 
 declare module 'fastify' {

@@ -52,7 +52,9 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
         securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
       },
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

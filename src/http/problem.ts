@@ -85,7 +85,10 @@ export function errorHandler(
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, problem('not_found', `No route ${request.method} ${pathOf(request.url)}.`))
+  return sendProblem(
+    reply,
+    problem('not_found', `No route ${request.method} ${pathOf(request.url)}.`),
+  )
 }
 
 export function pathOf(url: string): string {

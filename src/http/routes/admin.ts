@@ -76,7 +76,7 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
     {
       ...base,
       schema: {
-        ...schema("Revoke every link, code, refresh token and session of the user"),
+        ...schema('Revoke every link, code, refresh token and session of the user'),
         params: UserIdParamsSchema,
         response: { 200: RevokeResponseSchema, ...errors },
       },
