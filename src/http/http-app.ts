@@ -34,6 +34,16 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Action endpoints (revoke, disable, enable) take no body, and clients commonly send them with
+  // a JSON content type anyway: an empty JSON body means no body. Everything else goes through
+  // Fastify's own parser, with its prototype-poisoning protection.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined)
+    return parseJson(request, body as string, done)
+  })
+
   app.addSchema(ProblemSchema)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
