@@ -24,11 +24,7 @@ export async function buildDeps(config: Config, overrides: AppOverrides = {}): P
   return {
     config,
     store: overrides.store ?? openStore(config),
-    sessions: await SessionKeys.load(config.sessionKeys, {
-      issuer: config.publicUrl,
-      audience: config.sessionAudience,
-      ttlSeconds: config.sessionTtl,
-    }),
+    sessions: await loadSessionKeys(config),
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
     ),
@@ -52,6 +48,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (!overrides.store) app.addHook('onClose', async () => deps.store.close())
   await app.ready()
   return app
+}
+
+/** A session key config accepted by shape but unusable (wrong curve, mismatched pair) is a
+ * configuration problem, reported like the others rather than as a crash. */
+async function loadSessionKeys(config: Config): Promise<SessionKeys> {
+  try {
+    return await SessionKeys.load(config.sessionKeys, {
+      issuer: config.publicUrl,
+      audience: config.sessionAudience,
+      ttlSeconds: config.sessionTtl,
+    })
+  } catch (error) {
+    if (error instanceof TypeError) throw new ConfigError([error.message])
+    throw error
+  }
 }
 
 export function openStore(config: Config): UserStore {

@@ -140,7 +140,7 @@ export function loadConfig(rawEnv: Env): Config {
   const production = get('NODE_ENV') === 'production'
   const port = integer(get('PORT') ?? '3000')
   const dataDir = get('DATA_DIR') ?? './data'
-  const publicUrl = (get('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '')
+  const publicUrl = normaliseUrl(get('PUBLIC_URL') ?? `http://localhost:${port}`)
 
   const candidate = {
     production,
@@ -152,7 +152,7 @@ export function loadConfig(rawEnv: Env): Config {
     redisUrl: get('REDIS_URL'),
     linkSecrets: parseLinkSecrets(get('LINK_SECRETS'), problems),
     sessionKeys: parseJsonArray('SESSION_KEYS', get('SESSION_KEYS'), problems),
-    apiKeys: parseApiKeys(get('API_KEYS')),
+    apiKeys: parseApiKeys(get('API_KEYS'), problems),
     mail: {
       transport: get('MAIL_TRANSPORT') ?? 'log',
       resendApiKey: get('RESEND_API_KEY'),
@@ -178,24 +178,45 @@ export function loadConfig(rawEnv: Env): Config {
     // A union reports once per branch; the branch messages add nothing for a person.
     if (error.keyword === 'const' && error.schemaPath.includes('/anyOf/')) continue
     if (error.keyword === 'minItems') {
-      problems.push(`${sourceOf(error.instancePath)}: missing`)
+      // Production names an unset secret itself, below; say it once.
+      const name = sourceOf(error.instancePath)
+      if (!(production && !env[name]?.trim())) problems.push(`${name}: missing`)
       continue
     }
     problems.push(`${sourceOf(error.instancePath)}: ${error.message}`)
   }
-  if (problems.length === 0) {
-    problems.push(...crossChecks(candidate as Config, env))
-  }
+  if (problems.length === 0) problems.push(...crossChecks(candidate as Config))
+  if (production) problems.push(...productionChecks(env))
   if (problems.length > 0) throw new ConfigError([...new Set(problems)])
   return candidate as Config
 }
 
-/** Rules that span fields, and what production demands. */
-function crossChecks(config: Config, env: Env): string[] {
+/** What production demands. Checked whatever else is wrong, so every problem shows at once. */
+function productionChecks(env: Env): string[] {
+  const problems: string[] = []
+  const set = (name: string) => Boolean(env[name]?.trim())
+  for (const name of GENERATED_IN_DEVELOPMENT) {
+    if (!set(name)) problems.push(`${name}: required in production`)
+  }
+  if (!set('MAIL_TRANSPORT')) problems.push('MAIL_TRANSPORT: required in production')
+  if (env.MAIL_TRANSPORT?.trim() === 'resend' && !set('MAIL_FROM')) {
+    problems.push('MAIL_FROM: required in production')
+  }
+  if (!env.PUBLIC_URL?.trim().startsWith('https://')) {
+    problems.push('PUBLIC_URL: must be an https:// URL in production')
+  }
+  return problems
+}
+
+/** Rules that span fields; run once the shape is right. */
+function crossChecks(config: Config): string[] {
   const problems: string[] = []
   if (config.linkTtl > config.linkTtlMax) problems.push('LINK_TTL: must not exceed LINK_TTL_MAX')
+  if (!isPublicUrl(config.publicUrl)) {
+    problems.push('PUBLIC_URL: must be an absolute http(s) URL without query or fragment')
+  }
   for (const origin of config.allowedRedirects) {
-    if (new URL(origin).origin !== origin) {
+    if (originOf(origin) !== origin) {
       problems.push(
         `ALLOWED_REDIRECTS: "${origin}" is not an exact origin like https://app.example`,
       )
@@ -203,13 +224,22 @@ function crossChecks(config: Config, env: Env): string[] {
   }
   const kids = config.linkSecrets.map((s) => s.kid)
   if (new Set(kids).size !== kids.length) problems.push('LINK_SECRETS: kids must be distinct')
+  // Compared as bytes, in their one canonical spelling: base64url's last character carries
+  // spare bits, so two spellings could otherwise hide one secret.
+  for (const { kid, secret } of config.linkSecrets) {
+    if (!isCanonicalBase64url(secret)) {
+      problems.push(`LINK_SECRETS: the secret of kid ${kid} is not canonical base64url`)
+    }
+  }
   const secrets = config.linkSecrets.map((s) => s.secret)
   if (new Set(secrets).size !== secrets.length) {
     problems.push('LINK_SECRETS: each entry needs its own secret')
   }
   // The HMAC secrets and the JWT signing keys must be independent: one leaked value must never
   // both forge links and sign sessions.
-  const sessionSecrets = new Set(config.sessionKeys.map((k) => k.d))
+  const sessionSecrets = new Set(
+    config.sessionKeys.map((k) => Buffer.from(k.d, 'base64url').toString('base64url')),
+  )
   if (secrets.some((s) => sessionSecrets.has(s))) {
     problems.push('LINK_SECRETS and SESSION_KEYS: must not share key material')
   }
@@ -217,22 +247,53 @@ function crossChecks(config: Config, env: Env): string[] {
   if (new Set(sessionKids).size !== sessionKids.length) {
     problems.push('SESSION_KEYS: kids must be distinct')
   }
+  const apiKeyNames = config.apiKeys.map((k) => k.name)
+  if (new Set(apiKeyNames).size !== apiKeyNames.length) {
+    problems.push('API_KEYS: names must be distinct')
+  }
   if (config.mail.transport === 'resend' && !config.mail.resendApiKey) {
     problems.push('RESEND_API_KEY: required when MAIL_TRANSPORT is resend')
   }
-  if (config.production) {
-    for (const name of GENERATED_IN_DEVELOPMENT) {
-      if (!env[name]) problems.push(`${name}: required in production`)
-    }
-    if (!env.MAIL_TRANSPORT) problems.push('MAIL_TRANSPORT: required in production')
-    if (config.mail.transport === 'resend' && !env.MAIL_FROM) {
-      problems.push('MAIL_FROM: required in production')
-    }
-    if (!config.publicUrl.startsWith('https://')) {
-      problems.push('PUBLIC_URL: must be an https:// URL in production')
-    }
-  }
   return problems
+}
+
+function originOf(value: string): string | undefined {
+  try {
+    return new URL(value).origin
+  } catch {
+    return undefined
+  }
+}
+
+/** Lower-cased scheme and host, no trailing slash; the input unchanged when it is no such URL. */
+function normaliseUrl(value: string): string {
+  try {
+    const url = new URL(value)
+    if (url.search || url.hash || url.username || url.password) return value
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
+  } catch {
+    return value
+  }
+}
+
+function isPublicUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.username === '' &&
+      url.password === '' &&
+      url.search === '' &&
+      url.hash === '' &&
+      normaliseUrl(value) === value
+    )
+  } catch {
+    return false
+  }
+}
+
+function isCanonicalBase64url(value: string): boolean {
+  return Buffer.from(value, 'base64url').toString('base64url') === value
 }
 
 function sourceOf(instancePath: string): string {
@@ -270,10 +331,13 @@ function parseLinkSecrets(value: string | undefined, problems: string[]): unknow
 }
 
 /** `name:role:sha256hex` entries, comma-separated. */
-function parseApiKeys(value: string | undefined): unknown[] {
+function parseApiKeys(value: string | undefined, problems: string[]): unknown[] {
   if (value === undefined) return []
-  return value.split(',').map((entry) => {
-    const [name, role, hash] = entry.trim().split(':')
+  return value.split(',').map((entry, i) => {
+    const [name, role, hash, ...rest] = entry.trim().split(':')
+    if (hash === undefined || rest.length > 0) {
+      problems.push(`API_KEYS: entry ${i + 1} is not name:role:sha256hex`)
+    }
     return { name, role, hash: hash?.toLowerCase() }
   })
 }

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateApiKey } from './auth/api-keys.js'
 import { type Env, GENERATED_IN_DEVELOPMENT } from './config.js'
+import { ConfigError } from './errors.js'
 import { generateSessionKey } from './sessions/jwt.js'
 
 export const DEV_SECRETS_FILE = 'dev-secrets.json'
@@ -26,15 +27,17 @@ export async function withDevSecrets(
   const stored = readStored(file)
   const newApiKeys: { name: string; role: string; key: string }[] = []
   let changed = false
-  if (!stored.LINK_SECRETS) {
+  // Only what the environment lacks is generated: a key generated beside a configured one would
+  // be stored unseen and silently take over on a later start without it.
+  if (missing.includes('LINK_SECRETS') && !stored.LINK_SECRETS) {
     stored.LINK_SECRETS = `1:${randomBytes(32).toString('base64url')}`
     changed = true
   }
-  if (!stored.SESSION_KEYS) {
+  if (missing.includes('SESSION_KEYS') && !stored.SESSION_KEYS) {
     stored.SESSION_KEYS = JSON.stringify([await generateSessionKey()])
     changed = true
   }
-  if (!stored.API_KEYS) {
+  if (missing.includes('API_KEYS') && !stored.API_KEYS) {
     const entries = (['admin', 'service'] as const).map((role) => {
       const { key, entry } = generateApiKey(`dev-${role}`, role)
       newApiKeys.push({ name: `dev-${role}`, role, key })
@@ -50,13 +53,21 @@ export async function withDevSecrets(
   }
   const filled: Record<string, string | undefined> = { ...env }
   for (const name of missing) filled[name] = stored[name]
-  return { env: filled, newApiKeys: missing.includes('API_KEYS') ? newApiKeys : [] }
+  return { env: filled, newApiKeys }
 }
 
+/** A missing file is an empty one; an unreadable or corrupt one stops the start, never replaced. */
 function readStored(file: string): Generated {
+  let text: string
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Generated
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new ConfigError([`${file}: cannot be read (${(error as Error).message})`])
+  }
+  try {
+    return JSON.parse(text) as Generated
   } catch {
-    return {}
+    throw new ConfigError([`${file}: is not valid JSON; fix or delete it`])
   }
 }

@@ -16,6 +16,8 @@ export function normaliseEmail(input: string): string {
   if (value.length === 0 || value.length > MAX_EMAIL_LENGTH) {
     throw new InvalidRequest('The email address is empty or too long.')
   }
+  // Checked before IDNA conversion, which would silently drop CR, LF and tabs from the domain.
+  if (/[\s\p{Cc}]/u.test(value)) throw new InvalidRequest('The email address is not valid.')
   const at = value.lastIndexOf('@')
   const local = value.slice(0, at)
   const domain = at > 0 ? domainToASCII(value.slice(at + 1).toLowerCase()) : ''

@@ -19,18 +19,15 @@ export function checkRedirect(target: string, allowedOrigins: readonly string[])
   if (/[\s\\\p{Cc}]/u.test(target)) {
     throw new InvalidRequest('redirect_to contains characters that are not allowed.')
   }
+  const refused = new InvalidRequest(
+    'redirect_to must be a path on this site or an allowed origin.',
+  )
+  if (target.startsWith('//')) throw refused
+  const url = parse(target, target.startsWith('/') ? BASE : undefined)
+  if (!url) throw refused
   if (target.startsWith('/')) {
-    const url = new URL(target, BASE)
-    if (target.startsWith('//') || url.origin !== BASE) {
-      throw new InvalidRequest('redirect_to must be a path on this site or an allowed origin.')
-    }
+    if (url.origin !== BASE) throw refused
     return target
-  }
-  let url: URL
-  try {
-    url = new URL(target)
-  } catch {
-    throw new InvalidRequest('redirect_to must be a path on this site or an allowed origin.')
   }
   if (
     (url.protocol !== 'https:' && url.protocol !== 'http:') ||
@@ -39,7 +36,15 @@ export function checkRedirect(target: string, allowedOrigins: readonly string[])
     !target.toLowerCase().startsWith(`${url.origin}`.toLowerCase()) ||
     !allowedOrigins.includes(url.origin)
   ) {
-    throw new InvalidRequest('redirect_to must be a path on this site or an allowed origin.')
+    throw refused
   }
   return target
+}
+
+function parse(target: string, base: string | undefined): URL | undefined {
+  try {
+    return new URL(target, base)
+  } catch {
+    return undefined
+  }
 }
