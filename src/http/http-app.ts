@@ -1,8 +1,9 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
+import { InvalidRequest } from '../errors.js'
 import { loggerOptions } from './logging.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { adminRoutes } from './routes/admin.js'
@@ -30,9 +31,16 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     logger: { ...loggerOptions(options.logLevel), stream: options.logStream },
     trustProxy: options.trustProxy,
     bodyLimit: 16 * 1024,
-    // Reject unknown members instead of silently dropping them (Fastify's default removes them).
-    ajv: { customOptions: { removeAdditional: false } },
+    // A malformed URL (bad percent-encoding, an over-long parameter) is the client's mistake and
+    // answers like any other: problem+json, without echoing the URL.
+    frameworkErrors: (error, request, reply) =>
+      errorHandler(new InvalidRequest('The URL is malformed.', { cause: error }), request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // TypeBox validates requests: bodies exactly as sent (`"one_time": "false"` is an error, not a
+  // quiet `false`), query strings and path parameters with string-to-number conversion. Unknown
+  // body members are refused by the schemas rather than silently dropped.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
 
   // Action endpoints (revoke, disable, enable) take no body, and clients commonly send them with
   // a JSON content type anyway: an empty JSON body means no body. Everything else goes through

@@ -42,7 +42,10 @@ export function problem(code: string, detail: string): Problem {
   }
 }
 
+/** Errors are never cached; this also covers answers Fastify gives before any hook runs. */
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  reply.header('cache-control', 'no-store')
+  reply.header('x-content-type-options', 'nosniff')
   if (body.status === 401) reply.header('www-authenticate', 'Bearer')
   return reply.code(body.status).type(PROBLEM_TYPE).send(body)
 }

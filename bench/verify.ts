@@ -1,0 +1,428 @@
+/**
+ * `npm run bench`: the verify hot path over real HTTP, side by side with a bare Fastify route that
+ * only signs the same session JWT, in the same run. See DESIGN.md, "Performance".
+ *
+ * This process is the load generator (autocannon, driven programmatically); the servers run in a
+ * child process (bench/servers.ts), so the two never share an event loop. Both listen on
+ * 127.0.0.1, port 0. Everything lives in a temporary directory that is removed at the end.
+ *
+ * Scenarios, each a warm-up and then a timed run with the same settings:
+ * - baseline: POST /sign on the bare route (same body and headers as verify, ignored);
+ * - one-time: POST /v1/links/verify, every request with a fresh one-time login token (the
+ *   conditional seq update). A user goes back into the pool only after a 200, with seq + 1, so a
+ *   token is never stale, whatever the run's length;
+ * - reusable: the same with one_time false tokens (touchLogin instead of consume).
+ *
+ * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000).
+ * Exits non-zero, and says so, when any response was not 2xx or any request failed.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { arch, cpus, loadavg, platform, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { openStore } from '../src/app.js'
+import { generateApiKey } from '../src/auth/api-keys.js'
+import { loadConfig } from '../src/config.js'
+import { generateSessionKey } from '../src/sessions/jwt.js'
+import { Flag, Purpose } from '../src/tokens/codec.js'
+import { KeyRing } from '../src/tokens/keyring.js'
+import type { ServerMessage } from './servers.js'
+
+const SECONDS = positiveInt('BENCH_SECONDS', 10)
+const WARMUP_SECONDS = positiveInt('BENCH_WARMUP_SECONDS', 3)
+const USERS = positiveInt('BENCH_USERS', 10_000)
+const CONNECTIONS = 10
+const PIPELINING = 1
+const HOST = '127.0.0.1'
+
+interface BenchUser {
+  id: string
+  rev: number
+  seq: number
+}
+
+/** Per-connection autocannon context: the user whose one-time token is in flight. */
+interface Slot {
+  user?: BenchUser | undefined
+}
+
+interface Scenario {
+  name: string
+  port: number
+  path: string
+  setupRequest: (request: autocannon.Request, context: object) => autocannon.Request
+  onResponse?: (status: number, body: string, context: object) => void
+}
+
+interface Outcome extends Run {
+  scenario: Scenario
+  /** CPU time (user + system) the server process spent during the timed run. */
+  cpuMicros: number
+  failures: string[]
+}
+
+const out = (text = ''): void => void process.stdout.write(`${text}\n`)
+
+const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'))
+let child: ChildProcess | undefined
+
+function cleanUp(): void {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill()
+  rmSync(dataDir, { recursive: true, force: true })
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanUp()
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  })
+}
+
+async function main(): Promise<number> {
+  if (USERS < CONNECTIONS * 10) throw new Error(`BENCH_USERS must be at least ${CONNECTIONS * 10}`)
+  const serviceKey = generateApiKey('bench', 'service')
+  const latchkeyEnv = {
+    DATA_DIR: dataDir,
+    PUBLIC_URL: 'https://login.bench.test',
+    LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
+    SESSION_KEYS: JSON.stringify([await generateSessionKey('bench-key')]),
+    API_KEYS: serviceKey.entry,
+    LOG_LEVEL: 'silent',
+  }
+  const config = loadConfig(latchkeyEnv)
+  const keyring = new KeyRing(
+    config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
+  )
+
+  // The users exist before the servers start. Tokens are minted here, as issueLink would, each
+  // when its request is built, so none can expire however long the run.
+  const setupStart = performance.now()
+  const store = openStore(config)
+  const users: BenchUser[] = []
+  try {
+    for (let i = 0; i < USERS; i++) {
+      const { user } = await store.findOrCreate(`user${i}@bench.test`, Date.now())
+      users.push({ id: user.id, rev: user.rev, seq: user.seq })
+    }
+  } finally {
+    await store.close()
+  }
+  const mintLogin = (user: BenchUser, oneTime: boolean): string =>
+    keyring.mint({
+      purpose: Purpose.Login,
+      flags: oneTime ? Flag.OneTime : 0,
+      userId: user.id,
+      expiresAt: Math.floor(Date.now() / 1000) + config.linkTtl,
+      rev: user.rev,
+      seq: oneTime ? user.seq : 0,
+    })
+  const setupSeconds = (performance.now() - setupStart) / 1000
+
+  const server = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [], {
+    env: { ...process.env, BENCH_LATCHKEY_ENV: JSON.stringify(latchkeyEnv) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  child = server
+  const ports = await nextMessage(server, 'ready')
+
+  const headers = {
+    authorization: `Bearer ${serviceKey.key}`,
+    'content-type': 'application/json',
+  }
+  await checkSameJwtShape(ports, headers, mintLogin(users[0] as BenchUser, false))
+
+  // One-time: a FIFO pool of users whose next token is known to be fresh.
+  const pool = new Ring<BenchUser>(users)
+  let starved = 0
+  const staleToken = mintLogin({ ...(users[0] as BenchUser), seq: 0xffffffff }, true)
+  let nextReusable = 0
+  const reusable = (): string => mintLogin(users[nextReusable++ % users.length] as BenchUser, false)
+  const withToken = (request: autocannon.Request, token: string): autocannon.Request => ({
+    ...request,
+    body: JSON.stringify({ token }),
+  })
+
+  const scenarios: Scenario[] = [
+    {
+      name: 'baseline: bare Fastify, jose sign',
+      port: ports.baseline,
+      path: '/sign',
+      setupRequest: (request) => withToken(request, reusable()),
+    },
+    {
+      name: 'latchkey verify, one-time link',
+      port: ports.latchkey,
+      path: '/v1/links/verify',
+      setupRequest: (request, context) => {
+        const user = pool.shift()
+        ;(context as Slot).user = user
+        if (!user) starved++
+        // An empty pool only follows thousands of failures; the stale token makes it visible.
+        return withToken(request, user ? mintLogin(user, true) : staleToken)
+      },
+      onResponse: (status, _body, context) => {
+        const slot = context as Slot
+        const user = slot.user
+        slot.user = undefined
+        if (user && status === 200) {
+          user.seq += 1
+          pool.push(user)
+        }
+      },
+    },
+    {
+      name: 'latchkey verify, reusable link',
+      port: ports.latchkey,
+      path: '/v1/links/verify',
+      setupRequest: (request) => withToken(request, reusable()),
+    },
+  ]
+
+  const cpu = cpus()
+  out('latchkey verify benchmark')
+  out(`node ${process.version} · ${platform()} ${arch()}`)
+  const busy = loadavg()[0]?.toFixed(2) ?? '?'
+  out(
+    `cpu  ${cpu[0]?.model.trim() ?? 'unknown'} · ${cpu.length} cores · load average ${busy} at start`,
+  )
+  out(
+    `run  ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
+      `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario`,
+  )
+  out(`data ${USERS} users in SQLite (set up in ${setupSeconds.toFixed(1)} s)`)
+  out()
+
+  const outcomes: Outcome[] = []
+  for (const scenario of scenarios) {
+    const warmup = await fire(scenario, headers, WARMUP_SECONDS)
+    const cpuBefore = await serverCpu(server)
+    const run = await fire(scenario, headers, SECONDS)
+    const cpuMicros = (await serverCpu(server)) - cpuBefore
+    const failures = [
+      ...problems(warmup.result).map((p) => `warm-up: ${p}`),
+      ...problems(run.result),
+    ]
+    outcomes.push({ scenario, ...run, cpuMicros, failures })
+  }
+  if (starved > 0) {
+    const oneTime = outcomes[1] as Outcome
+    oneTime.failures.push(`${starved} requests found the one-time user pool empty`)
+  }
+
+  const exited = new Promise((resolve) => server.once('exit', resolve))
+  server.send({ type: 'stop' })
+  const { maxRssKiB } = await nextMessage(server, 'stopped')
+  await exited
+
+  printTable(outcomes)
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`
+  out()
+  out(
+    `peak RSS (maxRSS): servers ${mib(maxRssKiB)}, ` +
+      `load generator ${mib(process.resourceUsage().maxRSS)}`,
+  )
+
+  const failed = outcomes.filter((o) => o.failures.length > 0)
+  if (failed.length === 0) return 0
+  const lines = failed.flatMap((o) => o.failures.map((f) => `  ${o.scenario.name}: ${f}`))
+  process.stderr.write(
+    `\n${'!'.repeat(72)}\nBENCHMARK INVALID: not every request got a 2xx answer\n` +
+      `${lines.join('\n')}\n${'!'.repeat(72)}\n`,
+  )
+  return 1
+}
+
+interface Run {
+  result: autocannon.Result
+  /** Latency of every 2xx response, ms, at full resolution (autocannon's histogram keeps whole ms). */
+  latencies: Float64Array
+}
+
+function fire(scenario: Scenario, headers: Record<string, string>, seconds: number): Promise<Run> {
+  const latencies: number[] = []
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://${HOST}:${scenario.port}`,
+        connections: CONNECTIONS,
+        pipelining: PIPELINING,
+        duration: seconds,
+        setupClient: (client) => {
+          client.on('response', (status: number, _bytes: number, ms: number) => {
+            if (status >= 200 && status < 300) latencies.push(ms)
+          })
+        },
+        requests: [
+          {
+            method: 'POST',
+            path: scenario.path,
+            headers,
+            setupRequest: scenario.setupRequest,
+            onResponse: scenario.onResponse,
+          },
+        ],
+      },
+      (error: unknown, result) => {
+        if (error) reject(error)
+        else resolve({ result, latencies: Float64Array.from(latencies).sort() })
+      },
+    )
+  })
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number
+}
+
+/** Every way a run can be wrong; empty when every request got a 2xx answer. */
+function problems(result: autocannon.Result): string[] {
+  const found: string[] = []
+  if (result.non2xx > 0) {
+    const codes = Object.entries(result.statusCodeStats ?? {})
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, stat]) => `${code} × ${stat.count ?? 0}`)
+    found.push(`${result.non2xx} non-2xx responses (${codes.join(', ')})`)
+  }
+  if (result.errors > 0) found.push(`${result.errors} errors (${result.timeouts} timeouts)`)
+  if (result.resets > 0) found.push(`${result.resets} request pipeline resets`)
+  if (result['2xx'] === 0) found.push('no successful response at all')
+  return found
+}
+
+function printTable(outcomes: Outcome[]): void {
+  const base = outcomes[0]?.result.requests.mean ?? Number.NaN
+  const rows = [
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'server CPU µs/req', 'requests'],
+    ...outcomes.map(({ scenario, result, latencies, cpuMicros, failures }) => [
+      failures.length > 0 ? `${scenario.name} (FAILED)` : scenario.name,
+      result.requests.mean.toFixed(0),
+      percentile(latencies, 50).toFixed(2),
+      percentile(latencies, 99).toFixed(2),
+      `${(result.requests.mean / base).toFixed(2)}×`,
+      (cpuMicros / Math.max(1, result['2xx'] + result.non2xx)).toFixed(0),
+      String(result['2xx'] + result.non2xx),
+    ]),
+  ]
+  const widths = (rows[0] as string[]).map((_, i) =>
+    Math.max(...rows.map((r) => r[i]?.length ?? 0)),
+  )
+  for (const row of rows) {
+    out(
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join('  '),
+    )
+  }
+  out('server CPU µs/req: user + system time of the server process over the run, per response')
+}
+
+/**
+ * Before any timing: both servers answer, and the two JWTs have the same header and the same
+ * claim names, so the baseline really signs what latchkey signs.
+ */
+async function checkSameJwtShape(
+  ports: { latchkey: number; baseline: number },
+  headers: Record<string, string>,
+  token: string,
+): Promise<void> {
+  const post = async (port: number, path: string): Promise<Record<string, unknown>> => {
+    const body = JSON.stringify({ token })
+    const response = await fetch(`http://${HOST}:${port}${path}`, { method: 'POST', headers, body })
+    if (response.status !== 200) {
+      throw new Error(`${path} answered ${response.status}: ${await response.text()}`)
+    }
+    return (await response.json()) as Record<string, unknown>
+  }
+  const verified = await post(ports.latchkey, '/v1/links/verify')
+  const signed = await post(ports.baseline, '/sign')
+  const shape = (jwt: unknown): string => {
+    const [header, payload] = String(jwt)
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as object)
+    return JSON.stringify({ header, claims: Object.keys(payload ?? {}).sort() })
+  }
+  const session = verified.session as { jwt?: unknown } | null
+  const ours = shape(session?.jwt)
+  const theirs = shape(signed.jwt)
+  if (ours !== theirs) throw new Error(`the baseline JWT differs: ${theirs} vs latchkey ${ours}`)
+}
+
+async function serverCpu(server: ChildProcess): Promise<number> {
+  const answer = nextMessage(server, 'cpu')
+  server.send({ type: 'cpu' })
+  return (await answer).micros
+}
+
+/** Resolves with the child's next message of this type; rejects if it exits first. */
+function nextMessage<T extends ServerMessage['type']>(
+  server: ChildProcess,
+  type: T,
+): Promise<Extract<ServerMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ServerMessage) => {
+      if (message.type !== type) return
+      settle()
+      resolve(message as Extract<ServerMessage, { type: T }>)
+    }
+    const onExit = (code: number | null, signal: string | null) => {
+      settle()
+      reject(new Error(`bench servers exited (${signal ?? code}) before "${type}"`))
+    }
+    const settle = () => {
+      server.off('message', onMessage)
+      server.off('exit', onExit)
+    }
+    server.on('message', onMessage)
+    server.on('exit', onExit)
+  })
+}
+
+/** A fixed-capacity FIFO: shift and push in O(1), whatever its length. */
+class Ring<T> {
+  readonly #items: (T | undefined)[]
+  #head = 0
+  #length: number
+
+  constructor(initial: readonly T[]) {
+    this.#items = [...initial]
+    this.#length = initial.length
+  }
+
+  shift(): T | undefined {
+    if (this.#length === 0) return undefined
+    const item = this.#items[this.#head]
+    this.#items[this.#head] = undefined
+    this.#head = (this.#head + 1) % this.#items.length
+    this.#length--
+    return item
+  }
+
+  push(item: T): void {
+    if (this.#length === this.#items.length) throw new Error('ring is full')
+    this.#items[(this.#head + this.#length) % this.#items.length] = item
+    this.#length++
+  }
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name} must be a positive integer`)
+  return Number(raw)
+}
+
+// Last, so that every class and constant above is initialised before main runs.
+try {
+  process.exitCode = await main()
+} catch (error) {
+  process.stderr.write(`\nBENCHMARK FAILED: ${error instanceof Error ? error.stack : error}\n`)
+  process.exitCode = 1
+} finally {
+  cleanUp()
+}

@@ -1,0 +1,253 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import t from 'tap'
+import { adminKey, asAdmin, asService, serviceKey, startApp, tokenOf } from '../helpers/app.js'
+
+const harness = await startApp()
+const { app, clock } = harness
+t.teardown(() => harness.close())
+
+const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000'
+
+let counter = 0
+
+const send = (
+  method: InjectOptions['method'],
+  url: string,
+  headers: Record<string, string> = asAdmin,
+) => app.inject({ method, url, headers })
+
+/** Issues a link (creating the user) and returns the user id and the link's token. */
+async function newUser(email = `admin-${++counter}@example.com`) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/links',
+    headers: asService,
+    payload: { email, deliver: 'none' },
+  })
+  if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
+  return { userId: res.json().user_id as string, token: tokenOf(res.json().link), email }
+}
+
+const verify = (token: string) =>
+  app.inject({ method: 'POST', url: '/v1/links/verify', headers: asService, payload: { token } })
+
+/** RFC 9457 with our code, on every error. */
+function assertProblem(t: Test, res: LightMyRequestResponse, status: number, code: string): void {
+  t.equal(res.statusCode, status, `status ${status}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/, 'problem+json')
+  const body = res.json()
+  t.has(body, { status, code }, `status and code ${code} in the body`)
+  for (const member of ['type', 'title', 'detail', 'code'] as const) {
+    t.type(body[member], 'string', `${member} is a string`)
+  }
+  t.type(body.status, 'number', 'status is a number')
+}
+
+t.test('API key authentication', async (t) => {
+  const route = '/v1/admin/users'
+
+  t.test('no Authorization header → 401 with WWW-Authenticate', async (t) => {
+    const res = await send('GET', route, {})
+    assertProblem(t, res, 401, 'unauthorized')
+    t.match(res.headers['www-authenticate'], /^Bearer/)
+  })
+
+  const malformed: Record<string, string> = {
+    'a wrong key': 'Bearer lk_not-a-real-key',
+    'the key without Bearer': adminKey.key,
+    'Basic instead of Bearer': `Basic ${Buffer.from(`ops:${adminKey.key}`).toString('base64')}`,
+    'two spaces after Bearer': `Bearer  ${adminKey.key}`,
+    'a key with a trailing extra part': `Bearer ${adminKey.key} extra`,
+    'an empty Bearer': 'Bearer ',
+    'the key with one character changed': `Bearer ${adminKey.key.slice(0, -1)}${
+      adminKey.key.endsWith('A') ? 'B' : 'A'
+    }`,
+  }
+  for (const [name, authorization] of Object.entries(malformed)) {
+    t.test(`${name} → 401 with WWW-Authenticate`, async (t) => {
+      const res = await send('GET', route, { authorization })
+      assertProblem(t, res, 401, 'unauthorized')
+      t.match(res.headers['www-authenticate'], /^Bearer/)
+    })
+  }
+
+  t.test('a service key on an admin route → 403 forbidden', async (t) => {
+    const { userId } = await newUser()
+    for (const [method, url] of [
+      ['GET', route],
+      ['GET', `${route}/${userId}`],
+      ['DELETE', `${route}/${userId}`],
+      ['POST', `${route}/${userId}/revoke`],
+      ['POST', `${route}/${userId}/disable`],
+      ['POST', `${route}/${userId}/enable`],
+    ] as const) {
+      assertProblem(t, await send(method, url, asService), 403, 'forbidden')
+    }
+    t.equal((await send('GET', `${route}/${userId}`)).statusCode, 200, 'the user is still there')
+  })
+
+  t.test('an admin key on a service route works', async (t) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/links',
+      headers: asAdmin,
+      payload: { email: `by-admin-${++counter}@example.com`, deliver: 'none' },
+    })
+    t.equal(res.statusCode, 202)
+    const verified = await app.inject({
+      method: 'POST',
+      url: '/v1/links/verify',
+      headers: asAdmin,
+      payload: { token: tokenOf(res.json().link) },
+    })
+    t.equal(verified.statusCode, 200)
+  })
+
+  t.test('service routes refuse a missing or wrong key too', async (t) => {
+    for (const headers of [{}, { authorization: `Bearer ${serviceKey.key}x` }]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/links',
+        headers,
+        payload: { email: 'nobody@example.com', deliver: 'none' },
+      })
+      assertProblem(t, res, 401, 'unauthorized')
+    }
+  })
+})
+
+t.test('list users', async (t) => {
+  t.test('by email, case-insensitive on the domain', async (t) => {
+    const n = ++counter
+    const { userId } = await newUser(`Grace${n}@Example.com`)
+    for (const query of [
+      `Grace${n}@example.com`,
+      `Grace${n}@EXAMPLE.COM`,
+      ` Grace${n}@example.com `,
+    ]) {
+      const res = await send('GET', `/v1/admin/users?email=${encodeURIComponent(query)}`)
+      t.equal(res.statusCode, 200, `found by ${JSON.stringify(query)}`)
+      const { users } = res.json()
+      t.equal(users.length, 1)
+      t.equal(users[0].id, userId)
+      t.equal(users[0].email, `Grace${n}@example.com`)
+    }
+    const none = await send('GET', '/v1/admin/users?email=nobody-here%40example.com')
+    t.equal(none.statusCode, 200)
+    t.same(none.json(), { users: [] }, 'an unknown email is an empty list')
+    assertProblem(
+      t,
+      await send('GET', '/v1/admin/users?email=not-an-email'),
+      400,
+      'invalid_request',
+    )
+  })
+
+  t.test('without email: the newest first, limited', async (t) => {
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1)
+      ids.push((await newUser()).userId)
+    }
+    const res = await send('GET', '/v1/admin/users?limit=3')
+    t.equal(res.statusCode, 200)
+    const { users } = res.json()
+    t.same(
+      users.map((u: { id: string }) => u.id),
+      ids.reverse(),
+      'the three just created, newest first',
+    )
+    const all = await send('GET', '/v1/admin/users')
+    t.ok(all.json().users.length >= 3, 'the default limit lists them too')
+    assertProblem(t, await send('GET', '/v1/admin/users?limit=0'), 400, 'invalid_request')
+    assertProblem(t, await send('GET', '/v1/admin/users?limit=abc'), 400, 'invalid_request')
+    assertProblem(t, await send('GET', '/v1/admin/users?limit=201'), 400, 'invalid_request')
+    assertProblem(t, await send('GET', '/v1/admin/users?mail=x'), 400, 'invalid_request')
+  })
+})
+
+t.test('get a user: the record', async (t) => {
+  const { userId, email } = await newUser()
+  const res = await send('GET', `/v1/admin/users/${userId}`)
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), {
+    id: userId,
+    email,
+    status: 'active',
+    created_at: new Date(clock.ms).toISOString(),
+    last_login_at: null,
+  })
+  const upper = await send('GET', `/v1/admin/users/${userId.toUpperCase()}`)
+  t.equal(upper.statusCode, 200, 'the id is case-insensitive')
+  t.equal(upper.json().id, userId)
+})
+
+t.test('disable, then enable', async (t) => {
+  const { userId, token, email } = await newUser()
+  const first = await verify(token)
+  t.equal(first.statusCode, 200)
+  const { jwt } = first.json().session
+  const { token: pending } = await newUser(email)
+
+  const disabled = await send('POST', `/v1/admin/users/${userId}/disable`)
+  t.equal(disabled.statusCode, 200)
+  t.equal(disabled.json().status, 'disabled')
+  t.equal(disabled.json().id, userId)
+  assertProblem(t, await verify(pending), 403, 'user_disabled')
+  const inactive = await app.inject({
+    method: 'POST',
+    url: '/v1/sessions/introspect',
+    headers: asService,
+    payload: { jwt },
+  })
+  t.same(inactive.json(), { active: false, reason: 'user_disabled' }, 'the session is inactive')
+
+  const enabled = await send('POST', `/v1/admin/users/${userId}/enable`)
+  t.equal(enabled.statusCode, 200)
+  t.equal(enabled.json().status, 'active')
+  t.equal((await verify(pending)).statusCode, 200, 'the pending link works again')
+  const active = await app.inject({
+    method: 'POST',
+    url: '/v1/sessions/introspect',
+    headers: asService,
+    payload: { jwt },
+  })
+  t.equal(active.json().active, true, 'and the session is active again')
+})
+
+t.test('delete', async (t) => {
+  const { userId, token } = await newUser()
+  const res = await send('DELETE', `/v1/admin/users/${userId}`)
+  t.equal(res.statusCode, 204)
+  t.equal(res.body, '', 'no body')
+  assertProblem(t, await send('GET', `/v1/admin/users/${userId}`), 404, 'not_found')
+  assertProblem(t, await verify(token), 401, 'token_invalid')
+  assertProblem(t, await send('DELETE', `/v1/admin/users/${userId}`), 404, 'not_found')
+})
+
+t.test('unknown id → 404 on every user route', async (t) => {
+  for (const [method, url] of [
+    ['GET', `/v1/admin/users/${UNKNOWN_ID}`],
+    ['DELETE', `/v1/admin/users/${UNKNOWN_ID}`],
+    ['POST', `/v1/admin/users/${UNKNOWN_ID}/revoke`],
+    ['POST', `/v1/admin/users/${UNKNOWN_ID}/disable`],
+    ['POST', `/v1/admin/users/${UNKNOWN_ID}/enable`],
+  ] as const) {
+    assertProblem(t, await send(method, url), 404, 'not_found')
+  }
+})
+
+t.test('malformed id → 400 on every user route', async (t) => {
+  for (const id of ['abc', '1234', `${UNKNOWN_ID}0`, 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz']) {
+    for (const [method, url] of [
+      ['GET', `/v1/admin/users/${id}`],
+      ['DELETE', `/v1/admin/users/${id}`],
+      ['POST', `/v1/admin/users/${id}/revoke`],
+      ['POST', `/v1/admin/users/${id}/disable`],
+      ['POST', `/v1/admin/users/${id}/enable`],
+    ] as const) {
+      assertProblem(t, await send(method, url), 400, 'invalid_request')
+    }
+  }
+})

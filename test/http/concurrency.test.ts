@@ -1,0 +1,153 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import t from 'tap'
+import type { App } from '../../src/http/types.js'
+import { SqliteUserStore } from '../../src/users/sqlite-store.js'
+import type { UserStore } from '../../src/users/store.js'
+import { asService, ManualClock, startApp, tempDir, tokenOf } from '../helpers/app.js'
+
+const ATTEMPTS = 20
+
+async function issueOneTime(app: App, email: string): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/links',
+    headers: asService,
+    payload: { email, deliver: 'none' },
+  })
+  if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
+  return tokenOf(res.json().link)
+}
+
+const verify = (app: App, token: string) =>
+  app.inject({ method: 'POST', url: '/v1/links/verify', headers: asService, payload: { token } })
+
+/**
+ * Holds the first `count` callers until all of them have arrived, then lets everyone through.
+ * No timers: it only orders the requests, so that each has looked the user up before any of
+ * them tries to consume.
+ */
+class Barrier {
+  #waiting: (() => void)[] = []
+  constructor(private count: number) {}
+  pass(): Promise<void> {
+    if (this.count === 0) return Promise.resolve()
+    const arrived = new Promise<void>((resolve) => this.#waiting.push(resolve))
+    if (--this.count === 0) for (const release of this.#waiting.splice(0)) release()
+    return arrived
+  }
+}
+
+/** A SQLite store whose findById waits at the current barrier after reading. */
+function gatedStore(file: string, gate: { barrier: Barrier }): UserStore {
+  const inner = SqliteUserStore.open(file)
+  return {
+    findById: async (id) => {
+      const user = await inner.findById(id)
+      await gate.barrier.pass()
+      return user
+    },
+    findByEmail: (email) => inner.findByEmail(email),
+    findOrCreate: (email, now) => inner.findOrCreate(email, now),
+    list: (options) => inner.list(options),
+    consume: (id, expected, now) => inner.consume(id, expected, now),
+    touchLogin: (id, rev, now) => inner.touchLogin(id, rev, now),
+    revoke: (id) => inner.revoke(id),
+    setStatus: (id, status) => inner.setStatus(id, status),
+    delete: (id) => inner.delete(id),
+    ping: () => inner.ping(),
+    close: () => inner.close(),
+  }
+}
+
+/** Exactly one success with a session; every other attempt 401 token_used. */
+function assertOneWinner(t: Test, results: LightMyRequestResponse[]): void {
+  const statuses = results.map((r) => r.statusCode)
+  const wins = results.filter((r) => r.statusCode === 200)
+  const losses = results.filter((r) => r.statusCode === 401)
+  t.equal(wins.length, 1, `exactly one 200 (got ${statuses.join(',')})`)
+  t.equal(losses.length, ATTEMPTS - 1, `${ATTEMPTS - 1} answers 401`)
+  t.ok(wins[0]?.json().session?.jwt, 'the winner has a session')
+  t.same(
+    losses.map((r) => r.json().code),
+    Array(ATTEMPTS - 1).fill('token_used'),
+    'every loser is told token_used',
+  )
+  for (const r of losses) t.match(r.headers['content-type'], /^application\/problem\+json/)
+}
+
+t.test(`${ATTEMPTS} concurrent verifies of one one-time token: exactly one wins`, async (t) => {
+  const harness = await startApp()
+  t.teardown(() => harness.close())
+  const token = await issueOneTime(harness.app, 'race@example.com')
+  const results = await Promise.all(
+    Array.from({ length: ATTEMPTS }, () => verify(harness.app, token)),
+  )
+  assertOneWinner(t, results)
+})
+
+t.test('two app instances on one DATA_DIR: still exactly one success', async (t) => {
+  const dataDir = tempDir()
+  const clock = new ManualClock()
+  const first = await startApp({ dataDir, clock })
+  const second = await startApp({ dataDir, clock })
+  t.teardown(async () => {
+    await first.close()
+    await second.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+  t.same(first.config.database, second.config.database, 'both open the same SQLite file')
+
+  const token = await issueOneTime(first.app, 'race-two@example.com')
+  const results = await Promise.all(
+    Array.from({ length: ATTEMPTS }, (_, i) => verify(i % 2 ? first.app : second.app, token)),
+  )
+  assertOneWinner(t, results)
+
+  // The instances do share the user: a link from the second sees the first's seq.
+  const again = await issueOneTime(second.app, 'race-two@example.com')
+  t.equal((await verify(first.app, again)).statusCode, 200, 'a fresh link works on the other app')
+})
+
+// Without help, one request can run from lookup to consume before the next one looks the user up,
+// so the others fail at the lookup. Here every request has read the same seq before any consumes:
+// only the compare-and-increment can keep the token single-use.
+t.test('all lookups before any consume: the conditional update decides', async (t) => {
+  const dataDir = tempDir()
+  const gate = { barrier: new Barrier(0) }
+  const storeA = gatedStore(join(dataDir, 'latchkey.db'), gate)
+  const storeB = gatedStore(join(dataDir, 'latchkey.db'), gate)
+  const clock = new ManualClock()
+  const first = await startApp({ dataDir, clock, overrides: { store: storeA } })
+  const second = await startApp({ dataDir, clock, overrides: { store: storeB } })
+  t.teardown(async () => {
+    await first.close()
+    await second.close()
+    await storeA.close()
+    await storeB.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  const single = await issueOneTime(first.app, 'gated@example.com')
+  const shared = await issueOneTime(first.app, 'gated-shared@example.com')
+
+  t.test('one instance', async (t) => {
+    gate.barrier = new Barrier(ATTEMPTS)
+    assertOneWinner(
+      t,
+      await Promise.all(Array.from({ length: ATTEMPTS }, () => verify(first.app, single))),
+    )
+  })
+
+  t.test('two instances', async (t) => {
+    gate.barrier = new Barrier(ATTEMPTS)
+    assertOneWinner(
+      t,
+      await Promise.all(
+        Array.from({ length: ATTEMPTS }, (_, i) => verify(i % 2 ? first.app : second.app, shared)),
+      ),
+    )
+  })
+})
