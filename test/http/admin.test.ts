@@ -1,7 +1,7 @@
-import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import type { Test } from 'tap'
+import type { InjectOptions } from 'fastify'
 import t from 'tap'
 import { adminKey, asAdmin, asService, serviceKey, startApp, tokenOf } from '../helpers/app.js'
+import { assertProblem, issueLink, postLink, verifyLink } from '../helpers/http.js'
 
 const harness = await startApp()
 const { app, clock } = harness
@@ -17,32 +17,13 @@ const send = (
   headers: Record<string, string> = asAdmin,
 ) => app.inject({ method, url, headers })
 
-/** Issues a link (creating the user) and returns the user id and the link's token. */
-async function newUser(email = `admin-${++counter}@example.com`) {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/links',
-    headers: asService,
-    payload: { email, deliver: 'none' },
-  })
-  if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
-  return { userId: res.json().user_id as string, token: tokenOf(res.json().link), email }
-}
+/** Issues a link (creating the user) and returns the user id, the link's token and the email. */
+const newUser = async (email = `admin-${++counter}@example.com`) => ({
+  ...(await issueLink(app, { email })),
+  email,
+})
 
-const verify = (token: string) =>
-  app.inject({ method: 'POST', url: '/v1/links/verify', headers: asService, payload: { token } })
-
-/** RFC 9457 with our code, on every error. */
-function assertProblem(t: Test, res: LightMyRequestResponse, status: number, code: string): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/, 'problem+json')
-  const body = res.json()
-  t.has(body, { status, code }, `status and code ${code} in the body`)
-  for (const member of ['type', 'title', 'detail', 'code'] as const) {
-    t.type(body[member], 'string', `${member} is a string`)
-  }
-  t.type(body.status, 'number', 'status is a number')
-}
+const verify = (token: string) => verifyLink(app, { token })
 
 t.test('API key authentication', async (t) => {
   const route = '/v1/admin/users'
@@ -88,30 +69,16 @@ t.test('API key authentication', async (t) => {
   })
 
   t.test('an admin key on a service route works', async (t) => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/links',
-      headers: asAdmin,
-      payload: { email: `by-admin-${++counter}@example.com`, deliver: 'none' },
-    })
+    const payload = { email: `by-admin-${++counter}@example.com`, deliver: 'none' }
+    const res = await postLink(app, payload, asAdmin)
     t.equal(res.statusCode, 202)
-    const verified = await app.inject({
-      method: 'POST',
-      url: '/v1/links/verify',
-      headers: asAdmin,
-      payload: { token: tokenOf(res.json().link) },
-    })
+    const verified = await verifyLink(app, { token: tokenOf(res.json().link) }, asAdmin)
     t.equal(verified.statusCode, 200)
   })
 
   t.test('service routes refuse a missing or wrong key too', async (t) => {
     for (const headers of [{}, { authorization: `Bearer ${serviceKey.key}x` }]) {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/v1/links',
-        headers,
-        payload: { email: 'nobody@example.com', deliver: 'none' },
-      })
+      const res = await postLink(app, { email: 'nobody@example.com', deliver: 'none' }, headers)
       assertProblem(t, res, 401, 'unauthorized')
     }
   })

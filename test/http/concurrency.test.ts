@@ -3,26 +3,12 @@ import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
-import type { App } from '../../src/http/types.js'
 import { SqliteUserStore } from '../../src/users/sqlite-store.js'
 import type { UserStore } from '../../src/users/store.js'
-import { asService, ManualClock, startApp, tempDir, tokenOf } from '../helpers/app.js'
+import { ManualClock, startApp, tempDir } from '../helpers/app.js'
+import { issueLink, verifyLink } from '../helpers/http.js'
 
 const ATTEMPTS = 20
-
-async function issueOneTime(app: App, email: string): Promise<string> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/links',
-    headers: asService,
-    payload: { email, deliver: 'none' },
-  })
-  if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
-  return tokenOf(res.json().link)
-}
-
-const verify = (app: App, token: string) =>
-  app.inject({ method: 'POST', url: '/v1/links/verify', headers: asService, payload: { token } })
 
 /**
  * Holds the first `count` callers until all of them have arrived, then lets everyone through.
@@ -81,9 +67,9 @@ function assertOneWinner(t: Test, results: LightMyRequestResponse[]): void {
 t.test(`${ATTEMPTS} concurrent verifies of one one-time token: exactly one wins`, async (t) => {
   const harness = await startApp()
   t.teardown(() => harness.close())
-  const token = await issueOneTime(harness.app, 'race@example.com')
+  const { token } = await issueLink(harness.app, { email: 'race@example.com' })
   const results = await Promise.all(
-    Array.from({ length: ATTEMPTS }, () => verify(harness.app, token)),
+    Array.from({ length: ATTEMPTS }, () => verifyLink(harness.app, { token })),
   )
   assertOneWinner(t, results)
 })
@@ -100,15 +86,21 @@ t.test('two app instances on one DATA_DIR: still exactly one success', async (t)
   })
   t.same(first.config.database, second.config.database, 'both open the same SQLite file')
 
-  const token = await issueOneTime(first.app, 'race-two@example.com')
+  const { token } = await issueLink(first.app, { email: 'race-two@example.com' })
   const results = await Promise.all(
-    Array.from({ length: ATTEMPTS }, (_, i) => verify(i % 2 ? first.app : second.app, token)),
+    Array.from({ length: ATTEMPTS }, (_, i) =>
+      verifyLink(i % 2 ? first.app : second.app, { token }),
+    ),
   )
   assertOneWinner(t, results)
 
   // The instances do share the user: a link from the second sees the first's seq.
-  const again = await issueOneTime(second.app, 'race-two@example.com')
-  t.equal((await verify(first.app, again)).statusCode, 200, 'a fresh link works on the other app')
+  const again = await issueLink(second.app, { email: 'race-two@example.com' })
+  t.equal(
+    (await verifyLink(first.app, { token: again.token })).statusCode,
+    200,
+    'a fresh link works on the other app',
+  )
 })
 
 // Without help, one request can run from lookup to consume before the next one looks the user up,
@@ -130,14 +122,16 @@ t.test('all lookups before any consume: the conditional update decides', async (
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const single = await issueOneTime(first.app, 'gated@example.com')
-  const shared = await issueOneTime(first.app, 'gated-shared@example.com')
+  const { token: single } = await issueLink(first.app, { email: 'gated@example.com' })
+  const { token: shared } = await issueLink(first.app, { email: 'gated-shared@example.com' })
 
   t.test('one instance', async (t) => {
     gate.barrier = new Barrier(ATTEMPTS)
     assertOneWinner(
       t,
-      await Promise.all(Array.from({ length: ATTEMPTS }, () => verify(first.app, single))),
+      await Promise.all(
+        Array.from({ length: ATTEMPTS }, () => verifyLink(first.app, { token: single })),
+      ),
     )
   })
 
@@ -146,7 +140,9 @@ t.test('all lookups before any consume: the conditional update decides', async (
     assertOneWinner(
       t,
       await Promise.all(
-        Array.from({ length: ATTEMPTS }, (_, i) => verify(i % 2 ? first.app : second.app, shared)),
+        Array.from({ length: ATTEMPTS }, (_, i) =>
+          verifyLink(i % 2 ? first.app : second.app, { token: shared }),
+        ),
       ),
     )
   })

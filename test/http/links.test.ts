@@ -1,8 +1,8 @@
-import type { LightMyRequestResponse } from 'fastify'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import type { Test } from 'tap'
 import t from 'tap'
 import { asAdmin, asService, PUBLIC_URL, startApp, tokenOf } from '../helpers/app.js'
+import { assertProblem, linkParts, postLink, verifyLink } from '../helpers/http.js'
 
 const harness = await startApp()
 const { app, clock, config, mail } = harness
@@ -13,10 +13,9 @@ let counter = 0
 const freshEmail = (name = 'user') => `${name}-${++counter}@example.com`
 
 const issue = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/v1/links', headers: { ...asService, ...headers }, payload })
+  postLink(app, payload, { ...asService, ...headers })
 
-const verify = (payload: Record<string, unknown>) =>
-  app.inject({ method: 'POST', url: '/v1/links/verify', headers: asService, payload })
+const verify = (payload: Record<string, unknown>) => verifyLink(app, payload)
 
 /** Issues a link with deliver "none" and returns its parts; fails the test unless 202. */
 async function newLink(
@@ -25,24 +24,8 @@ async function newLink(
 ): Promise<{ userId: string; link: string; token: string; expiresAt: number }> {
   const res = await issue({ email: freshEmail(), deliver: 'none', ...payload })
   t.equal(res.statusCode, 202, 'the link is issued')
-  const body = res.json()
-  return {
-    userId: body.user_id,
-    link: body.link,
-    token: tokenOf(body.link),
-    expiresAt: body.expires_at,
-  }
-}
-
-function assertProblem(t: Test, res: LightMyRequestResponse, status: number, code: string): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/, 'problem+json')
-  const body = res.json()
-  t.equal(body.code, code, `code ${code}`)
-  t.equal(body.status, status, 'the body repeats the status')
-  t.type(body.type, 'string')
-  t.type(body.title, 'string')
-  t.type(body.detail, 'string')
+  const { userId, link, token, body } = linkParts(res)
+  return { userId, link, token, expiresAt: body.expires_at }
 }
 
 t.test('deliver none returns a link built from PUBLIC_URL', async (t) => {

@@ -1,7 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import type { Test } from 'tap'
 import t from 'tap'
 import { asAdmin, asService, startApp, tokenOf } from '../helpers/app.js'
+import { assertProblem, postLink, verifyLink } from '../helpers/http.js'
 
 const harness = await startApp()
 const { app } = harness
@@ -11,24 +11,6 @@ const json = { ...asService, 'content-type': 'application/json' }
 
 const raw = (url: string, payload: string, headers: Record<string, string> = json) =>
   app.inject({ method: 'POST', url, headers, payload })
-
-/** A 4xx problem document: never a 500, always problem+json with every member. */
-function assertProblem(
-  t: Test,
-  res: LightMyRequestResponse,
-  status: number | number[],
-  code?: string,
-): void {
-  const statuses = Array.isArray(status) ? status : [status]
-  t.ok(statuses.includes(res.statusCode), `status ${res.statusCode} is one of ${statuses}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/, 'problem+json')
-  const body = res.json()
-  t.equal(body.status, res.statusCode, 'the body repeats the status')
-  for (const member of ['type', 'title', 'detail', 'code'] as const) {
-    t.type(body[member], 'string', `${member} is a string`)
-  }
-  if (code !== undefined) t.equal(body.code, code, `code ${code}`)
-}
 
 t.test('malformed JSON → 400 invalid_request', async (t) => {
   for (const payload of ['{', '{"email": }', "{'email': 'a@example.com'}", '{"a":1}x', '']) {
@@ -177,33 +159,15 @@ t.test('malformed URLs → 400 problem+json', async (t) => {
 })
 
 t.test('every /v1 answer has cache-control: no-store', async (t) => {
-  const issued = await app.inject({
-    method: 'POST',
-    url: '/v1/links',
-    headers: asService,
-    payload: { email: 'cache@example.com', deliver: 'none' },
-  })
+  const issued = await postLink(app, { email: 'cache@example.com', deliver: 'none' })
   const token = tokenOf(issued.json().link)
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/v1/links/verify',
-    headers: asService,
-    payload: { token },
-  })
+  const verified = await verifyLink(app, { token })
   const { jwt, refresh_token: refreshToken } = verified.json().session
   const userId = issued.json().user_id
   const answers: [string, LightMyRequestResponse][] = [
     ['202 issue', issued],
     ['200 verify', verified],
-    [
-      '401 verify again',
-      await app.inject({
-        method: 'POST',
-        url: '/v1/links/verify',
-        headers: asService,
-        payload: { token },
-      }),
-    ],
+    ['401 verify again', await verifyLink(app, { token })],
     [
       '200 refresh',
       await app.inject({

@@ -2,7 +2,8 @@ import type { LightMyRequestResponse } from 'fastify'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import type { Test } from 'tap'
 import t from 'tap'
-import { asAdmin, asService, PUBLIC_URL, startApp, tokenOf } from '../helpers/app.js'
+import { asAdmin, asService, PUBLIC_URL, startApp } from '../helpers/app.js'
+import { assertProblem, issueLink, verifyLink } from '../helpers/http.js'
 
 const harness = await startApp()
 const { app, clock, config } = harness
@@ -20,17 +21,11 @@ let counter = 0
 const post = (url: string, payload: Record<string, unknown>, headers = asService) =>
   app.inject({ method: 'POST', url, headers, payload })
 
-async function issue(email: string): Promise<{ userId: string; token: string }> {
-  const res = await post('/v1/links', { email, deliver: 'none' })
-  if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
-  return { userId: res.json().user_id, token: tokenOf(res.json().link) }
-}
-
 /** A new user signed in: their id, email and session. */
 async function signIn(): Promise<{ userId: string; email: string; session: Session }> {
   const email = `session-${++counter}@example.com`
-  const { token, userId } = await issue(email)
-  const res = await post('/v1/links/verify', { token })
+  const { token, userId } = await issueLink(app, { email })
+  const res = await verifyLink(app, { token })
   if (res.statusCode !== 200) throw new Error(`verify failed: ${res.statusCode} ${res.body}`)
   return { userId, email, session: res.json().session }
 }
@@ -38,12 +33,6 @@ async function signIn(): Promise<{ userId: string; email: string; session: Sessi
 const refresh = (refreshToken: string) =>
   post('/v1/sessions/refresh', { refresh_token: refreshToken })
 const introspect = (jwt: string) => post('/v1/sessions/introspect', { jwt })
-
-function assertProblem(t: Test, res: LightMyRequestResponse, status: number, code: string): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/, 'problem+json')
-  t.equal(res.json().code, code, `code ${code}`)
-}
 
 function assertInactive(t: Test, res: LightMyRequestResponse, reason?: string): void {
   t.equal(res.statusCode, 200, 'introspection answers 200')
@@ -84,20 +73,15 @@ t.test('refresh returns a new jwt and a new refresh token', async (t) => {
 
 t.test('purpose separation', async (t) => {
   t.test('a login link token is not a refresh token', async (t) => {
-    const { token } = await issue(`purpose-${++counter}@example.com`)
+    const { token } = await issueLink(app, { email: `purpose-${++counter}@example.com` })
     assertProblem(t, await refresh(token), 401, 'token_invalid')
-    const res = await post('/v1/links/verify', { token })
+    const res = await verifyLink(app, { token })
     t.equal(res.statusCode, 200, 'and the attempt did not spend the link')
   })
 
   t.test('a refresh token is not a link', async (t) => {
     const { session } = await signIn()
-    assertProblem(
-      t,
-      await post('/v1/links/verify', { token: session.refresh_token }),
-      401,
-      'token_invalid',
-    )
+    assertProblem(t, await verifyLink(app, { token: session.refresh_token }), 401, 'token_invalid')
   })
 
   t.test('garbage refresh tokens → token_invalid', async (t) => {
@@ -122,7 +106,7 @@ t.test('introspect', async (t) => {
   })
 
   t.test('a link token → active false', async (t) => {
-    const { token } = await issue(`introspect-link-${++counter}@example.com`)
+    const { token } = await issueLink(app, { email: `introspect-link-${++counter}@example.com` })
     assertInactive(t, await introspect(token), 'token_invalid')
   })
 
@@ -149,24 +133,19 @@ t.test('introspect', async (t) => {
 
 t.test('revoke ends links, refresh tokens and sessions; a new link works', async (t) => {
   const { userId, email, session } = await signIn()
-  const outstanding = await issue(email)
+  const outstanding = await issueLink(app, { email })
   t.equal((await introspect(session.jwt)).json().active, true, 'active before the revoke')
 
   const revoked = await post(`/v1/admin/users/${userId}/revoke`, {}, asAdmin)
   t.equal(revoked.statusCode, 200)
   t.same(revoked.json(), { user_id: userId, rev: 1 })
 
-  assertProblem(
-    t,
-    await post('/v1/links/verify', { token: outstanding.token }),
-    401,
-    'token_revoked',
-  )
+  assertProblem(t, await verifyLink(app, { token: outstanding.token }), 401, 'token_revoked')
   assertProblem(t, await refresh(session.refresh_token), 401, 'token_revoked')
   assertInactive(t, await introspect(session.jwt), 'token_revoked')
 
-  const fresh = await issue(email)
-  const res = await post('/v1/links/verify', { token: fresh.token })
+  const fresh = await issueLink(app, { email })
+  const res = await verifyLink(app, { token: fresh.token })
   t.equal(res.statusCode, 200, 'a link issued after the revoke works')
   const newSession: Session = res.json().session
   t.equal(decodeJwt(newSession.jwt).rev, 1, 'the new session carries the new rev')
