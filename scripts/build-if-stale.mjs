@@ -14,7 +14,8 @@ const newest = (dir) =>
 const built = existsSync('dist/cli.js') ? newest('dist') : 0
 if (built < Math.max(newest('src'), statSync('tsconfig.json').mtimeMs)) {
   process.stdout.write('Building latchkey…\n')
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  })
+  // The same two steps as `npm run build`, run directly so this works without npm on the PATH.
+  const run = (...args) => execFileSync(process.execPath, args, { stdio: 'inherit' })
+  run('node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json')
+  run('scripts/copy-assets.mjs')
 }

@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
+import { type OutboxOptions, OutboxWorker } from './auth/outbox-worker.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
 import { ConfigError } from './errors.js'
@@ -7,16 +8,19 @@ import { createHttpApp } from './http/http-app.js'
 import type { App, RouteDeps } from './http/types.js'
 import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
+import { ResendTransport } from './mail/resend-transport.js'
 import { SessionKeys } from './sessions/jwt.js'
 import { KeyRing } from './tokens/keyring.js'
-import { SqliteUserStore } from './users/sqlite-store.js'
-import type { UserStore } from './users/store.js'
+import { SqliteStore } from './users/sqlite-store.js'
+import type { Store } from './users/store.js'
 
 export interface AppOverrides {
   clock?: Clock
   mailer?: Mailer
-  store?: UserStore
+  store?: Store
   logStream?: DestinationStream
+  /** Outbox settings; `autoStart: false` leaves sending to explicit `app.outbox.runOnce()`. */
+  outbox?: Partial<OutboxOptions> & { autoStart?: boolean }
 }
 
 /** Everything the use cases need, built once from the configuration. */
@@ -31,6 +35,7 @@ export async function buildDeps(config: Config, overrides: AppOverrides = {}): P
     mailer: overrides.mailer ?? createMailer(config),
     clock: overrides.clock ?? systemClock,
     apiKeys: new ApiKeys(config.apiKeys),
+    outboxBell: () => undefined,
   }
 }
 
@@ -45,7 +50,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     trustProxy: config.trustProxy,
     logStream: overrides.logStream,
   })
+  const worker = new OutboxWorker(deps, app.log, overrides.outbox)
+  deps.outboxBell = () => worker.wake()
+  app.decorate('outbox', worker)
+  if (overrides.outbox?.autoStart !== false) app.addHook('onReady', async () => worker.start())
+  // Hooks run in reverse on close: the worker finishes its send before the store closes.
   if (!overrides.store) app.addHook('onClose', async () => deps.store.close())
+  app.addHook('onClose', async () => worker.stop())
   await app.ready()
   return app
 }
@@ -65,12 +76,16 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
   }
 }
 
-export function openStore(config: Config): UserStore {
-  if (config.database.kind === 'sqlite') return SqliteUserStore.open(config.database.file)
+export function openStore(config: Config): Store {
+  if (config.database.kind === 'sqlite') return SqliteStore.open(config.database.file)
   throw new ConfigError(['DATABASE_URL: PostgreSQL is not supported by this version yet'])
 }
 
-function createMailer(config: Config): Mailer {
+export function createMailer(config: Config): Mailer {
   if (config.mail.transport === 'log') return new LogTransport()
-  throw new ConfigError(['MAIL_TRANSPORT: resend is not supported by this version yet'])
+  return new ResendTransport({
+    apiKey: config.mail.resendApiKey as string,
+    from: config.mail.from,
+    baseUrl: config.mail.resendBaseUrl,
+  })
 }

@@ -3,14 +3,16 @@ import type { Config } from '../config.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { SessionKeys } from '../sessions/jwt.js'
 import type { KeyRing } from '../tokens/keyring.js'
-import type { UserStore } from '../users/store.js'
+import type { Store } from '../users/store.js'
 
 /** What every use case may use. Built once by app.ts; nothing here is created per request. */
 export interface AuthDeps {
   config: Config
-  store: UserStore
+  store: Store
   keyring: KeyRing
   sessions: SessionKeys
   mailer: Mailer
   clock: Clock
+  /** Tells the outbox worker a message is waiting, so it need not wait for its next poll. */
+  outboxBell: () => void
 }

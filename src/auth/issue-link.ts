@@ -1,11 +1,11 @@
 import { isIP } from 'node:net'
 import { toSeconds } from '../clock.js'
 import { InvalidRequest, NotFound, UserDisabled } from '../errors.js'
-import { linkMessage } from '../mail/templates/link.js'
 import { Flag, Purpose, type TokenContext } from '../tokens/codec.js'
 import type { User } from '../users/store.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
+import { pseudonymousId } from './pseudonym.js'
 import { checkRedirect } from './redirect.js'
 
 export interface LinkRequest {
@@ -49,31 +49,75 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
         : checkRedirect(request.redirectTo, config.allowedRedirects),
     ip: request.bindIp,
   }
-  const user = await findUser(deps, request)
-  if (user.status !== 'active') throw new UserDisabled()
-
   // Login links are single-use unless asked otherwise; access links are reusable by default
   // (they open one thing, and a mail scanner's click must not spend them).
   const oneTime = request.oneTime ?? !access
-  const expiresAt = toSeconds(clock()) + ttl
-  const token = keyring.mint(
-    {
-      purpose: access ? Purpose.Access : Purpose.Login,
-      flags: oneTime ? Flag.OneTime : 0,
-      userId: user.id,
-      expiresAt,
-      rev: user.rev,
-      seq: oneTime ? user.seq : 0,
-    },
-    context,
-  )
-  const link = buildLink(config.publicUrl, token, context.redirect)
-  if (request.deliver === 'none') return { userId: user.id, expiresAt, delivery: 'none', link }
+  const fields = {
+    purpose: access ? Purpose.Access : Purpose.Login,
+    flags: oneTime ? Flag.OneTime : 0,
+    expiresAt: toSeconds(clock()) + ttl,
+  }
 
-  await deps.mailer.send(
-    linkMessage({ to: user.email, link, appName: config.mail.appName, ttlSeconds: ttl, oneTime }),
-  )
-  return { userId: user.id, expiresAt, delivery: 'queued' }
+  if (request.deliver === 'none') {
+    const user = await findUser(deps, request)
+    if (!user) throw new NotFound('No user has this email address.')
+    if (user.status !== 'active') throw new UserDisabled()
+    const token = keyring.mint(
+      { ...fields, userId: user.id, rev: user.rev, seq: oneTime ? user.seq : 0 },
+      context,
+    )
+    return {
+      userId: user.id,
+      expiresAt: fields.expiresAt,
+      delivery: 'none',
+      link: buildLink(config.publicUrl, token, context.redirect),
+    }
+  }
+
+  // By email, every request gets the same answer and costs the same work, whether the address
+  // is a user's, unknown, or a disabled user's: one lookup, one outbox row, 202. What happens
+  // next is the outbox's business and is only visible to operators (suppressed rows).
+  const user = await findUser(deps, request)
+  const sendable = user !== undefined && user.status === 'active'
+  const payload: LinkPayload | Record<string, never> = sendable
+    ? {
+        ...fields,
+        rev: user.rev,
+        seq: oneTime ? user.seq : 0,
+        scope: context.scope,
+        redirect: context.redirect,
+        ip: context.ip,
+        ttlSeconds: ttl,
+      }
+    : {}
+  const email = user?.email ?? normaliseEmail(request.email as string)
+  await deps.store.enqueue({
+    userId: user?.id ?? null,
+    recipient: email,
+    payload,
+    status: sendable ? 'pending' : 'suppressed',
+    reason: sendable ? null : user ? 'user_disabled' : 'unknown_address',
+    now: clock(),
+  })
+  if (sendable) deps.outboxBell()
+  return {
+    userId: user?.id ?? pseudonymousId(keyring.pseudonymKey, email),
+    expiresAt: fields.expiresAt,
+    delivery: 'queued',
+  }
+}
+
+/** What the outbox keeps to mint a link at send time: the token's fields and context. */
+export interface LinkPayload {
+  purpose: Purpose
+  flags: number
+  expiresAt: number
+  rev: number
+  seq: number
+  scope?: string | undefined
+  redirect?: string | undefined
+  ip?: string | undefined
+  ttlSeconds: number
 }
 
 /** Links are built from PUBLIC_URL alone: never from a Host or X-Forwarded-Host header. */
@@ -82,7 +126,8 @@ export function buildLink(publicUrl: string, token: string, next: string | undef
   return next === undefined ? url : `${url}&next=${encodeURIComponent(next)}`
 }
 
-async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User> {
+/** The user the request names; undefined for an unknown email when users are not created. */
+async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User | undefined> {
   if ((request.email === undefined) === (request.userId === undefined)) {
     throw new InvalidRequest('Give exactly one of email and user_id.')
   }
@@ -92,10 +137,6 @@ async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User> {
     return user
   }
   const email = normaliseEmail(request.email as string)
-  if (!request.createUser) {
-    const user = await deps.store.findByEmail(email)
-    if (!user) throw new NotFound('No user has this email address.')
-    return user
-  }
+  if (!request.createUser) return deps.store.findByEmail(email)
   return (await deps.store.findOrCreate(email, deps.clock())).user
 }

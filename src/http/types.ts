@@ -8,6 +8,7 @@ import type {
 } from 'fastify'
 import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
+import type { OutboxWorker } from '../auth/outbox-worker.js'
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -19,4 +20,11 @@ export type App = FastifyInstance<
 
 export interface RouteDeps extends AuthDeps {
   apiKeys: ApiKeys
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The email outbox worker (app.ts starts and stops it). */
+    outbox: OutboxWorker
+  }
 }

@@ -1,4 +1,4 @@
-import type { Mailer, MailMessage } from './mailer.js'
+import type { Mailer, MailMessage, SendOptions } from './mailer.js'
 
 /**
  * Development transport: prints the message, link included, as one block on the console. This is
@@ -8,10 +8,11 @@ import type { Mailer, MailMessage } from './mailer.js'
 export class LogTransport implements Mailer {
   constructor(private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
 
-  async send(message: MailMessage): Promise<void> {
+  async send(message: MailMessage, _options?: SendOptions): Promise<{ providerId?: string }> {
     const rule = '-'.repeat(72)
     this.write(
       `${rule}\nTo: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n${rule}\n`,
     )
+    return {}
   }
 }

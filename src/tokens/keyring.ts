@@ -31,6 +31,11 @@ export const MIN_SECRET_BYTES = 32
 export class KeyRing {
   readonly #keys = new Map<number, Map<Purpose, Buffer>>()
   readonly signingKid: number
+  /**
+   * A key for stable pseudonyms (see auth/pseudonym.ts), derived from the signing secret under
+   * its own HKDF label, so it can never sign or verify a token.
+   */
+  readonly pseudonymKey: Buffer
 
   constructor(secrets: readonly LinkSecret[]) {
     const first = secrets[0]
@@ -47,6 +52,9 @@ export class KeyRing {
       this.#keys.set(kid, perPurpose)
     }
     this.signingKid = first.kid
+    this.pseudonymKey = Buffer.from(
+      hkdfSync('sha256', first.secret, 'latchkey', 'latchkey/v1/pseudonym', 32),
+    )
   }
 
   /** Mints a token with the signing key. Context flags are set from the context given. */

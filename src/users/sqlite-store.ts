@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import { v7 as uuidv7 } from 'uuid'
 import { Unavailable } from '../errors.js'
 import { migrations, schemaMigrationsTable } from './migrations/index.js'
-import type { Expected, User, UserStatus, UserStore } from './store.js'
+import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
+import type { Expected, Store, User, UserStatus } from './store.js'
 
 interface UserRow {
   id: string
@@ -26,6 +27,38 @@ const toUser = (row: UserRow): User => ({
   lastLoginAt: row.last_login_at,
 })
 
+interface OutboxRow {
+  id: string
+  user_id: string | null
+  recipient: string
+  payload: string
+  status: OutboxStatus
+  reason: string | null
+  attempts: number
+  next_attempt_at: number
+  last_error: string | null
+  created_at: number
+  sent_at: number | null
+  provider_id: string | null
+}
+
+const toMessage = (row: OutboxRow): OutboxMessage => ({
+  id: row.id,
+  userId: row.user_id,
+  recipient: row.recipient,
+  payload: JSON.parse(row.payload),
+  status: row.status,
+  reason: row.reason,
+  attempts: row.attempts,
+  nextAttemptAt: row.next_attempt_at,
+  lastError: row.last_error,
+  createdAt: row.created_at,
+  sentAt: row.sent_at,
+  providerId: row.provider_id,
+})
+
+const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed', 'suppressed']
+
 const isStatus = (value: unknown): value is UserStatus => value === 'active' || value === 'disabled'
 
 /**
@@ -33,7 +66,7 @@ const isStatus = (value: unknown): value is UserStatus => value === 'active' || 
  * so each call runs to completion before the next starts; the compare-and-increment in `consume`
  * is what keeps one-time tokens single-use across processes sharing the file as well.
  */
-export class SqliteUserStore implements UserStore {
+export class SqliteStore implements Store {
   readonly #db: Database.Database
   // Every statement is compiled once here: verify runs findById and consume on every request.
   readonly #findById: Database.Statement<[string], UserRow>
@@ -47,9 +80,16 @@ export class SqliteUserStore implements UserStore {
   readonly #delete: Database.Statement<[string]>
   readonly #ping: Database.Statement<[], { ok: number }>
   readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
+  readonly #enqueue: Database.Statement<unknown[], OutboxRow>
+  readonly #claimDue: Database.Statement<[number, number, number], OutboxRow>
+  readonly #markSent: Database.Statement<[number, string | null, string]>
+  readonly #markRetry: Database.Statement<[number, string, string]>
+  readonly #markFailed: Database.Statement<[string, string]>
+  readonly #countOutbox: Database.Statement<[], { status: OutboxStatus; n: number }>
+  readonly #pruneOutbox: Database.Statement<[number]>
 
   /** Opens (creating when missing) the database file and applies pending migrations. */
-  static open(file: string): SqliteUserStore {
+  static open(file: string): SqliteStore {
     if (typeof file !== 'string') throw new TypeError('file must be a path or ":memory:"')
     if (file !== ':memory:' && file !== '') {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
@@ -61,7 +101,7 @@ export class SqliteUserStore implements UserStore {
       db.pragma('busy_timeout = 5000')
       db.pragma('foreign_keys = ON')
       migrate(db)
-      return new SqliteUserStore(db)
+      return new SqliteStore(db)
     } catch (error) {
       db.close()
       throw error
@@ -100,6 +140,36 @@ export class SqliteUserStore implements UserStore {
     this.#setStatus = db.prepare('UPDATE users SET status = ? WHERE id = ? RETURNING *')
     this.#delete = db.prepare('DELETE FROM users WHERE id = ?')
     this.#ping = db.prepare('SELECT 1 AS ok')
+
+    this.#enqueue = db.prepare(
+      `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
+                           created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING *`,
+    )
+    // One statement picks the due rows and leases them: under SQLite's write lock no other
+    // process can pick the same rows in between, and a row whose worker dies comes due again.
+    this.#claimDue = db.prepare(
+      `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at LIMIT ?)
+       RETURNING *`,
+    )
+    // Results land only on rows still pending: a late answer never reopens a finished message.
+    this.#markSent = db.prepare(
+      `UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, last_error = NULL
+       WHERE id = ? AND status = 'pending'`,
+    )
+    this.#markRetry = db.prepare(
+      "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+    )
+    this.#markFailed = db.prepare(
+      "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status = 'pending'",
+    )
+    this.#countOutbox = db.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status')
+    this.#pruneOutbox = db.prepare(
+      "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?",
+    )
 
     // The insert takes the write lock, so the lookup that follows a conflict sees the row that
     // caused it even when another process inserted it a moment ago.
@@ -164,6 +234,79 @@ export class SqliteUserStore implements UserStore {
 
   async delete(id: string): Promise<boolean> {
     return guard(() => this.#delete.run(id)).changes > 0
+  }
+
+  async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {
+    checkTime(message.now)
+    const row = guard(() =>
+      this.#enqueue.get(
+        uuidv7(),
+        message.userId,
+        message.recipient,
+        JSON.stringify(message.payload),
+        message.status,
+        message.reason ?? null,
+        message.now,
+        message.now,
+      ),
+    )
+    return toMessage(row as OutboxRow)
+  }
+
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    checkTime(now)
+    return guard(() => this.#claimDue.all(now + leaseMs, now, limit))
+      .map(toMessage)
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id.localeCompare(b.id))
+  }
+
+  async markSent(id: string, now: number, providerId: string | null): Promise<void> {
+    guard(() => this.#markSent.run(now, providerId, id))
+  }
+
+  async markRetry(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    guard(() => this.#markRetry.run(nextAttemptAt, error, id))
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    guard(() => this.#markFailed.run(error, id))
+  }
+
+  async listOutbox(query: OutboxQuery): Promise<OutboxMessage[]> {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.status !== undefined) {
+      where.push('status = ?')
+      params.push(query.status)
+    }
+    if (query.userId !== undefined) {
+      where.push('user_id = ?')
+      params.push(query.userId)
+    }
+    if (query.before !== undefined) {
+      where.push('id < ?')
+      params.push(query.before)
+    }
+    // Built from fixed fragments only; every value is a bound parameter. An operator's listing,
+    // off the hot path, so compiling it per call is fine.
+    const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY id DESC LIMIT ?`
+    return guard(() => this.#db.prepare<unknown[], OutboxRow>(sql).all(...params, query.limit)).map(
+      toMessage,
+    )
+  }
+
+  async countOutbox(): Promise<Record<OutboxStatus, number>> {
+    const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<
+      OutboxStatus,
+      number
+    >
+    for (const { status, n } of guard(() => this.#countOutbox.all())) counts[status] = n
+    return counts
+  }
+
+  async pruneOutbox(createdBefore: number): Promise<number> {
+    return guard(() => this.#pruneOutbox.run(createdBefore)).changes
   }
 
   async ping(): Promise<void> {

@@ -1,3 +1,5 @@
+import type { OutboxStore } from './outbox-store.js'
+
 export type UserStatus = 'active' | 'disabled'
 
 /** A user as the domain sees it. Times are milliseconds since the Unix epoch. */
@@ -49,3 +51,6 @@ export interface UserStore {
   ping(): Promise<void>
   close(): Promise<void>
 }
+
+/** Everything the service persists: users and the email outbox, in one database. */
+export type Store = UserStore & OutboxStore

@@ -76,7 +76,12 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
   const logs: string[] = []
   const app = await buildApp(config, {
     clock: clock.now,
-    mailer: { send: async (m) => void mail.push(m) },
+    mailer: {
+      send: async (m) => {
+        mail.push(m)
+        return {}
+      },
+    },
     logStream: new Writable({
       write(chunk, _enc, done) {
         logs.push(String(chunk))
@@ -84,6 +89,8 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
       },
     }),
     ...options.overrides,
+    // Tests send explicitly (app.outbox.runOnce()), so nothing happens behind their back.
+    outbox: { autoStart: false, ...options.overrides?.outbox },
   })
   return {
     app,

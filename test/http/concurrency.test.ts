@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
-import { SqliteUserStore } from '../../src/users/sqlite-store.js'
-import type { UserStore } from '../../src/users/store.js'
+import { SqliteStore } from '../../src/users/sqlite-store.js'
+import type { Store } from '../../src/users/store.js'
 import { ManualClock, startApp, tempDir } from '../helpers/app.js'
 import { issueLink, verifyLink } from '../helpers/http.js'
 
@@ -27,25 +27,21 @@ class Barrier {
 }
 
 /** A SQLite store whose findById waits at the current barrier after reading. */
-function gatedStore(file: string, gate: { barrier: Barrier }): UserStore {
-  const inner = SqliteUserStore.open(file)
-  return {
-    findById: async (id) => {
-      const user = await inner.findById(id)
-      await gate.barrier.pass()
-      return user
+function gatedStore(file: string, gate: { barrier: Barrier }): Store {
+  const inner = SqliteStore.open(file)
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'findById') {
+        return async (id: string) => {
+          const user = await target.findById(id)
+          await gate.barrier.pass()
+          return user
+        }
+      }
+      const value = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
     },
-    findByEmail: (email) => inner.findByEmail(email),
-    findOrCreate: (email, now) => inner.findOrCreate(email, now),
-    list: (options) => inner.list(options),
-    consume: (id, expected, now) => inner.consume(id, expected, now),
-    touchLogin: (id, rev, now) => inner.touchLogin(id, rev, now),
-    revoke: (id) => inner.revoke(id),
-    setStatus: (id, status) => inner.setStatus(id, status),
-    delete: (id) => inner.delete(id),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-  }
+  })
 }
 
 /** Exactly one success with a session; every other attempt 401 token_used. */

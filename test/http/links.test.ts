@@ -63,6 +63,8 @@ t.test('deliver email puts exactly one message in the mail, link in text and htm
   const email = freshEmail('mailed')
   const res = await issue({ email, deliver: 'email' })
   t.equal(res.statusCode, 202)
+  t.equal(mail.length, before, 'nothing is sent before the answer')
+  await app.outbox.runOnce()
   const body = res.json()
   t.equal(body.delivery, 'queued')
   t.notOk('link' in body, 'no link in the answer')
@@ -87,6 +89,7 @@ t.test('deliver defaults to email', async (t) => {
   const res = await issue({ email: freshEmail() })
   t.equal(res.statusCode, 202)
   t.equal(res.json().delivery, 'queued')
+  await app.outbox.runOnce()
   t.equal(mail.length, before + 1)
 })
 

@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import { migrations } from '../../src/users/migrations/index.js'
-import { SqliteUserStore } from '../../src/users/sqlite-store.js'
+import { SqliteStore } from '../../src/users/sqlite-store.js'
 import { userStoreContract } from './contract.js'
 
 const T0 = 1_700_000_000_000
@@ -31,20 +31,20 @@ const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
   }
 }
 
-userStoreContract(t, 'SqliteUserStore (file)', async () => {
+userStoreContract(t, 'SqliteStore (file)', async () => {
   const dir = tempDir()
-  const store = SqliteUserStore.open(path.join(dir, 'users.db'))
+  const store = SqliteStore.open(path.join(dir, 'users.db'))
   return { store, cleanup: async () => removeDir(dir) }
 })
 
-userStoreContract(t, 'SqliteUserStore (:memory:)', async () => ({
-  store: SqliteUserStore.open(':memory:'),
+userStoreContract(t, 'SqliteStore (:memory:)', async () => ({
+  store: SqliteStore.open(':memory:'),
   cleanup: async () => {},
 }))
 
 t.test('open creates missing parent directories and turns WAL on', async (t) => {
   const file = path.join(withDir(t), 'a', 'b', 'latchkey.db')
-  const store = SqliteUserStore.open(file)
+  const store = SqliteStore.open(file)
   t.teardown(() => store.close())
   t.ok(fs.existsSync(file))
   await store.ping()
@@ -68,12 +68,12 @@ t.test('migrations are numbered 1, 2, 3 … and written for both dialects', asyn
 t.test('a file that is not a database is refused, and the handle released', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
   fs.writeFileSync(file, 'not a database, just some text that is long enough '.repeat(100))
-  t.throws(() => SqliteUserStore.open(file), { code: 'SQLITE_NOTADB' })
+  t.throws(() => SqliteStore.open(file), { code: 'SQLITE_NOTADB' })
 })
 
 t.test('migrations are recorded and run once', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const first = SqliteUserStore.open(file)
+  const first = SqliteStore.open(file)
   const { user } = await first.findOrCreate('alice@example.com', T0)
   await first.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
   await first.close()
@@ -89,7 +89,7 @@ t.test('migrations are recorded and run once', async (t) => {
     migrations.map((m) => ({ version: m.version, name: m.name, applied_at: Number })),
   )
 
-  const second = SqliteUserStore.open(file)
+  const second = SqliteStore.open(file)
   t.teardown(() => second.close())
   t.same(recorded(), before, 're-opening runs nothing again')
   t.same(await second.findById(user.id), { ...user, seq: 1, lastLoginAt: T0 + 1 }, 'data kept')
@@ -97,7 +97,7 @@ t.test('migrations are recorded and run once', async (t) => {
 
 t.test('the expected schema exists', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  await SqliteUserStore.open(file).close()
+  await SqliteStore.open(file).close()
   const indexes = inspect(file, (db) =>
     db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'users'")
@@ -118,8 +118,8 @@ t.test('the expected schema exists', async (t) => {
 
 t.test('two connections to one file: a consumed token stays consumed', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const a = SqliteUserStore.open(file)
-  const b = SqliteUserStore.open(file)
+  const a = SqliteStore.open(file)
+  const b = SqliteStore.open(file)
   t.teardown(async () => {
     await a.close()
     await b.close()
@@ -139,18 +139,18 @@ t.test('two connections to one file: a consumed token stays consumed', async (t)
 })
 
 t.test('caller mistakes throw TypeError', async (t) => {
-  const store = SqliteUserStore.open(':memory:')
+  const store = SqliteStore.open(':memory:')
   t.teardown(() => store.close())
   await t.rejects(store.findOrCreate('', T0), TypeError)
   await t.rejects(store.findOrCreate('a@example.com', Number.NaN), TypeError)
   const { user } = await store.findOrCreate('a@example.com', T0)
   await t.rejects(store.consume(user.id, { rev: 0, seq: 0 }, -1), TypeError)
-  t.throws(() => SqliteUserStore.open(undefined as unknown as string), TypeError)
+  t.throws(() => SqliteStore.open(undefined as unknown as string), TypeError)
 })
 
 t.test('database failures surface as Unavailable', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const store = SqliteUserStore.open(file)
+  const store = SqliteStore.open(file)
   t.teardown(() => store.close())
   const { user } = await store.findOrCreate('a@example.com', T0)
   const other = new Database(file)

@@ -63,4 +63,49 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX users_created_at ON users (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'create outbox',
+    // The durable outbox: a row per requested email, written before the request is answered.
+    // It holds what is needed to mint the link at send time, never the link itself. Rows go with
+    // their user. The partial index is the worker's queue: due pending rows, oldest first.
+    sqlite: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+        recipient TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        provider_id TEXT
+      ) STRICT;
+      CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX outbox_user ON outbox (user_id, created_at);
+      CREATE INDEX outbox_created ON outbox (created_at);
+    `,
+    postgres: `
+      CREATE TABLE outbox (
+        id uuid PRIMARY KEY,
+        user_id uuid REFERENCES users (id) ON DELETE CASCADE,
+        recipient text NOT NULL,
+        payload jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+        reason text,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint NOT NULL,
+        last_error text,
+        created_at bigint NOT NULL,
+        sent_at bigint,
+        provider_id text
+      );
+      CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX outbox_user ON outbox (user_id, created_at);
+      CREATE INDEX outbox_created ON outbox (created_at);
+    `,
+  },
 ]

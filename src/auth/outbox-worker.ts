@@ -1,0 +1,205 @@
+import { toSeconds } from '../clock.js'
+import { DeliveryFailure } from '../mail/mailer.js'
+import { linkMessage } from '../mail/templates/link.js'
+import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
+import type { OutboxMessage } from '../users/outbox-store.js'
+import type { AuthDeps } from './deps.js'
+import { buildLink, type LinkPayload } from './issue-link.js'
+
+export interface WorkerLogger {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
+
+export interface OutboxOptions {
+  /** How long a claimed message is held before another worker may take it over. */
+  leaseMs: number
+  batchSize: number
+  /** How often the queue is looked at when nothing rang the bell (other instances, retries). */
+  pollMs: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** Finished messages older than this are deleted. */
+  retentionMs: number
+  random: () => number
+}
+
+export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
+  leaseMs: 60_000,
+  batchSize: 20,
+  pollMs: 1_000,
+  baseDelayMs: 2_000,
+  maxDelayMs: 5 * 60_000,
+  retentionMs: 30 * 24 * 3600_000,
+  random: Math.random,
+}
+
+/**
+ * Sends what the outbox holds. Each message is sent with its row id as the idempotency key, so a
+ * retry after a lost answer (a timeout, a crash between send and bookkeeping) is accepted by the
+ * provider without a second email. Transient failures are retried with exponential backoff and
+ * jitter, honouring Retry-After; permanent ones are recorded and dropped.
+ */
+export class OutboxWorker {
+  readonly #deps: AuthDeps
+  readonly #log: WorkerLogger
+  readonly #options: OutboxOptions
+  #running: Promise<number> | undefined
+  #again = false
+  #timer: NodeJS.Timeout | undefined
+  #lastPrune = 0
+
+  constructor(deps: AuthDeps, log: WorkerLogger, options: Partial<OutboxOptions> = {}) {
+    this.#deps = deps
+    this.#log = log
+    this.#options = { ...DEFAULT_OUTBOX_OPTIONS, ...options }
+  }
+
+  /** Sends every message due now. Never runs twice at once: a call during a run joins it. */
+  runOnce(): Promise<number> {
+    if (this.#running) {
+      this.#again = true
+      return this.#running
+    }
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  /** Polls in the background; `wake` sends without waiting for the next poll. */
+  start(): void {
+    if (this.#timer) return
+    const tick = () => {
+      this.runOnce().catch((err: unknown) => this.#log.error({ err }, 'outbox run failed'))
+    }
+    this.#timer = setInterval(tick, this.#options.pollMs)
+    this.#timer.unref()
+    tick()
+  }
+
+  wake(): void {
+    if (!this.#timer) return
+    setImmediate(() => {
+      this.runOnce().catch((err: unknown) => this.#log.error({ err }, 'outbox run failed'))
+    })
+  }
+
+  /** Stops polling and waits for a send in progress, so shutdown loses nothing. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running?.catch(() => undefined)
+  }
+
+  async #drain(): Promise<number> {
+    let handled = 0
+    do {
+      this.#again = false
+      for (;;) {
+        const now = this.#deps.clock()
+        const batch = await this.#deps.store.claimDue(
+          now,
+          this.#options.leaseMs,
+          this.#options.batchSize,
+        )
+        for (const message of batch) await this.#deliver(message)
+        handled += batch.length
+        if (batch.length < this.#options.batchSize) break
+      }
+    } while (this.#again)
+    await this.#prune()
+    return handled
+  }
+
+  async #deliver(message: OutboxMessage): Promise<void> {
+    const { store, clock } = this.#deps
+    const fields = { outboxId: message.id, attempt: message.attempts }
+    let built: Awaited<ReturnType<OutboxWorker['build']>>
+    try {
+      built = await this.build(message)
+    } catch (err) {
+      this.#log.error({ ...fields, err }, 'outbox message cannot be built')
+      await store.markFailed(message.id, 'the message could not be built')
+      return
+    }
+    if (typeof built === 'string') {
+      this.#log.info({ ...fields, reason: built }, 'outbox message dropped')
+      await store.markFailed(message.id, built)
+      return
+    }
+    try {
+      const { providerId } = await this.#deps.mailer.send(built, {
+        idempotencyKey: `latchkey-outbox-${message.id}`,
+      })
+      await store.markSent(message.id, clock(), providerId ?? null)
+      this.#log.info(fields, 'email sent')
+    } catch (err) {
+      const failure = err instanceof DeliveryFailure ? err : undefined
+      if (failure?.permanent) {
+        this.#log.warn({ ...fields, status: failure.options.status }, 'email refused by provider')
+        await store.markFailed(message.id, failure.message)
+        return
+      }
+      const next = clock() + this.#delay(message.attempts, failure?.options.retryAfterSeconds)
+      if (!failure) this.#log.error({ ...fields, err }, 'email send crashed; will retry')
+      else this.#log.warn({ ...fields, status: failure.options.status }, 'email will be retried')
+      await store.markRetry(message.id, next, failure?.message ?? 'unexpected error')
+    }
+  }
+
+  /**
+   * The email for a row, or the reason it should not be sent any more. The token is minted now,
+   * from the fields recorded when the request was accepted: the same bytes every attempt, and
+   * nothing secret was ever stored. A link that could no longer work is not sent.
+   */
+  async build(message: OutboxMessage) {
+    const { config, clock, keyring, store } = this.#deps
+    const payload = message.payload as LinkPayload
+    if (message.userId === null) return 'no user'
+    if (payload.expiresAt <= toSeconds(clock())) return 'the link expired before it could be sent'
+    const user = await store.findById(message.userId)
+    if (!user) return 'the user was deleted'
+    if (user.status !== 'active') return 'the user is disabled'
+    if (user.rev !== payload.rev) return 'the user was revoked'
+    if (hasFlag(payload.flags, Flag.OneTime) && user.seq !== payload.seq) {
+      return 'the link was voided: another link was used first'
+    }
+    const context = { scope: payload.scope, redirect: payload.redirect, ip: payload.ip }
+    const token = keyring.mint(
+      {
+        purpose: payload.purpose === Purpose.Access ? Purpose.Access : Purpose.Login,
+        flags: payload.flags,
+        userId: user.id,
+        expiresAt: payload.expiresAt,
+        rev: payload.rev,
+        seq: payload.seq,
+      },
+      context,
+    )
+    return linkMessage({
+      to: message.recipient,
+      link: buildLink(config.publicUrl, token, payload.redirect),
+      appName: config.mail.appName,
+      ttlSeconds: payload.ttlSeconds,
+      oneTime: hasFlag(payload.flags, Flag.OneTime),
+    })
+  }
+
+  /** Exponential backoff with jitter (half fixed, half random); never sooner than Retry-After. */
+  #delay(attempts: number, retryAfterSeconds: number | undefined): number {
+    const { baseDelayMs, maxDelayMs, random } = this.#options
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempts - 1))
+    const jittered = ceiling / 2 + random() * (ceiling / 2)
+    return Math.round(Math.max(jittered, (retryAfterSeconds ?? 0) * 1000))
+  }
+
+  async #prune(): Promise<void> {
+    const now = this.#deps.clock()
+    if (now - this.#lastPrune < 3600_000) return
+    this.#lastPrune = now
+    const removed = await this.#deps.store.pruneOutbox(now - this.#options.retentionMs)
+    if (removed > 0) this.#log.info({ removed }, 'old outbox messages deleted')
+  }
+}

@@ -1,0 +1,128 @@
+import { Resend } from 'resend'
+import { type Clock, systemClock } from '../clock.js'
+import { DeliveryFailure, type Mailer, type MailMessage, type SendOptions } from './mailer.js'
+
+export interface ResendTransportOptions {
+  apiKey: string
+  /** The sender, as Resend expects it: `Acme <login@acme.example>` or a bare address. */
+  from: string
+  /** Defaults to Resend's production API; tests point it at a local fake. */
+  baseUrl?: string | undefined
+  /** Upper bound for one attempt, answer included. */
+  timeoutMs?: number
+  /** For the HTTP-date form of Retry-After. */
+  clock?: Clock
+}
+
+const RESEND_API = 'https://api.resend.com'
+const DEFAULT_TIMEOUT_MS = 10_000
+/** A provider asking for a longer pause is not taken literally: the outbox still gets to decide. */
+const MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
+
+/** Delivery through Resend. The only file that imports the resend SDK. */
+export class ResendTransport implements Mailer {
+  readonly #resend: Resend
+  readonly #from: string
+  readonly #timeoutMs: number
+  readonly #clock: Clock
+
+  constructor(options: ResendTransportOptions) {
+    const { apiKey, from, baseUrl, timeoutMs = DEFAULT_TIMEOUT_MS, clock = systemClock } = options
+    // Checked here because the SDK would otherwise fall back to RESEND_API_KEY from the
+    // environment: configuration comes from config.ts alone.
+    if (!apiKey) throw new TypeError('ResendTransport needs an API key')
+    if (!from) throw new TypeError('ResendTransport needs a sender address')
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+      throw new TypeError('ResendTransport timeoutMs must be a positive integer')
+    }
+    // Always passed explicitly, for the same reason: left undefined, the SDK reads RESEND_BASE_URL.
+    // It joins paths by concatenation, so a trailing slash would produce `//emails`.
+    this.#resend = new Resend(apiKey, { baseUrl: (baseUrl ?? RESEND_API).replace(/\/+$/, '') })
+    this.#from = from
+    this.#timeoutMs = timeoutMs
+    this.#clock = clock
+  }
+
+  async send(message: MailMessage, options: SendOptions): Promise<{ providerId?: string }> {
+    // Without a bound, a provider that accepts the connection and never answers would hold an
+    // outbox worker forever. An attempt cut short may still have been accepted; the idempotency
+    // key makes the retry return that email instead of sending a second one.
+    const signal = AbortSignal.timeout(this.#timeoutMs)
+    const { data, error, headers } = await this.#resend.emails.send(
+      {
+        from: this.#from,
+        to: [message.to],
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+      },
+      { idempotencyKey: options.idempotencyKey, signal },
+    )
+    if (error === null && data !== null) {
+      return typeof data.id === 'string' ? { providerId: data.id } : {}
+    }
+
+    // The SDK never throws: a refused connection, a reset and our own timeout all come back as an
+    // error without a status, and an error body is passed on as parsed, so nothing in it is trusted.
+    const status = httpStatus(error?.statusCode)
+    const retryAfterSeconds = parseRetryAfter(headers?.['retry-after'], this.#clock())
+    const name = errorName(error?.name)
+    if (status === undefined) {
+      const message = signal.aborted
+        ? `Resend did not answer within ${this.#timeoutMs} ms`
+        : 'Resend could not be reached'
+      throw new DeliveryFailure(message, { permanent: false, retryAfterSeconds })
+    }
+    // Only the status and the provider's error code go into the message: it ends up in logs and
+    // in the outbox row, and the recipient, subject and body (the link) must not.
+    throw new DeliveryFailure(`Resend answered ${status} ${name}`, {
+      permanent: isPermanent(status, name),
+      status,
+      retryAfterSeconds,
+    })
+  }
+}
+
+function isPermanent(status: number, name: string): boolean {
+  if (status === 408 || status === 429) return false
+  // Resend's own documentation: another attempt with this key is still in progress, and it is
+  // safe to retry later. Treating it as permanent would mark a message failed that was, or is
+  // about to be, delivered.
+  if (status === 409 && name === 'concurrent_idempotent_requests') return false
+  return status >= 400 && status < 500
+}
+
+function httpStatus(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599
+    ? (value as number)
+    : undefined
+}
+
+/** Resend's codes are snake_case words; anything else is not repeated into our logs. */
+function errorName(value: unknown): string {
+  return typeof value === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(value) ? value : 'unknown_error'
+}
+
+const HTTP_DATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/
+
+/**
+ * Retry-After (RFC 9110 §10.2.3) as whole seconds from now: delay-seconds or an IMF-fixdate, the
+ * form every current server sends. Anything else is ignored rather than guessed at, because
+ * Date.parse accepts strings such as "1" or "7.5" and would turn them into years.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  let seconds: number
+  if (/^\d+$/.test(trimmed)) {
+    seconds = Number(trimmed)
+  } else if (HTTP_DATE.test(trimmed)) {
+    const at = Date.parse(trimmed)
+    if (Number.isNaN(at)) return undefined
+    seconds = Math.max(0, Math.ceil((at - now) / 1000))
+  } else {
+    return undefined
+  }
+  return Math.min(seconds, MAX_RETRY_AFTER_SECONDS)
+}

@@ -1,0 +1,56 @@
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
+
+/**
+ * One requested email. `payload` is what the sender needs to build the message (for a sign-in
+ * link: the token fields and context, not the token), stored as JSON. Times are milliseconds.
+ */
+export interface OutboxMessage {
+  id: string
+  userId: string | null
+  recipient: string
+  payload: unknown
+  status: OutboxStatus
+  /** Why a message was suppressed (never sent by design): unknown_address, user_disabled. */
+  reason: string | null
+  attempts: number
+  nextAttemptAt: number
+  lastError: string | null
+  createdAt: number
+  sentAt: number | null
+  providerId: string | null
+}
+
+export interface NewOutboxMessage {
+  userId: string | null
+  recipient: string
+  payload: unknown
+  status: 'pending' | 'suppressed'
+  reason?: string | null
+  now: number
+}
+
+export interface OutboxQuery {
+  status?: OutboxStatus | undefined
+  userId?: string | undefined
+  /** Only messages created before this id (UUIDv7 ids sort by time): the next page. */
+  before?: string | undefined
+  limit: number
+}
+
+/**
+ * The outbox's persistence. Claiming is one atomic statement that also pushes the row's next
+ * attempt past a lease, so two workers (or two processes) never hold one row at once, and a row
+ * whose worker died becomes due again when the lease runs out.
+ */
+export interface OutboxStore {
+  enqueue(message: NewOutboxMessage): Promise<OutboxMessage>
+  /** Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. */
+  claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]>
+  markSent(id: string, now: number, providerId: string | null): Promise<void>
+  markRetry(id: string, nextAttemptAt: number, error: string): Promise<void>
+  markFailed(id: string, error: string): Promise<void>
+  listOutbox(query: OutboxQuery): Promise<OutboxMessage[]>
+  countOutbox(): Promise<Record<OutboxStatus, number>>
+  /** Deletes messages that are no longer pending and were created before `createdBefore`. */
+  pruneOutbox(createdBefore: number): Promise<number>
+}
