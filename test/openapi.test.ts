@@ -23,6 +23,7 @@ t.test('every route of the DESIGN contract is documented', async (t) => {
     ['post', '/v1/admin/users/{id}/revoke'],
     ['post', '/v1/admin/users/{id}/disable'],
     ['post', '/v1/admin/users/{id}/enable'],
+    ['get', '/v1/admin/outbox'],
     ['get', '/healthz'],
     ['get', '/readyz'],
   ]

@@ -7,6 +7,7 @@ import { InvalidRequest } from '../errors.js'
 import { loggerOptions } from './logging.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { adminRoutes } from './routes/admin.js'
+import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -80,5 +81,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   linkRoutes(app, deps)
   sessionRoutes(app, deps)
   adminRoutes(app, deps)
+  adminOutboxRoutes(app, deps)
   return app
 }

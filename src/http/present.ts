@@ -1,4 +1,5 @@
 import type { SessionGrant } from '../auth/session-grant.js'
+import type { OutboxMessage } from '../users/outbox-store.js'
 import type { User } from '../users/store.js'
 import type { UserRecord } from './schemas.js'
 
@@ -9,7 +10,7 @@ export function userRecord(user: User): UserRecord {
     email: user.email,
     status: user.status,
     created_at: new Date(user.createdAt).toISOString(),
-    last_login_at: user.lastLoginAt === null ? null : new Date(user.lastLoginAt).toISOString(),
+    last_login_at: iso(user.lastLoginAt),
   }
 }
 
@@ -19,5 +20,22 @@ export function sessionRecord(grant: SessionGrant) {
     expires_at: grant.expiresAt,
     refresh_token: grant.refreshToken,
     refresh_expires_at: grant.refreshExpiresAt,
+  }
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+export function outboxRecord(message: OutboxMessage) {
+  return {
+    id: message.id,
+    user_id: message.userId,
+    to: message.recipient,
+    status: message.status,
+    reason: message.reason,
+    attempts: message.attempts,
+    last_error: message.lastError,
+    created_at: new Date(message.createdAt).toISOString(),
+    next_attempt_at: message.status === 'pending' ? iso(message.nextAttemptAt) : null,
+    sent_at: iso(message.sentAt),
   }
 }

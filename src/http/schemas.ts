@@ -121,6 +121,51 @@ export const UsersResponseSchema = Type.Object({ users: Type.Array(UserSchema) }
 
 export const RevokeResponseSchema = Type.Object({ user_id: Uuid, rev: Type.Integer() })
 
+const OutboxStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sent'),
+  Type.Literal('failed'),
+  Type.Literal('suppressed'),
+])
+
+export const OutboxQuerySchema = Type.Object(
+  {
+    status: Type.Optional(OutboxStatus),
+    user_id: Type.Optional(Uuid),
+    before: Type.Optional(Uuid),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+/** One email's delivery state. Never the link: the payload stays in the database. */
+export const OutboxMessageSchema = Type.Object({
+  id: Uuid,
+  user_id: Type.Union([Uuid, Type.Null()]),
+  to: Type.String(),
+  status: OutboxStatus,
+  reason: Type.Union([
+    Type.String({ description: 'Why it was suppressed: unknown_address, user_disabled.' }),
+    Type.Null(),
+  ]),
+  attempts: Type.Integer(),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+  next_attempt_at: Type.Union([Timestamp, Type.Null()]),
+  sent_at: Type.Union([Timestamp, Type.Null()]),
+})
+
+export const OutboxResponseSchema = Type.Object({
+  messages: Type.Array(OutboxMessageSchema),
+  counts: Type.Object({
+    pending: Type.Integer(),
+    sent: Type.Integer(),
+    failed: Type.Integer(),
+    suppressed: Type.Integer(),
+  }),
+  next: Type.Optional(Uuid),
+})
+
 export const JwksSchema = Type.Object({
   keys: Type.Array(Type.Object({}, { additionalProperties: true })),
 })

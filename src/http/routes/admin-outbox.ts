@@ -1,0 +1,31 @@
+import { viewOutbox } from '../../auth/outbox-view.js'
+import { requireRole } from '../api-key-auth.js'
+import { outboxRecord } from '../present.js'
+import { OutboxQuerySchema, OutboxResponseSchema, problemResponses } from '../schemas.js'
+import type { App, RouteDeps } from '../types.js'
+
+export function adminOutboxRoutes(app: App, deps: RouteDeps): void {
+  app.get(
+    '/v1/admin/outbox',
+    {
+      onRequest: requireRole(deps.apiKeys, 'admin'),
+      schema: {
+        tags: ['admin'],
+        summary: 'Email delivery: state, attempts and last error of each message, newest first',
+        security: [{ apiKey: [] }],
+        querystring: OutboxQuerySchema,
+        response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { status, user_id, before, limit } = request.query
+      const page = await viewOutbox(deps, {
+        status,
+        userId: user_id?.toLowerCase(),
+        before: before?.toLowerCase(),
+        limit: limit ?? 50,
+      })
+      return { ...page, messages: page.messages.map(outboxRecord) }
+    },
+  )
+}
