@@ -6,7 +6,7 @@ const h = await startApp({ overrides: { mailer: { send: async () => ({ providerI
 t.teardown(() => h.close())
 const { app } = h
 
-const outbox = (query = '', headers = asAdmin) =>
+const outbox = (query = '', headers: Record<string, string> = asAdmin) =>
   app.inject({ method: 'GET', url: `/v1/admin/outbox${query}`, headers })
 
 t.test('delivery state is visible to admins, never the link', async (t) => {

@@ -10,9 +10,9 @@ t.test('the log transport prints the whole message, link included, as one block'
   )
   t.equal(written.length, 1, 'one write, so concurrent messages do not interleave')
   const [block = ''] = written
-  t.match(block, /^-{72}\nTo: ada@example\.com\nSubject: Your sign-in link for Acme\n/)
+  t.match(block, /^-{72}\nTo: ada@example\.com\nSubject: Sign in to Acme\n/)
   t.ok(block.includes(`\n${link}\n`), 'the link stands on a line of its own, clickable')
-  t.match(block, /It works once and for 15 minutes\./)
+  t.match(block, /This link works once and expires in 15 minutes\./)
   t.match(block, /-{72}\n$/)
 })
 
@@ -27,5 +27,5 @@ t.test('the message escapes what it interpolates into HTML', async (t) => {
   t.notMatch(message.html, /<b>Acme<\/b>/)
   t.match(message.html, /&lt;b&gt;Acme&lt;\/b&gt;/)
   t.match(message.html, /href="https:\/\/x\.example\/login\/link\?token=a&amp;next=%2F"/)
-  t.match(message.text, /It works for 2 hours\./, 'a reusable link does not say "once"')
+  t.match(message.text, /This link expires in 2 hours\./, 'a reusable link does not say "once"')
 })

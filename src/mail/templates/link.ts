@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { Eta } from 'eta'
 import type { MailMessage } from '../mailer.js'
 
 export interface LinkMessageInput {
@@ -8,27 +10,52 @@ export interface LinkMessageInput {
   oneTime: boolean
 }
 
-/** The sign-in email: plain text and HTML, every interpolated value escaped. */
+/** What the link templates see. */
+interface LinkTemplateData {
+  to: string
+  link: string
+  appName: string
+  /** "15 minutes", "2 hours" … */
+  duration: string
+  oneTime: boolean
+}
+
+/**
+ * Both engines escape every `<%= %>`; the templates never use raw output for data. The HTML
+ * engine keeps Eta's XML escaping. Plain text has no markup to escape, and HTML entities would
+ * corrupt a link (`&` → `&amp;`), so its escape is `oneLine`: no value can add a line, which
+ * keeps the link alone on its line and stops an app name from forging the lines around it.
+ */
+const html = new Eta({ autoEscape: true, cache: true })
+// autoTrim off: in plain text every line break in the template is content.
+const text = new Eta({ autoEscape: true, cache: true, escapeFunction: oneLine, autoTrim: false })
+
+// Compiled once, when this module loads: rendering a message reads no file, and a template
+// missing from the build fails at start-up rather than at the first email.
+const HERE = new URL('.', import.meta.url)
+const load = (engine: Eta, name: string) =>
+  engine.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))
+load(html, 'layout.html')
+load(html, 'link.html')
+load(text, 'link.txt')
+
+/** The sign-in email: a plain-text and an HTML part, every interpolated value escaped. */
 export function linkMessage(input: LinkMessageInput): MailMessage {
   const { to, link, appName, ttlSeconds, oneTime } = input
-  const validity = `It works ${oneTime ? 'once and ' : ''}for ${describeDuration(ttlSeconds)}.`
-  const subject = `Your sign-in link for ${appName}`
-  const text = [
-    `Sign in to ${appName} with this link:`,
-    '',
+  const data: LinkTemplateData = {
+    to,
     link,
-    '',
-    validity,
-    'If you did not ask for this, you can ignore this email.',
-  ].join('\n')
-  const html = [
-    `<p>Sign in to ${escapeHtml(appName)}:</p>`,
-    `<p><a href="${escapeHtml(link)}">Sign in</a></p>`,
-    `<p>Or open this address: ${escapeHtml(link)}</p>`,
-    `<p>${escapeHtml(validity)}</p>`,
-    '<p>If you did not ask for this, you can ignore this email.</p>',
-  ].join('\n')
-  return { to, subject, text, html }
+    appName,
+    duration: describeDuration(ttlSeconds),
+    oneTime,
+  }
+  return {
+    to,
+    // A header: whatever the transport does with line breaks, the subject has none.
+    subject: `Sign in to ${oneLine(appName)}`,
+    text: text.render('@link.txt', data),
+    html: html.render('@link.html', data),
+  }
 }
 
 export function describeDuration(seconds: number): string {
@@ -42,11 +69,8 @@ function plural(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`
 }
 
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;')
+/** The value as one line: every run of control or line-separator characters becomes a space. */
+function oneLine(value: unknown): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
 }
