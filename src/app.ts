@@ -32,7 +32,7 @@ export async function buildDeps(config: Config, overrides: AppOverrides = {}): P
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
     ),
-    mailer: overrides.mailer ?? createMailer(config),
+    mailer: overrides.mailer ?? createMailer(config, overrides.clock ?? systemClock),
     clock: overrides.clock ?? systemClock,
     apiKeys: new ApiKeys(config.apiKeys),
     outboxBell: () => undefined,
@@ -81,11 +81,12 @@ export function openStore(config: Config): Store {
   throw new ConfigError(['DATABASE_URL: PostgreSQL is not supported by this version yet'])
 }
 
-export function createMailer(config: Config): Mailer {
+export function createMailer(config: Config, clock: Clock): Mailer {
   if (config.mail.transport === 'log') return new LogTransport()
   return new ResendTransport({
     apiKey: config.mail.resendApiKey as string,
     from: config.mail.from,
     baseUrl: config.mail.resendBaseUrl,
+    clock,
   })
 }

@@ -5,7 +5,7 @@ import { Flag, Purpose, type TokenContext } from '../tokens/codec.js'
 import type { User } from '../users/store.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
-import { pseudonymousId } from './pseudonym.js'
+import { phantomKey } from './pseudonym.js'
 import { checkRedirect } from './redirect.js'
 
 export interface LinkRequest {
@@ -101,7 +101,9 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   })
   if (sendable) deps.outboxBell()
   return {
-    userId: user?.id ?? pseudonymousId(keyring.pseudonymKey, email),
+    // An unknown address gets the id a new user would have got, and the same one every time.
+    userId:
+      user?.id ?? (await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())),
     expiresAt: fields.expiresAt,
     delivery: 'queued',
   }

@@ -67,6 +67,10 @@ export class ResendTransport implements Mailer {
     const status = httpStatus(error?.statusCode)
     const retryAfterSeconds = parseRetryAfter(headers?.['retry-after'], this.#clock())
     const name = errorName(error?.name)
+    // Our keys are one per outbox row, so this answer means an earlier attempt of this very message
+    // was accepted and the content has changed since (a rotated link key, a new template). The
+    // email went out; failing the row now would misreport it, and sending again would duplicate.
+    if (status === 409 && name === 'invalid_idempotent_request') return {}
     if (status === undefined) {
       const message = signal.aborted
         ? `Resend did not answer within ${this.#timeoutMs} ms`

@@ -80,8 +80,11 @@ export class SqliteStore implements Store {
   readonly #delete: Database.Statement<[string]>
   readonly #ping: Database.Statement<[], { ok: number }>
   readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
+  readonly #phantom: Database.Statement<[string, string, number], { id: string }>
   readonly #enqueue: Database.Statement<unknown[], OutboxRow>
-  readonly #claimDue: Database.Statement<[number, number, number], OutboxRow>
+  readonly #claimDue: Database.Transaction<
+    (now: number, leasedUntil: number, limit: number) => OutboxRow[]
+  >
   readonly #markSent: Database.Statement<[number, string | null, string]>
   readonly #markRetry: Database.Statement<[number, string, string]>
   readonly #markFailed: Database.Statement<[string, string]>
@@ -141,19 +144,32 @@ export class SqliteStore implements Store {
     this.#delete = db.prepare('DELETE FROM users WHERE id = ?')
     this.#ping = db.prepare('SELECT 1 AS ok')
 
+    // Insert-or-read in one statement, the same work as findOrCreate for a new user.
+    this.#phantom = db.prepare(
+      `INSERT INTO phantoms (key, id, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET key = excluded.key
+       RETURNING id`,
+    )
     this.#enqueue = db.prepare(
       `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
                            created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING *`,
     )
-    // One statement picks the due rows and leases them: under SQLite's write lock no other
-    // process can pick the same rows in between, and a row whose worker dies comes due again.
-    this.#claimDue = db.prepare(
-      `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
-       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at LIMIT ?)
-       RETURNING *`,
+    // Picking the due rows and leasing them happen in one IMMEDIATE transaction: under SQLite's
+    // write lock no other process can pick the same rows in between, and a row whose worker dies
+    // comes due again when the lease runs out. Rows come back in the order they fell due.
+    const dueIds = db
+      .prepare<[number, number], string>(
+        `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?`,
+      )
+      .pluck()
+    const lease = db.prepare<[number, string], OutboxRow>(
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? RETURNING *',
+    )
+    this.#claimDue = db.transaction((now: number, leasedUntil: number, limit: number) =>
+      dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as OutboxRow),
     )
     // Results land only on rows still pending: a late answer never reopens a finished message.
     this.#markSent = db.prepare(
@@ -236,6 +252,12 @@ export class SqliteStore implements Store {
     return guard(() => this.#delete.run(id)).changes > 0
   }
 
+  async phantomId(key: string, now: number): Promise<string> {
+    checkTime(now)
+    const row = guard(() => this.#phantom.get(key, uuidv7(), now))
+    return (row as { id: string }).id
+  }
+
   async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {
     checkTime(message.now)
     const row = guard(() =>
@@ -255,9 +277,7 @@ export class SqliteStore implements Store {
 
   async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
     checkTime(now)
-    return guard(() => this.#claimDue.all(now + leaseMs, now, limit))
-      .map(toMessage)
-      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id.localeCompare(b.id))
+    return guard(() => this.#claimDue.immediate(now, now + leaseMs, limit)).map(toMessage)
   }
 
   async markSent(id: string, now: number, providerId: string | null): Promise<void> {

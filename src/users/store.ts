@@ -47,6 +47,11 @@ export interface UserStore {
   setStatus(id: string, status: UserStatus): Promise<User | undefined>
   /** True when a user was deleted. */
   delete(id: string): Promise<boolean>
+  /**
+   * The stable id standing in for an address without a user (see auth/pseudonym.ts), minted as a
+   * UUIDv7 on first use. `key` is a keyed hash of the address, never the address.
+   */
+  phantomId(key: string, now: number): Promise<string>
   /** Resolves when the database answers; rejects otherwise (readiness). */
   ping(): Promise<void>
   close(): Promise<void>

@@ -427,3 +427,23 @@ t.test('a forged or malformed token → 401 token_invalid', async (t) => {
     assertProblem(t, await verify({ token: bad }), 401, 'token_invalid')
   }
 })
+
+t.test(
+  'an unknown address gets an id like a new user would get, the same every time',
+  async (t) => {
+    const v7time = (id: string) => Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16)
+    const unknown = freshEmail('phantom')
+    const ask = async (email: string, create_user: boolean) =>
+      (await issue({ email, deliver: 'email', create_user })).json().user_id as string
+    const phantom = await ask(unknown, false)
+    const real = await ask(freshEmail('real'), true)
+    t.match(phantom, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    t.ok(
+      Math.abs(v7time(phantom) - v7time(real)) < 60_000,
+      'its time says nothing a real id would not',
+    )
+    t.equal(await ask(unknown, false), phantom, 'stable across requests')
+    t.equal(await ask(unknown.toUpperCase(), false), phantom, 'whatever the case')
+    t.not(await ask(freshEmail('phantom'), false), phantom, 'one per address')
+  },
+)

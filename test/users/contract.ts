@@ -1,19 +1,24 @@
 import type { Test } from 'tap'
-import type { UserStatus, UserStore } from '../../src/users/store.js'
+import type { NewOutboxMessage, OutboxMessage } from '../../src/users/outbox-store.js'
+import type { Store, UserStatus } from '../../src/users/store.js'
 
 /** A fresh, empty store, and how to throw its data away after `close()`. */
-export type MakeStore = () => Promise<{ store: UserStore; cleanup: () => Promise<void> }>
+export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
+
+/** A fresh store for one subtest, closed and cleaned up when that subtest ends. */
+type WithStore = (t: Test) => Promise<Store>
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000'
 const T0 = 1_700_000_000_000
 
 /**
- * The behaviour every UserStore must have. Each subtest gets a fresh store from `makeStore`; the
- * suite closes it (twice: close must be idempotent) and then calls `cleanup`.
+ * The behaviour every Store must have: users, then the email outbox. Each subtest gets a fresh
+ * store from `makeStore`; the suite closes it (twice: close must be idempotent) and then calls
+ * `cleanup`.
  */
-export function userStoreContract(t: Test, name: string, makeStore: MakeStore) {
-  const withStore = async (t: Test): Promise<UserStore> => {
+export function storeContract(t: Test, name: string, makeStore: MakeStore) {
+  const withStore: WithStore = async (t) => {
     const { store, cleanup } = await makeStore()
     t.teardown(async () => {
       await store.close()
@@ -23,7 +28,7 @@ export function userStoreContract(t: Test, name: string, makeStore: MakeStore) {
     return store
   }
 
-  return t.test(`UserStore contract: ${name}`, async (t) => {
+  return t.test(`Store contract: ${name}`, async (t) => {
     t.test('findOrCreate creates an active user with zeroed counters', async (t) => {
       const store = await withStore(t)
       const { user, created } = await store.findOrCreate('alice@example.com', T0)
@@ -215,5 +220,514 @@ export function userStoreContract(t: Test, name: string, makeStore: MakeStore) {
       await store.close()
       await t.rejects(store.ping())
     })
+
+    t.test('phantomId: one stable UUIDv7 per key, minted on first use', async (t) => {
+      const store = await withStore(t)
+      const a = await store.phantomId('key-a', T0)
+      t.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      t.equal(await store.phantomId('key-a', T0 + 1000), a, 'the same key, the same id')
+      t.not(await store.phantomId('key-b', T0), a, 'another key, another id')
+      const ids = await Promise.all(Array.from({ length: 10 }, () => store.phantomId('key-c', T0)))
+      t.equal(new Set(ids).size, 1, 'concurrent first uses agree')
+      t.equal(await store.findById(a), undefined, 'a phantom is not a user')
+    })
+
+    t.test('OutboxStore', async (t) => outboxContract(t, withStore))
+  })
+}
+
+const LEASE = 60_000
+const DAY = 86_400_000
+
+/** A payload that exercises the JSON round trip: nesting, every JSON type, unicode, escapes. */
+const PAYLOAD = {
+  kind: 'sign-in',
+  token: { purpose: 'login', rev: 0, seq: 3, exp: T0 + 900_000, reusable: false },
+  context: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', locale: 'de-CH' },
+  greeting: 'Grüße, Zoë! 日本語 · ελληνικά · עברית · 🔑✉️',
+  escapes: 'line\nbreak\ttab "quoted" \\ back\\slash </script>',
+  values: [1, -2, 2.5, 0, true, false, null, '', [[[]]], {}],
+  nested: { a: { b: { c: { d: ['deep', { e: 'ü' }] } } } },
+}
+
+const message = (overrides: Partial<NewOutboxMessage> = {}): NewOutboxMessage => ({
+  userId: null,
+  recipient: 'someone@example.com',
+  payload: { kind: 'sign-in' },
+  status: 'pending',
+  now: T0,
+  ...overrides,
+})
+
+const ids = (rows: readonly OutboxMessage[]): string[] => rows.map((m) => m.id)
+const sortedById = (rows: readonly OutboxMessage[]): OutboxMessage[] =>
+  [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+/** One row as stored, through the public API only. */
+const find = async (store: Store, id: string): Promise<OutboxMessage | undefined> =>
+  (await store.listOutbox({ limit: 1000 })).find((m) => m.id === id)
+
+/**
+ * The outbox half of the contract. Rows are compared with strictSame: a networked driver that
+ * hands back bigint columns or counts as strings must convert them.
+ */
+function outboxContract(t: Test, withStore: WithStore) {
+  t.test('enqueue returns the stored row, which is listed', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const pending = await store.enqueue(
+      message({ userId: user.id, recipient: 'alice@example.com', payload: PAYLOAD }),
+    )
+    t.match(pending.id, UUID_V7)
+    t.strictSame(pending, {
+      id: pending.id,
+      userId: user.id,
+      recipient: 'alice@example.com',
+      payload: PAYLOAD,
+      status: 'pending',
+      reason: null,
+      attempts: 0,
+      nextAttemptAt: T0,
+      lastError: null,
+      createdAt: T0,
+      sentAt: null,
+      providerId: null,
+    })
+
+    const suppressed = await store.enqueue(
+      message({
+        recipient: 'nobody@example.com',
+        status: 'suppressed',
+        reason: 'unknown_address',
+        now: T0 + 1,
+      }),
+    )
+    t.match(suppressed.id, UUID_V7)
+    t.not(suppressed.id, pending.id)
+    t.strictSame(suppressed, {
+      id: suppressed.id,
+      userId: null,
+      recipient: 'nobody@example.com',
+      payload: { kind: 'sign-in' },
+      status: 'suppressed',
+      reason: 'unknown_address',
+      attempts: 0,
+      nextAttemptAt: T0 + 1,
+      lastError: null,
+      createdAt: T0 + 1,
+      sentAt: null,
+      providerId: null,
+    })
+
+    t.strictSame(await store.listOutbox({ limit: 10 }), [suppressed, pending], 'both are stored')
+  })
+
+  t.test('payloads of any JSON shape round-trip', async (t) => {
+    const store = await withStore(t)
+    const payloads: unknown[] = [
+      PAYLOAD,
+      [PAYLOAD, [1, [2, [3]]]],
+      'just a string: ✓ 😀',
+      { empty: {}, list: [], text: '' },
+    ]
+    const made = []
+    for (const [i, payload] of payloads.entries()) {
+      const row = await store.enqueue(message({ payload, now: T0 + i }))
+      t.strictSame(row.payload, payload, `enqueue returns payload ${i}`)
+      made.push(row)
+    }
+    const stored = await store.listOutbox({ limit: 10 })
+    t.strictSame(
+      stored.map((m) => m.payload),
+      [...payloads].reverse(),
+      'and so does listOutbox',
+    )
+    t.equal(new Set(ids(made)).size, payloads.length, 'ids are distinct')
+  })
+
+  t.test('claimDue leases due pending rows, oldest due first, at most limit', async (t) => {
+    const store = await withStore(t)
+    const a = await store.enqueue(message({ recipient: 'a@example.com', now: T0 }))
+    t.strictSame(await store.claimDue(T0, LEASE, 10), [
+      { ...a, attempts: 1, nextAttemptAt: T0 + LEASE },
+    ])
+    // a's first attempt failed; it is due again after b and c but before d, so "oldest due" and
+    // "oldest created" (id order) disagree.
+    await store.markRetry(a.id, T0 + 25, 'timeout')
+    const b = await store.enqueue(message({ recipient: 'b@example.com', now: T0 + 10 }))
+    const c = await store.enqueue(message({ recipient: 'c@example.com', now: T0 + 20 }))
+    const d = await store.enqueue(message({ recipient: 'd@example.com', now: T0 + 30 }))
+    const later = await store.enqueue(message({ recipient: 'e@example.com', now: T0 + 1_000 }))
+
+    const now = T0 + 100
+    const first = await store.claimDue(now, LEASE, 3)
+    t.same(ids(sortedById(first)), ids(sortedById([a, b, c])), 'the 3 due longest are claimed')
+    t.same(ids(first), [b.id, c.id, a.id], 'returned oldest due first')
+    t.strictSame(
+      sortedById(first),
+      sortedById([
+        { ...a, attempts: 2, nextAttemptAt: now + LEASE, lastError: 'timeout' },
+        { ...b, attempts: 1, nextAttemptAt: now + LEASE },
+        { ...c, attempts: 1, nextAttemptAt: now + LEASE },
+      ]),
+      'each claimed row: attempts + 1, nextAttemptAt = now + lease',
+    )
+    for (const row of first) t.strictSame(await find(store, row.id), row, 'the lease is stored')
+
+    t.strictSame(
+      await store.claimDue(now, LEASE, 10),
+      [{ ...d, attempts: 1, nextAttemptAt: now + LEASE }],
+      'the next claim gets what is still due',
+    )
+    t.strictSame(await store.claimDue(now, LEASE, 10), [], 'every due row is leased')
+    t.strictSame(await store.claimDue(T0 + 999, LEASE, 10), [], 'nothing before nextAttemptAt')
+    t.strictSame(
+      await store.claimDue(T0 + 1_000, LEASE, 10),
+      [{ ...later, attempts: 1, nextAttemptAt: T0 + 1_000 + LEASE }],
+      'due exactly at nextAttemptAt',
+    )
+  })
+
+  t.test('a claimed row comes back when its lease runs out', async (t) => {
+    const store = await withStore(t)
+    const m = await store.enqueue(message())
+    const leased = { ...m, attempts: 1, nextAttemptAt: T0 + LEASE }
+    t.strictSame(await store.claimDue(T0, LEASE, 10), [leased])
+    t.strictSame(await store.claimDue(T0, LEASE, 10), [], 'a second claim at once gets nothing')
+    t.strictSame(await store.claimDue(T0 + LEASE - 1, LEASE, 10), [], 'nor while the lease runs')
+    // The worker died without a result: the row is due again once the lease has passed.
+    const again = { ...m, attempts: 2, nextAttemptAt: T0 + 2 * LEASE }
+    t.strictSame(await store.claimDue(T0 + LEASE, LEASE, 10), [again], 'claimable again')
+    t.strictSame(await find(store, m.id), again, 'still pending, attempts counted')
+  })
+
+  t.test('claimDue respects limit', async (t) => {
+    const store = await withStore(t)
+    const made = []
+    for (let i = 0; i < 5; i++) made.push(await store.enqueue(message({ now: T0 + i })))
+    const first = await store.claimDue(T0 + 10, LEASE, 2)
+    t.same(ids(first), ids(made.slice(0, 2)))
+    const second = await store.claimDue(T0 + 10, LEASE, 2)
+    t.same(ids(second), ids(made.slice(2, 4)))
+    const third = await store.claimDue(T0 + 10, LEASE, 2)
+    t.same(ids(third), ids(made.slice(4)))
+    t.strictSame(await store.claimDue(T0 + 10, LEASE, 2), [])
+  })
+
+  t.test('rows that are not pending are never claimed', async (t) => {
+    const store = await withStore(t)
+    await store.enqueue(message({ status: 'suppressed', reason: 'user_disabled' }))
+    const sent = await store.enqueue(message({ now: T0 + 1 }))
+    const failed = await store.enqueue(message({ now: T0 + 2 }))
+    t.equal((await store.claimDue(T0 + 2, LEASE, 10)).length, 2)
+    await store.markSent(sent.id, T0 + 3, 'provider-1')
+    await store.markFailed(failed.id, 'hard bounce')
+    t.strictSame(await store.claimDue(T0 + 1_000 * DAY, LEASE, 10), [], 'however late it is')
+    t.strictSame(await store.countOutbox(), { pending: 0, sent: 1, failed: 1, suppressed: 1 })
+  })
+
+  t.test('concurrent claims never hand one row out twice', async (t) => {
+    const store = await withStore(t)
+    const made = []
+    for (let i = 0; i < 5; i++) made.push(await store.enqueue(message({ now: T0 + i })))
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => store.claimDue(T0 + 10, LEASE, 5)),
+    )
+    const claimed = results.flat()
+    t.equal(claimed.length, 5, 'every due row is handed out')
+    t.same(ids(sortedById(claimed)), ids(made), 'each exactly once')
+    for (const row of claimed) t.equal(row.attempts, 1, 'claimed once')
+  })
+
+  t.test('markSent records the delivery and clears lastError', async (t) => {
+    const store = await withStore(t)
+    const m = await store.enqueue(message())
+    await store.claimDue(T0, LEASE, 10)
+    await store.markRetry(m.id, T0 + 1_000, 'connection reset')
+    await store.claimDue(T0 + 1_000, LEASE, 10)
+    await store.markSent(m.id, T0 + 1_500, 'provider-123')
+    t.strictSame(await find(store, m.id), {
+      ...m,
+      status: 'sent',
+      attempts: 2,
+      nextAttemptAt: T0 + 1_000 + LEASE,
+      lastError: null,
+      sentAt: T0 + 1_500,
+      providerId: 'provider-123',
+    })
+
+    const anonymous = await store.enqueue(message({ now: T0 + 2_000 }))
+    await store.claimDue(T0 + 2_000, LEASE, 10)
+    await store.markSent(anonymous.id, T0 + 2_001, null)
+    t.strictSame(
+      await find(store, anonymous.id),
+      {
+        ...anonymous,
+        status: 'sent',
+        attempts: 1,
+        nextAttemptAt: T0 + 2_000 + LEASE,
+        sentAt: T0 + 2_001,
+        providerId: null,
+      },
+      'a provider id is optional',
+    )
+  })
+
+  t.test('markRetry keeps the row pending, due later, with the error', async (t) => {
+    const store = await withStore(t)
+    const m = await store.enqueue(message())
+    t.equal((await store.claimDue(T0, LEASE, 10)).length, 1)
+    await store.markRetry(m.id, T0 + 5_000, 'provider said 503')
+    const retried = { ...m, attempts: 1, nextAttemptAt: T0 + 5_000, lastError: 'provider said 503' }
+    t.strictSame(await find(store, m.id), retried)
+    t.strictSame(await store.claimDue(T0 + 4_999, LEASE, 10), [], 'not before the new due time')
+    t.strictSame(
+      await store.claimDue(T0 + 5_000, LEASE, 10),
+      [{ ...retried, attempts: 2, nextAttemptAt: T0 + 5_000 + LEASE }],
+      'then claimed again, the last error still visible',
+    )
+  })
+
+  t.test('markFailed gives up on the row', async (t) => {
+    const store = await withStore(t)
+    const m = await store.enqueue(message())
+    await store.claimDue(T0, LEASE, 10)
+    await store.markFailed(m.id, 'hard bounce: mailbox does not exist')
+    t.strictSame(await find(store, m.id), {
+      ...m,
+      status: 'failed',
+      attempts: 1,
+      nextAttemptAt: T0 + LEASE,
+      lastError: 'hard bounce: mailbox does not exist',
+    })
+  })
+
+  t.test('a result for a row that is no longer pending changes nothing', async (t) => {
+    const store = await withStore(t)
+    const failed = await store.enqueue(message({ now: T0 }))
+    const sent = await store.enqueue(message({ now: T0 + 1 }))
+    const suppressed = await store.enqueue(
+      message({ status: 'suppressed', reason: 'unknown_address', now: T0 + 2 }),
+    )
+    await store.claimDue(T0 + 2, LEASE, 10)
+    await store.markFailed(failed.id, 'gave up')
+    await store.markSent(sent.id, T0 + 3, 'provider-1')
+    const before = await store.listOutbox({ limit: 10 })
+    t.match(before, [{ status: 'suppressed' }, { status: 'sent' }, { status: 'failed' }])
+
+    for (const row of [failed, sent, suppressed]) {
+      await store.markSent(row.id, T0 + 10, 'late-provider-id')
+      await store.markRetry(row.id, T0 + 20, 'late retry')
+      await store.markFailed(row.id, 'late failure')
+    }
+    t.strictSame(await store.listOutbox({ limit: 10 }), before, 'late results are ignored')
+
+    await t.resolves(store.markSent(UNKNOWN_ID, T0, null), 'unknown ids are ignored')
+    await t.resolves(store.markRetry(UNKNOWN_ID, T0, 'x'))
+    await t.resolves(store.markFailed(UNKNOWN_ID, 'x'))
+    t.strictSame(await store.listOutbox({ limit: 10 }), before)
+  })
+
+  t.test('listOutbox filters by status and user, newest first, up to limit', async (t) => {
+    const store = await withStore(t)
+    t.strictSame(await store.listOutbox({ limit: 10 }), [], 'empty at first')
+    const alice = (await store.findOrCreate('alice@example.com', T0)).user
+    const bob = (await store.findOrCreate('bob@example.com', T0)).user
+    const specs: [string | null, 'pending' | 'suppressed'][] = [
+      [alice.id, 'pending'],
+      [bob.id, 'pending'],
+      [null, 'suppressed'],
+      [alice.id, 'suppressed'],
+      [alice.id, 'pending'],
+      [bob.id, 'pending'],
+      [null, 'pending'],
+      [alice.id, 'pending'],
+    ]
+    const made: OutboxMessage[] = []
+    for (const [i, [userId, status]] of specs.entries()) {
+      const reason = status === 'suppressed' ? 'user_disabled' : null
+      made.push(await store.enqueue(message({ userId, status, reason, now: T0 + i * 1_000 })))
+    }
+    const [m0, m1, , m3, m4, m5, , m7] = made
+    if (!m0 || !m1 || !m3 || !m4 || !m5 || !m7) throw new Error('unreachable')
+    await store.markSent(m1.id, T0 + 10_000, 'provider-1')
+    await store.markFailed(m5.id, 'hard bounce')
+    await store.markSent(m7.id, T0 + 10_000, 'provider-7')
+
+    const all = await store.listOutbox({ limit: 100 })
+    t.same(ids(all), ids(made).reverse(), 'newest first')
+    const byStatus = (s: string) => all.filter((m) => m.status === s)
+    t.same(ids(byStatus('sent')), [m7.id, m1.id])
+    t.same(ids(byStatus('failed')), [m5.id])
+
+    for (const status of ['pending', 'sent', 'failed', 'suppressed'] as const) {
+      t.strictSame(await store.listOutbox({ status, limit: 100 }), byStatus(status), status)
+    }
+    t.strictSame(
+      await store.listOutbox({ userId: alice.id, limit: 100 }),
+      all.filter((m) => m.userId === alice.id),
+      "one user's messages",
+    )
+    t.same(ids(await store.listOutbox({ userId: alice.id, limit: 100 })), [
+      m7.id,
+      m4.id,
+      m3.id,
+      m0.id,
+    ])
+    t.same(
+      ids(await store.listOutbox({ userId: alice.id, status: 'pending', limit: 100 })),
+      [m4.id, m0.id],
+      'both filters at once',
+    )
+    t.same(ids(await store.listOutbox({ status: 'failed', userId: alice.id, limit: 100 })), [])
+    t.strictSame(await store.listOutbox({ userId: UNKNOWN_ID, limit: 100 }), [], 'unknown user')
+    t.strictSame(
+      await store.listOutbox({ status: undefined, userId: undefined, limit: 100 }),
+      all,
+      'undefined filters are no filters',
+    )
+
+    t.strictSame(await store.listOutbox({ limit: 3 }), all.slice(0, 3), 'limit')
+    t.strictSame(await store.listOutbox({ limit: 1 }), all.slice(0, 1))
+    t.strictSame(
+      await store.listOutbox({ userId: bob.id, limit: 1 }),
+      all.filter((m) => m.userId === bob.id).slice(0, 1),
+      'limit after filtering',
+    )
+  })
+
+  t.test('listOutbox pages backwards with before, without overlap or gap', async (t) => {
+    const store = await withStore(t)
+    const made: OutboxMessage[] = []
+    for (let i = 0; i < 12; i++) {
+      const status = i % 3 === 0 ? 'suppressed' : 'pending'
+      made.push(await store.enqueue(message({ status, now: T0 + i * 1_000 })))
+    }
+    const all = await store.listOutbox({ limit: 100 })
+    t.same(ids(all), ids(made).reverse())
+
+    const pageThrough = async (query: { status?: 'pending'; limit: number }) => {
+      const pages: OutboxMessage[][] = []
+      let before: string | undefined
+      // Bounded: a `before` that does not move the cursor must fail the test, not hang it.
+      for (let i = 0; i < 20; i++) {
+        const page = await store.listOutbox({ ...query, before })
+        pages.push(page)
+        const last = page.at(-1)
+        if (!last) break
+        before = last.id
+      }
+      return pages
+    }
+
+    const pages = await pageThrough({ limit: 5 })
+    t.same(
+      pages.map((p) => p.length),
+      [5, 5, 2, 0],
+      'full pages, then the rest, then nothing',
+    )
+    t.strictSame(pages.flat(), all, 'together: every row once, in order')
+
+    const pendingPages = await pageThrough({ status: 'pending', limit: 3 })
+    t.same(
+      pendingPages.map((p) => p.length),
+      [3, 3, 2, 0],
+    )
+    t.strictSame(
+      pendingPages.flat(),
+      all.filter((m) => m.status === 'pending'),
+      'paging combines with a filter',
+    )
+
+    const middle = made[6]
+    if (!middle) throw new Error('unreachable')
+    t.strictSame(
+      await store.listOutbox({ before: middle.id, limit: 100 }),
+      all.filter((m) => m.id < middle.id),
+      'before is exclusive',
+    )
+    t.strictSame(await store.listOutbox({ before: made[0]?.id, limit: 100 }), [], 'oldest row')
+  })
+
+  t.test('countOutbox counts every status, zeros included', async (t) => {
+    const store = await withStore(t)
+    t.strictSame(await store.countOutbox(), { pending: 0, sent: 0, failed: 0, suppressed: 0 })
+    const rows = []
+    for (let i = 0; i < 5; i++) rows.push(await store.enqueue(message({ now: T0 + i })))
+    const [a, b, c] = rows
+    if (!a || !b || !c) throw new Error('unreachable')
+    await store.markSent(a.id, T0 + 10, 'p')
+    await store.markSent(b.id, T0 + 10, null)
+    await store.markFailed(c.id, 'bounce')
+    t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 0 })
+    await store.enqueue(message({ status: 'suppressed', reason: 'unknown_address', now: T0 + 5 }))
+    t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 1 })
+  })
+
+  t.test('pruneOutbox deletes finished rows created before the cut-off', async (t) => {
+    const store = await withStore(t)
+    const enqueueAs = async (now: number, end: 'pending' | 'sent' | 'failed' | 'suppressed') => {
+      const status = end === 'suppressed' ? 'suppressed' : 'pending'
+      const row = await store.enqueue(message({ status, now }))
+      if (end === 'sent') await store.markSent(row.id, now + 1, 'p')
+      if (end === 'failed') await store.markFailed(row.id, 'bounce')
+      return row
+    }
+    const oldPending = await enqueueAs(T0, 'pending')
+    await enqueueAs(T0 + 1, 'sent')
+    await enqueueAs(T0 + 2, 'failed')
+    await enqueueAs(T0 + 3, 'suppressed')
+    const oldRetried = await enqueueAs(T0 + 4, 'pending')
+    await store.claimDue(T0 + 5, LEASE, 10)
+    await store.markRetry(oldRetried.id, T0 + 1_000 * DAY, 'still failing')
+    const atCut = await enqueueAs(T0 + DAY, 'sent')
+    const newPending = await enqueueAs(T0 + DAY + 1, 'pending')
+    const newSuppressed = await enqueueAs(T0 + DAY + 2, 'suppressed')
+
+    t.equal(await store.pruneOutbox(T0), 0, 'nothing is older than the first row')
+    t.equal(await store.pruneOutbox(T0 + DAY), 3, 'the old sent, failed and suppressed rows')
+    t.same(
+      ids(await store.listOutbox({ limit: 100 })),
+      [newSuppressed.id, newPending.id, atCut.id, oldRetried.id, oldPending.id],
+      'a row created at the cut-off stays; pending rows stay whatever their age',
+    )
+    t.equal(await store.pruneOutbox(T0 + DAY), 0, 'pruning again finds nothing')
+    t.equal(await store.pruneOutbox(T0 + 1_000 * DAY), 2)
+    t.same(ids(await store.listOutbox({ limit: 100 })), [
+      newPending.id,
+      oldRetried.id,
+      oldPending.id,
+    ])
+    t.strictSame(await store.countOutbox(), { pending: 3, sent: 0, failed: 0, suppressed: 0 })
+  })
+
+  t.test("deleting a user deletes that user's outbox rows", async (t) => {
+    const store = await withStore(t)
+    const alice = (await store.findOrCreate('alice@example.com', T0)).user
+    const bob = (await store.findOrCreate('bob@example.com', T0)).user
+    const aliceRows = [
+      await store.enqueue(message({ userId: alice.id, now: T0 })),
+      await store.enqueue(message({ userId: alice.id, now: T0 + 1 })),
+      await store.enqueue(
+        message({ userId: alice.id, status: 'suppressed', reason: 'user_disabled', now: T0 + 2 }),
+      ),
+    ]
+    await store.markSent(aliceRows[1]?.id ?? '', T0 + 3, 'p')
+    await store.enqueue(message({ userId: bob.id, now: T0 + 4 }))
+    await store.enqueue(message({ userId: null, recipient: 'alice@example.com', now: T0 + 5 }))
+    await store.enqueue(
+      message({ userId: null, status: 'suppressed', reason: 'unknown_address', now: T0 + 6 }),
+    )
+    const before = await store.listOutbox({ limit: 100 })
+    t.equal(before.length, 6)
+
+    t.equal(await store.delete(alice.id), true)
+    t.strictSame(await store.listOutbox({ userId: alice.id, limit: 100 }), [])
+    t.strictSame(
+      await store.listOutbox({ limit: 100 }),
+      before.filter((m) => m.userId !== alice.id),
+      "other users' rows and rows without a user are untouched",
+    )
+    t.strictSame(await store.countOutbox(), { pending: 2, sent: 0, failed: 0, suppressed: 1 })
   })
 }

@@ -7,7 +7,7 @@ import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import { migrations } from '../../src/users/migrations/index.js'
 import { SqliteStore } from '../../src/users/sqlite-store.js'
-import { userStoreContract } from './contract.js'
+import { storeContract } from './contract.js'
 
 const T0 = 1_700_000_000_000
 
@@ -31,13 +31,13 @@ const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
   }
 }
 
-userStoreContract(t, 'SqliteStore (file)', async () => {
+storeContract(t, 'SqliteStore (file)', async () => {
   const dir = tempDir()
   const store = SqliteStore.open(path.join(dir, 'users.db'))
   return { store, cleanup: async () => removeDir(dir) }
 })
 
-userStoreContract(t, 'SqliteStore (:memory:)', async () => ({
+storeContract(t, 'SqliteStore (:memory:)', async () => ({
   store: SqliteStore.open(':memory:'),
   cleanup: async () => {},
 }))
@@ -136,6 +136,26 @@ t.test('two connections to one file: a consumed token stays consumed', async (t)
   t.equal(results.filter(Boolean).length, 1)
   await b.revoke(user.id)
   t.equal(await a.consume(user.id, { rev: 0, seq: 1 }, T0 + 5), undefined, 'revoked elsewhere')
+})
+
+t.test('two connections to one file: a due outbox row is claimed once', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const a = SqliteStore.open(file)
+  const b = SqliteStore.open(file)
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  const made = []
+  for (let i = 0; i < 5; i++) {
+    const message = { userId: null, recipient: 'a@example.com', payload: { i }, now: T0 + i }
+    made.push(await (i % 2 ? a : b).enqueue({ ...message, status: 'pending' }))
+  }
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimDue(T0 + 10, 60_000, 5)),
+  )
+  const claimed = results.flat().map((m) => m.id)
+  t.same(claimed.sort(), made.map((m) => m.id).sort(), 'each row once, across connections')
 })
 
 t.test('caller mistakes throw TypeError', async (t) => {

@@ -108,4 +108,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX outbox_created ON outbox (created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'create phantoms',
+    // Stable ids for addresses that have no user, so a link request for one answers like one
+    // for a real user (a UUIDv7 minted at the first request, the same ever after). Keyed by an
+    // HMAC of the address: the table holds no email address.
+    sqlite: `
+      CREATE TABLE phantoms (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE phantoms (
+        key text PRIMARY KEY,
+        id uuid NOT NULL,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
 ]
