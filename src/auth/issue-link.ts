@@ -74,9 +74,9 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     }
   }
 
-  // By email, every request gets the same answer and costs the same work, whether the address
-  // is a user's, unknown, or a disabled user's: one lookup, one outbox row, 202. What happens
-  // next is the outbox's business and is only visible to operators (suppressed rows).
+  // By email, every request gets the same answer and about the same work, whether the address is
+  // a user's, new, unknown or a disabled user's: a lookup or insert-or-read (users, phantoms),
+  // one outbox row, 202. What happens next is the outbox's business, seen only by operators.
   const user = await findUser(deps, request)
   const sendable = user !== undefined && user.status === 'active'
   const payload: LinkPayload | Record<string, never> = sendable
