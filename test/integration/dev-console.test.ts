@@ -67,7 +67,7 @@ t.test('a requested link appears on the development console', async (t) => {
     body: JSON.stringify({ email: 'dev@example.com' }),
   })
   t.equal(res.status, 202)
-  t.equal((await res.json()).delivery, 'queued')
+  t.equal(((await res.json()) as { delivery: string }).delivery, 'queued')
   const link = new RegExp(`^${base}/login/link\\?token=[A-Za-z0-9_-]{64}$`, 'm')
   await until(() => link.test(output), 'the link on the console')
   t.match(output, /^To: dev@example\.com$/m)
