@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import t from 'tap'
 import { type Env, SETTINGS } from '../src/config.js'
+import { childEnv } from './helpers/child-env.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -26,11 +27,7 @@ function tempDir(t: Test): string {
  * directory, so a test sees whether the command creates keys or a database there.
  */
 function cli(dataDir: string, args: string[], env: Env = {}): Promise<Run> {
-  const base: Record<string, string | undefined> = { ...process.env }
-  for (const name of SETTINGS) {
-    delete base[name]
-    delete base[`${name}_FILE`]
-  }
+  const base = childEnv({}, { clean: true })
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -8,6 +8,7 @@ import t from 'tap'
 import { ApiKeys } from '../src/auth/api-keys.js'
 import { type Env, loadConfig, SETTINGS } from '../src/config.js'
 import { decodeToken } from '../src/tokens/codec.js'
+import { childEnv } from './helpers/child-env.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PUBLIC_URL = 'http://login.test:8080'
@@ -18,18 +19,7 @@ interface Run {
   stderr: string
 }
 
-/**
- * The inherited environment without any latchkey setting (nor its NAME_FILE), so what a
- * developer has exported cannot change what the CLI does here.
- */
-function cleanEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env }
-  for (const name of SETTINGS) {
-    delete env[name]
-    delete env[`${name}_FILE`]
-  }
-  return env
-}
+const cleanEnv = () => childEnv({}, { clean: true })
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'))

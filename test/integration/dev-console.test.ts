@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
+import { childEnv } from '../helpers/child-env.js'
 
 /**
  * Development as a person meets it: the service started with no mail configuration prints the
@@ -26,13 +27,11 @@ t.test('a requested link appears on the development console', async (t) => {
   const { key, entry } = generateApiKey('dev', 'service')
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
     cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      API_KEYS: entry,
-      LOG_LEVEL: 'warn',
-    },
+    // A clean environment: a developer's exported MAIL_TRANSPORT must not turn the log off.
+    env: childEnv(
+      { PORT: String(port), DATA_DIR: dataDir, API_KEYS: entry, LOG_LEVEL: 'warn' },
+      { clean: true },
+    ),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

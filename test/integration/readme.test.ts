@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { childEnv } from '../helpers/child-env.js'
 
 /**
  * The README's walkthrough, run as written against a real `npm start`: the only change is the
@@ -30,7 +31,7 @@ t.test('the README walkthrough works as written', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-readme-'))
   const server: ChildProcess = spawn('bash', ['-c', serverBlock as string], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: childEnv({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }),
     detached: true,
     stdio: 'ignore',
   })
@@ -59,7 +60,7 @@ t.test('the README walkthrough works as written', async (t) => {
   const script = clientBlocks.join('\n').replaceAll('localhost:3000', `localhost:${port}`)
   const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: root,
-    env: { ...process.env },
+    env: childEnv(),
   })
   const lines = stdout.trim().split('\n')
   t.match(lines[0], new RegExp(`^${base}/login/link\\?token=[A-Za-z0-9_-]{64}$`), 'the link')
