@@ -61,6 +61,8 @@ export const ConfigSchema = Type.Object({
   sessionAudience: Type.String({ minLength: 1 }),
   allowedRedirects: Type.Array(Type.String({ pattern: '^https?://[^/?#]+$' })),
   trustProxy: Type.Boolean(),
+  /** How the hosted pages hand a session to the application: a cookie, or a code to exchange. */
+  handoff: Type.Union([Type.Literal('cookie'), Type.Literal('code')]),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
@@ -97,6 +99,7 @@ const SOURCE: Record<string, string> = {
   sessionAudience: 'SESSION_AUDIENCE',
   allowedRedirects: 'ALLOWED_REDIRECTS',
   trustProxy: 'TRUST_PROXY',
+  handoff: 'HANDOFF',
   logLevel: 'LOG_LEVEL',
 }
 
@@ -171,6 +174,7 @@ export function loadConfig(rawEnv: Env): Config {
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     trustProxy: boolean(get('TRUST_PROXY') ?? 'false'),
+    handoff: get('HANDOFF') ?? 'cookie',
     logLevel: get('LOG_LEVEL') ?? 'info',
   }
 

@@ -24,6 +24,7 @@ t.test('every route of the DESIGN contract is documented', async (t) => {
     ['post', '/v1/admin/users/{id}/disable'],
     ['post', '/v1/admin/users/{id}/enable'],
     ['get', '/v1/admin/outbox'],
+    ['post', '/v1/sessions/exchange'],
     ['get', '/healthz'],
     ['get', '/readyz'],
   ]

@@ -20,6 +20,8 @@ export interface LinkRequest {
   createUser: boolean
   /** The end user's IP address; the link then only verifies when presented with it. */
   bindIp?: string | undefined
+  /** Requested from the hosted form: one-click sign-in only in the browser that asked. */
+  browserBound?: boolean | undefined
 }
 
 export interface IssuedLink {
@@ -54,7 +56,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   const oneTime = request.oneTime ?? !access
   const fields = {
     purpose: access ? Purpose.Access : Purpose.Login,
-    flags: oneTime ? Flag.OneTime : 0,
+    flags: (oneTime ? Flag.OneTime : 0) | (request.browserBound ? Flag.BrowserBound : 0),
     expiresAt: toSeconds(clock()) + ttl,
   }
 

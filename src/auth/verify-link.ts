@@ -21,6 +21,9 @@ export interface VerifyResult {
   session: SessionGrant | null
   redirectTo: string | null
   scope: string | null
+  /** Requested from the hosted form (see DESIGN: browser binding). */
+  browserBound: boolean
+  login: boolean
 }
 
 /**
@@ -59,5 +62,7 @@ export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promis
     session: login && request.consume ? await grantSession(deps, user) : null,
     redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (request.redirectTo ?? null) : null,
     scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
+    browserBound: hasFlag(fields.flags, Flag.BrowserBound),
+    login,
   }
 }

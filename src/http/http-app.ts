@@ -1,15 +1,20 @@
+import cookie from '@fastify/cookie'
+import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
 import { InvalidRequest } from '../errors.js'
+import { browserSecurity } from './browser.js'
 import { loggerOptions } from './logging.js'
+import { STYLESHEET_PATH, stylesheet } from './pages/render.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { adminRoutes } from './routes/admin.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
+import { pageRoutes } from './routes/pages.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { ProblemSchema } from './schemas.js'
 import type { App, RouteDeps } from './types.js'
@@ -76,6 +81,24 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(cookie)
+  const browser = browserSecurity({
+    key: deps.keyring.cookieKey,
+    publicOrigin: new URL(deps.config.publicUrl).origin,
+    bindingMaxAgeSeconds: deps.config.linkTtlMax,
+  })
+  app.get(STYLESHEET_PATH, { schema: { hide: true } }, async (request, reply) => {
+    const { body, etag } = stylesheet()
+    reply.header('etag', etag).header('cache-control', 'public, max-age=3600')
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.type('text/css; charset=utf-8').send(body)
+  })
+  // Form posts are for the pages only: the API keeps taking JSON alone (415 otherwise).
+  await app.register(async (pages: App) => {
+    await pages.register(formbody, { bodyLimit: 16 * 1024 })
+    pageRoutes(pages, deps, browser)
+  })
 
   healthRoutes(app, deps)
   linkRoutes(app, deps)

@@ -95,6 +95,11 @@ export const RefreshRequestSchema = Type.Object(
   { additionalProperties: false },
 )
 
+export const ExchangeRequestSchema = Type.Object(
+  { code: TokenInput },
+  { additionalProperties: false },
+)
+
 export const IntrospectRequestSchema = Type.Object(
   { jwt: Type.String({ minLength: 1, maxLength: 8192 }) },
   { additionalProperties: false },

@@ -36,6 +36,8 @@ export class KeyRing {
    * its own HKDF label, so it can never sign or verify a token.
    */
   readonly pseudonymKey: Buffer
+  /** Signs the hosted pages' cookies (browser binding, CSRF), under its own HKDF label. */
+  readonly cookieKey: Buffer
 
   constructor(secrets: readonly LinkSecret[]) {
     const first = secrets[0]
@@ -54,6 +56,9 @@ export class KeyRing {
     this.signingKid = first.kid
     this.pseudonymKey = Buffer.from(
       hkdfSync('sha256', first.secret, 'latchkey', 'latchkey/v1/pseudonym', 32),
+    )
+    this.cookieKey = Buffer.from(
+      hkdfSync('sha256', first.secret, 'latchkey', 'latchkey/v1/cookie', 32),
     )
   }
 

@@ -129,7 +129,7 @@ t.test('unknown routes → 404 not_found problem', async (t) => {
     ['GET', '/v1/links'],
     ['DELETE', '/v1/links/verify'],
     ['PUT', '/v1/admin/users'],
-    ['GET', '/login/link?token=abc'],
+    ['GET', '/login/nope?token=abc'],
   ]
   for (const [method, url] of cases) {
     const res = await app.inject({ method, url, headers: asAdmin })

@@ -1,8 +1,10 @@
+import { exchangeCode } from '../../auth/exchange.js'
 import { introspect } from '../../auth/introspect.js'
 import { refreshSession } from '../../auth/refresh.js'
 import { requireRole } from '../api-key-auth.js'
 import { sessionRecord } from '../present.js'
 import {
+  ExchangeRequestSchema,
   IntrospectRequestSchema,
   IntrospectResponseSchema,
   JwksSchema,
@@ -28,6 +30,21 @@ export function sessionRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => sessionRecord(await refreshSession(deps, request.body.refresh_token)),
+  )
+
+  app.post(
+    '/v1/sessions/exchange',
+    {
+      onRequest,
+      schema: {
+        tags: ['sessions'],
+        summary: "Trade the hosted flow's one-time code (60 s) for a session",
+        security: [{ apiKey: [] }],
+        body: ExchangeRequestSchema,
+        response: { 200: SessionSchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => sessionRecord(await exchangeCode(deps, request.body.code)),
   )
 
   app.post(

@@ -1,0 +1,44 @@
+import { toSeconds } from '../clock.js'
+import { TokenUsed } from '../errors.js'
+import { Flag, Purpose } from '../tokens/codec.js'
+import type { User } from '../users/store.js'
+import { loadTokenUser } from './check-user.js'
+import type { AuthDeps } from './deps.js'
+import { grantSession, type SessionGrant } from './session-grant.js'
+
+export const EXCHANGE_TTL_SECONDS = 60
+
+/**
+ * The hosted flow's handoff to an application's backend: a one-time code (purpose 4) that the
+ * browser carries to the application, and only the backend, with its API key, can trade for a
+ * session. The session itself never passes through the browser's address bar.
+ */
+export function mintExchangeCode(deps: AuthDeps, user: User): string {
+  return deps.keyring.mint({
+    purpose: Purpose.Exchange,
+    flags: Flag.OneTime,
+    userId: user.id,
+    expiresAt: toSeconds(deps.clock()) + EXCHANGE_TTL_SECONDS,
+    rev: user.rev,
+    seq: user.seq,
+  })
+}
+
+/** One use, within 60 s, while the user is active and not revoked. */
+export async function exchangeCode(deps: AuthDeps, code: string): Promise<SessionGrant> {
+  const fields = deps.keyring.open(
+    code,
+    { [Purpose.Exchange]: EXCHANGE_TTL_SECONDS },
+    {},
+    toSeconds(deps.clock()),
+  )
+  await loadTokenUser(deps.store, fields)
+  // The same compare-and-increment as a one-time link: of concurrent exchanges one wins.
+  const user = await deps.store.consume(fields.userId, fields, deps.clock())
+  if (!user) {
+    // Lost a race: read again only to name the reason (revoked, disabled, or used).
+    await loadTokenUser(deps.store, fields)
+    throw new TokenUsed()
+  }
+  return grantSession(deps, user)
+}

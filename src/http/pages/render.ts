@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Eta } from 'eta'
+
+export type LinkErrorReason =
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_used'
+  | 'token_revoked'
+  | 'user_disabled'
+  | 'ip_mismatch'
+
+export interface PageBase {
+  appName: string
+  csrf: string
+}
+
+export type Page =
+  /** GET /login: the email form; `error` is shown by the field. */
+  | { name: 'login'; next?: string; email?: string; error?: string }
+  /** After POST /login: the same page whatever the address, so it reveals no account. */
+  | { name: 'sent'; email: string; next?: string }
+  /** GET /login/link: changes nothing; one button posts the token back. */
+  | { name: 'confirm'; maskedEmail: string; token: string; next?: string }
+  /** The link was requested in another browser or device: a second, explicit confirmation. */
+  | { name: 'elsewhere'; maskedEmail: string; token: string; next?: string }
+  /** Signed in, with no target to go to. */
+  | { name: 'signed-in'; email: string }
+  /** A link that cannot be used: one friendly sentence and a form for a new link. */
+  | { name: 'link-error'; reason: LinkErrorReason; next?: string }
+  /** A request we refused (cross-site form, missing CSRF token). */
+  | { name: 'forbidden'; message: string }
+
+export const STYLESHEET_PATH = '/assets/latchkey.css'
+
+/**
+ * What people read when a link fails. Backends get the precise code; a person gets what it means
+ * for them and what to do next, never the code, and never the token. The Record makes a new
+ * reason a compile error here rather than a blank page.
+ */
+const LINK_ERRORS: Record<LinkErrorReason, { heading: string; sentence: string }> = {
+  token_invalid: {
+    heading: 'This link doesn’t work',
+    sentence:
+      'The link may have been cut short or changed on its way to you. Open it again straight from the email, or ask for a new one.',
+  },
+  token_expired: {
+    heading: 'This link has expired',
+    sentence: 'Sign-in links only work for a short time, and this one has run out.',
+  },
+  token_used: {
+    heading: 'This link has already been used',
+    sentence:
+      'Each sign-in link works only once, and this one has been used already, or a newer link was used after it.',
+  },
+  token_revoked: {
+    heading: 'This link has been cancelled',
+    sentence:
+      'This account’s sign-in links and sessions were ended, so links sent before then no longer work.',
+  },
+  user_disabled: {
+    heading: 'This account can’t sign in',
+    sentence:
+      'The account this link belongs to has been disabled. If you think that is a mistake, contact the people who run this service.',
+  },
+  ip_mismatch: {
+    heading: 'Open this link on the same network',
+    sentence:
+      'For your safety, this link only works from the network it was requested from. Ask for a new link from where you are now.',
+  },
+}
+
+/**
+ * Every value reaches the markup through `<%= %>`, which escapes it; the only raw output is the
+ * layout printing the body a content template rendered (markup, not data). There are no
+ * partials: an include would be a second raw output, so the few repeated fields are written out.
+ */
+const eta = new Eta({ autoEscape: true, cache: true })
+
+// Compiled once, when this module loads: a page renders without reading a file, and a template
+// missing from the build fails at start-up rather than at the first visitor.
+const HERE = new URL('.', import.meta.url)
+const TEMPLATES = [
+  'layout',
+  'login',
+  'sent',
+  'confirm',
+  'elsewhere',
+  'signed-in',
+  'link-error',
+  'forbidden',
+] as const
+for (const name of TEMPLATES) {
+  eta.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))
+}
+
+const CSS = readFileSync(new URL('assets/latchkey.css', HERE), 'utf8')
+// Strong: the bytes are exactly these until the process restarts with another build.
+const STYLESHEET = Object.freeze({
+  body: CSS,
+  etag: `"${createHash('sha256').update(CSS).digest('base64url')}"`,
+})
+
+/** The stylesheet every page links to, read once, and its strong ETag. */
+export function stylesheet(): { body: string; etag: string } {
+  return STYLESHEET
+}
+
+/** One complete HTML document for `page`; every value in it is escaped. */
+export function renderPage(page: Page & PageBase): string {
+  return eta.render(`@${page.name}`, view(page))
+}
+
+/** The page's own values, plus what its templates derive from them. */
+function view(page: Page & PageBase) {
+  const next = page.name !== 'signed-in' && page.name !== 'forbidden' ? page.next : undefined
+  return {
+    ...page,
+    stylesheet: STYLESHEET_PATH,
+    // The app's initial, drawn as its mark; a whole character even outside the BMP.
+    mark: Array.from(page.appName.trim())[0]?.toUpperCase() ?? '',
+    // Back to the form, keeping the target: the query string is built here and escaped there.
+    loginHref: next ? `/login?${new URLSearchParams({ next })}` : '/login',
+    ...(page.name === 'link-error' ? (LINK_ERRORS[page.reason] ?? LINK_ERRORS.token_invalid) : {}),
+    ...(page.name === 'confirm' || page.name === 'elsewhere'
+      ? { avatar: Array.from(page.maskedEmail)[0]?.toUpperCase() ?? '' }
+      : {}),
+  }
+}

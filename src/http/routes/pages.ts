@@ -1,0 +1,171 @@
+import { mintExchangeCode } from '../../auth/exchange.js'
+import { issueLink } from '../../auth/issue-link.js'
+import { checkRedirect } from '../../auth/redirect.js'
+import { verifyLink } from '../../auth/verify-link.js'
+import { toSeconds } from '../../clock.js'
+import { LatchkeyError } from '../../errors.js'
+import { type BrowserSecurity, pageHeaders } from '../browser.js'
+import { type LinkErrorReason, type Page, renderPage } from '../pages/render.js'
+import type { App, RouteDeps } from '../types.js'
+
+type Form = Record<string, unknown>
+
+const REASONS = new Set<string>([
+  'token_invalid',
+  'token_expired',
+  'token_used',
+  'token_revoked',
+  'user_disabled',
+  'ip_mismatch',
+])
+
+/**
+ * The pages people see: the email form, the confirm page a link opens, and the handoff to the
+ * application. GET and HEAD never change anything (mail scanners and link previews open links
+ * before people do); only an explicit POST from our own page uses a link up.
+ */
+export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity): void {
+  const { config } = deps
+  const formTargets = config.allowedRedirects
+  const hidden = { schema: { hide: true } }
+
+  const send = (
+    request: Parameters<BrowserSecurity['csrfToken']>[0],
+    reply: Parameters<BrowserSecurity['csrfToken']>[1],
+    page: Page,
+    status = 200,
+  ) =>
+    pageHeaders(reply.code(status), formTargets).send(
+      renderPage({
+        ...page,
+        appName: config.mail.appName,
+        csrf: browser.csrfToken(request, reply),
+      }),
+    )
+
+  /** A target from a query string or form: kept only when it is one we would redirect to. */
+  const safeNext = (value: unknown): string | undefined => {
+    if (typeof value !== 'string' || value === '') return undefined
+    try {
+      return checkRedirect(value, config.allowedRedirects)
+    } catch {
+      return undefined
+    }
+  }
+
+  const linkError = (error: unknown): LinkErrorReason => {
+    if (error instanceof LatchkeyError && REASONS.has(error.code)) {
+      return error.code as LinkErrorReason
+    }
+    throw error
+  }
+
+  app.get('/login', hidden, async (request, reply) => {
+    const query = request.query as Form
+    return send(request, reply, { name: 'login', next: safeNext(query.next) })
+  })
+
+  app.post('/login', hidden, async (request, reply) => {
+    const form = (request.body ?? {}) as Form
+    const next = safeNext(form.next)
+    if (!browser.formIsOurs(request, form.csrf)) {
+      return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
+    }
+    const email = typeof form.email === 'string' ? form.email : ''
+    let issued: Awaited<ReturnType<typeof issueLink>>
+    try {
+      issued = await issueLink(deps, {
+        email,
+        redirectTo: next,
+        deliver: 'email',
+        createUser: true,
+        browserBound: true,
+      })
+    } catch (error) {
+      if (error instanceof LatchkeyError && error.code === 'invalid_request') {
+        const page: Page = { name: 'login', next, email, error: 'Enter a valid email address.' }
+        return send(request, reply, page, 400)
+      }
+      throw error
+    }
+    // This browser asked: a link for this user opened here signs in with one click.
+    browser.bind(reply, issued.userId, toSeconds(deps.clock()))
+    return send(request, reply, { name: 'sent', email: email.trim(), next })
+  })
+
+  app.get('/login/link', hidden, async (request, reply) => {
+    const query = request.query as Form
+    const token = typeof query.token === 'string' ? query.token : ''
+    const next = typeof query.next === 'string' ? query.next : undefined
+    try {
+      // A dry run: checks the link and names its user; nothing is consumed or set.
+      const { user } = await verifyLink(deps, {
+        token,
+        redirectTo: next,
+        ip: request.ip,
+        consume: false,
+      })
+      return send(request, reply, { name: 'confirm', maskedEmail: mask(user.email), token, next })
+    } catch (error) {
+      return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
+    }
+  })
+
+  app.post('/login/link', hidden, async (request, reply) => {
+    const form = (request.body ?? {}) as Form
+    const token = typeof form.token === 'string' ? form.token : ''
+    const next = typeof form.next === 'string' && form.next !== '' ? form.next : undefined
+    if (!browser.formIsOurs(request, form.csrf)) {
+      return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
+    }
+    const now = toSeconds(deps.clock())
+    const check = { token, redirectTo: next, ip: request.ip }
+    try {
+      const peek = await verifyLink(deps, { ...check, consume: false })
+      // A link asked for from our form signs in silently only in the browser that asked for it.
+      // Anywhere else (another device, a mail scanner that clicks) a person must say so again.
+      if (
+        peek.browserBound &&
+        form.elsewhere !== 'confirmed' &&
+        !browser.isBoundTo(request, peek.user.id, now)
+      ) {
+        const page: Page = { name: 'elsewhere', maskedEmail: mask(peek.user.email), token, next }
+        return send(request, reply, page)
+      }
+      const { user, session, redirectTo } = await verifyLink(deps, { ...check, consume: true })
+      browser.unbind(reply)
+      if (!session)
+        return send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
+      if (config.handoff === 'cookie') {
+        browser.setSession(reply, session.jwt, session.expiresAt - now)
+        if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
+        // 303: the browser follows with a GET, and never caches the hop (301 would).
+        return pageHeaders(reply, formTargets).redirect(redirectTo, 303)
+      }
+      if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
+      const code = mintExchangeCode(deps, user)
+      const target = `${redirectTo}${redirectTo.includes('?') ? '&' : '?'}code=${code}`
+      return pageHeaders(reply, formTargets).redirect(target, 303)
+    } catch (error) {
+      return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
+    }
+  })
+
+  app.post('/logout', hidden, async (request, reply) => {
+    const form = (request.body ?? {}) as Form
+    if (!browser.isSameSite(request)) {
+      return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
+    }
+    browser.clearSession(reply)
+    return pageHeaders(reply, formTargets).redirect(safeNext(form.next) ?? '/login', 303)
+  })
+}
+
+const forbiddenMessage =
+  'This form was not sent from this site, or the page was open too long. Please start again.'
+
+/** a•••@example.com: enough for a person to recognise, not enough to harvest. */
+export function mask(email: string): string {
+  const at = email.lastIndexOf('@')
+  return `${email.slice(0, 1)}•••${email.slice(at)}`
+}

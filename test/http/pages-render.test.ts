@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import {
+  type LinkErrorReason,
+  type Page,
+  type PageBase,
+  renderPage,
+  STYLESHEET_PATH,
+  stylesheet,
+} from '../../src/http/pages/render.js'
+
+const APP = '<script>alert(1)</script>'
+const CSRF = 'csrf"><script>x</script>'
+const EMAIL = 'a"b<i>@example.com'
+const NEXT = '/app?x="><script>alert(1)</script>'
+const TOKEN = `tok"en'<>&`
+const MASKED = 'a•••@ex"<ample.com'
+const MESSAGE = 'Refused <b>"now"</b>'
+
+const hostile: PageBase = { appName: APP, csrf: CSRF }
+
+const REASONS: LinkErrorReason[] = [
+  'token_invalid',
+  'token_expired',
+  'token_used',
+  'token_revoked',
+  'user_disabled',
+  'ip_mismatch',
+]
+
+/** One of each page, every value hostile. */
+const PAGES: Page[] = [
+  { name: 'login', next: NEXT, email: EMAIL, error: 'Bad <address> "here"' },
+  { name: 'sent', email: EMAIL, next: NEXT },
+  { name: 'confirm', maskedEmail: MASKED, token: TOKEN, next: NEXT },
+  { name: 'elsewhere', maskedEmail: MASKED, token: TOKEN, next: NEXT },
+  { name: 'signed-in', email: EMAIL },
+  ...REASONS.map((reason): Page => ({ name: 'link-error', reason, next: NEXT })),
+  { name: 'forbidden', message: MESSAGE },
+]
+
+const render = (page: Page, base: PageBase = hostile) => renderPage({ ...page, ...base })
+
+const escapeXml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  )
+const unescapeXml = (value: string) =>
+  value.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
+  )
+
+const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
+
+interface Form {
+  attributes: string
+  body: string
+  /** name → value (unescaped) of the hidden inputs, in order. */
+  hidden: [string, string][]
+}
+
+function forms(html: string): Form[] {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map((m) => {
+    const body = m[2] ?? ''
+    const hidden = [...body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(
+      (h): [string, string] => [h[1] ?? '', unescapeXml(h[2] ?? '')],
+    )
+    return { attributes: m[1] ?? '', body, hidden }
+  })
+}
+
+const hiddenNames = (form: Form) => form.hidden.map(([name]) => name)
+const hiddenValue = (form: Form, name: string) => form.hidden.find(([n]) => n === name)?.[1]
+
+t.test(
+  'every page escapes every value, and carries no script, inline style or handler',
+  async (t) => {
+    for (const page of PAGES) {
+      const html = render(page)
+      const label = page.name === 'link-error' ? `link-error ${page.reason}` : page.name
+      t.notMatch(html, /<script/i, `${label}: no <script>`)
+      t.notMatch(html, /\sstyle=/i, `${label}: no style attribute`)
+      t.notMatch(html, /<style/i, `${label}: no <style> element`)
+      t.notMatch(html, /\son[a-z]+=/i, `${label}: no event handler attribute`)
+      t.notMatch(html, /javascript:/i, `${label}: no javascript: URL`)
+      t.notMatch(
+        html,
+        /(src|href|action)="(https?:)?\/\//i,
+        `${label}: nothing from another origin`,
+      )
+      t.ok(html.includes(escapeXml(APP)), `${label}: the app name, escaped`)
+      t.notOk(html.includes('"><script>'), `${label}: no value closes an attribute`)
+      for (const form of forms(html)) {
+        t.equal(hiddenValue(form, 'csrf'), CSRF, `${label}: the csrf value survives, intact`)
+      }
+    }
+  },
+)
+
+t.test('the values each page shows, escaped and intact', async (t) => {
+  const login = render(PAGES[0] as Page)
+  t.ok(login.includes(`value="${escapeXml(EMAIL)}"`), 'login: the typed address is kept')
+  t.ok(login.includes(escapeXml('Bad <address> "here"')), 'login: the error')
+
+  const sent = render({ name: 'sent', email: EMAIL, next: NEXT })
+  t.ok(sent.includes(escapeXml(EMAIL)), 'sent: the address')
+  const href = sent.match(/<a href="([^"]*)">Use another address<\/a>/)?.[1]
+  t.ok(href, 'sent: a link to use another address')
+  const url = new URL(unescapeXml(href ?? ''), 'https://login.example')
+  t.equal(url.pathname, '/login')
+  t.equal(url.searchParams.get('next'), NEXT, 'sent: it keeps the target')
+  t.match(render({ name: 'sent', email: EMAIL }), /<a href="\/login">Use another address<\/a>/)
+
+  for (const name of ['confirm', 'elsewhere'] as const) {
+    const html = render({ name, maskedEmail: MASKED, token: TOKEN, next: NEXT })
+    t.ok(html.includes(escapeXml(MASKED)), `${name}: the masked address`)
+  }
+  t.ok(render({ name: 'signed-in', email: EMAIL }).includes(escapeXml(EMAIL)), 'signed-in')
+  t.ok(render({ name: 'forbidden', message: MESSAGE }).includes(escapeXml(MESSAGE)), 'forbidden')
+})
+
+t.test('one document shape for every page', async (t) => {
+  const titles: Record<Page['name'], string> = {
+    login: 'Sign in',
+    sent: 'Check your email',
+    confirm: 'Confirm sign-in',
+    elsewhere: 'Sign in on this device?',
+    'signed-in': 'Signed in',
+    'link-error': 'This link has expired',
+    forbidden: 'Request blocked',
+  }
+  for (const page of PAGES) {
+    const html = render(page, { appName: 'Acme', csrf: 'c' })
+    const label = page.name === 'link-error' ? `link-error ${page.reason}` : page.name
+    t.match(html, /^<!doctype html>\n<html lang="en"/, `${label}: doctype and language`)
+    t.match(html, /<meta charset="utf-8">/)
+    t.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/)
+    t.match(html, /<meta name="referrer" content="no-referrer">/)
+    t.match(html, /<meta name="color-scheme" content="light dark">/)
+    t.equal(
+      count(html, '<link rel="stylesheet"'),
+      1,
+      `${label}: one stylesheet, ours: ${STYLESHEET_PATH}`,
+    )
+    t.ok(html.includes(`<link rel="stylesheet" href="${STYLESHEET_PATH}">`))
+    t.equal(count(html, '<h1'), 1, `${label}: a single <h1>`)
+    t.equal(count(html, '<main'), 1, `${label}: one main landmark`)
+    for (const form of forms(html)) {
+      t.match(form.body, /<button type="submit"[^>]*>[^<]+<\/button>/, `${label}: a real button`)
+    }
+    if (page.name !== 'link-error' || page.reason === 'token_expired') {
+      t.ok(html.includes(`<title>${titles[page.name]} — Acme</title>`), `${label}: its title`)
+    }
+  }
+})
+
+t.test('login: the form, its field, and an error tied to the field', async (t) => {
+  const plain = render({ name: 'login' })
+  const [form, ...others] = forms(plain)
+  t.equal(others.length, 0, 'one form')
+  t.match(form?.attributes, /method="post"/)
+  t.match(form?.attributes, /action="\/login"/)
+  t.same(hiddenNames(form as Form), ['csrf'], 'no next unless one is given')
+  t.match(plain, /<label for="email">Email address<\/label>/, 'a visible label')
+  const input = plain.match(/<input id="email"[^>]*>/)?.[0] ?? ''
+  for (const attribute of [
+    'name="email"',
+    'type="email"',
+    'autocomplete="email"',
+    ' required',
+    'maxlength="254"',
+  ]) {
+    t.ok(input.includes(attribute), `the email input has ${attribute.trim()}`)
+  }
+  t.notMatch(input, /aria-invalid|aria-describedby|value=/, 'no error, no value')
+  t.notMatch(plain, /role="alert"/)
+
+  const failed = render({ name: 'login', email: 'x@', error: 'Enter a valid email address.' })
+  const field = failed.match(/<input id="email"[^>]*>/)?.[0] ?? ''
+  t.match(field, /aria-invalid="true"/)
+  const describedBy = field.match(/aria-describedby="([^"]+)"/)?.[1]
+  t.ok(describedBy, 'the field names its error')
+  t.match(
+    failed,
+    new RegExp(`<p id="${describedBy}"[^>]*role="alert"[^>]*>[\\s\\S]*Enter a valid email`),
+    'the error, announced, has that id',
+  )
+  t.ok(
+    failed.indexOf('id="email"') < failed.indexOf('role="alert"') &&
+      failed.indexOf('role="alert"') < failed.indexOf('<button'),
+    'focus order: the field, its error, the button',
+  )
+
+  const withNext = forms(render({ name: 'login', next: NEXT }))[0] as Form
+  t.same(hiddenNames(withNext), ['csrf', 'next'])
+  t.equal(hiddenValue(withNext, 'next'), NEXT)
+})
+
+t.test('confirm and elsewhere post the token back, and only elsewhere confirms', async (t) => {
+  for (const name of ['confirm', 'elsewhere'] as const) {
+    const html = render({ name, maskedEmail: MASKED, token: TOKEN, next: NEXT })
+    const all = forms(html)
+    t.equal(all.length, 1, `${name}: one form`)
+    const form = all[0] as Form
+    t.match(form.attributes, /method="post"/)
+    t.match(form.attributes, /action="\/login\/link"/)
+    t.equal(hiddenValue(form, 'token'), TOKEN, `${name}: the token, intact`)
+    t.equal(hiddenValue(form, 'next'), NEXT, `${name}: the target, intact`)
+    t.equal(hiddenValue(form, 'csrf'), CSRF)
+    t.equal(count(form.body, '<button'), 1, `${name}: one button`)
+    const expected =
+      name === 'elsewhere' ? ['csrf', 'token', 'next', 'elsewhere'] : ['csrf', 'token', 'next']
+    t.same(hiddenNames(form), expected)
+    if (name === 'elsewhere') t.equal(hiddenValue(form, 'elsewhere'), 'confirmed')
+
+    const bare = forms(render({ name, maskedEmail: MASKED, token: 't' }))[0] as Form
+    t.notOk(hiddenNames(bare).includes('next'), `${name}: no next unless one is given`)
+  }
+  const elsewhere = render({ name: 'elsewhere', maskedEmail: MASKED, token: TOKEN })
+  t.match(elsewhere, /another browser or on another device/, 'says where the link was requested')
+  t.match(elsewhere, /If you did not request it, close this page/)
+})
+
+t.test(
+  'link-error: one distinct sentence per reason, a new-link form, never the token',
+  async (t) => {
+    const leads = new Set<string>()
+    const headings = new Set<string>()
+    for (const reason of REASONS) {
+      // A careless caller could hand over the token too; the page still must not show it.
+      const page = { name: 'link-error', reason, next: NEXT, token: TOKEN } as Page
+      const html = render(page, { appName: 'Acme', csrf: 'c' })
+      const lead = html.match(/<p class="lk-lead">([^<]+)<\/p>/)?.[1]
+      const heading = html.match(/<h1>([^<]+)<\/h1>/)?.[1]
+      t.ok(lead && lead.length > 20, `${reason}: a sentence`)
+      leads.add(lead ?? '')
+      headings.add(heading ?? '')
+      t.notOk(html.includes(reason), `${reason}: the code is not shown`)
+      t.notOk(html.includes(escapeXml(TOKEN)) || html.includes('tok&quot;'), `${reason}: no token`)
+      t.notMatch(html, /name="token"/)
+
+      const [form, ...others] = forms(html)
+      t.equal(others.length, 0, `${reason}: one form`)
+      t.match(form?.attributes, /method="post"/)
+      t.match(form?.attributes, /action="\/login"/)
+      t.same(hiddenNames(form as Form), ['csrf', 'next'])
+      t.equal(hiddenValue(form as Form, 'next'), NEXT)
+      t.match(form?.body, /<label for="email">Email address<\/label>/)
+      t.match(
+        form?.body,
+        /<input id="email" name="email" type="email" autocomplete="email"[^>]* required/,
+      )
+      t.match(form?.body, />Send me a new link<\/button>/)
+    }
+    t.equal(leads.size, REASONS.length, 'every reason has its own sentence')
+    t.equal(headings.size, REASONS.length, 'and its own heading')
+
+    const noNext = forms(render({ name: 'link-error', reason: 'token_used' }))[0] as Form
+    t.same(hiddenNames(noNext), ['csrf'])
+
+    const unknown = render({ name: 'link-error', reason: 'nope' as LinkErrorReason })
+    t.ok(
+      unknown.includes(
+        render({ name: 'link-error', reason: 'token_invalid' }).match(/<h1>.*<\/h1>/)?.[0] ?? '?',
+      ),
+      'an unknown reason reads as an invalid link, not a blank page',
+    )
+  },
+)
+
+t.test('an empty app name or address draws no empty badge', async (t) => {
+  const login = render({ name: 'login' }, { appName: ' ', csrf: 'c' })
+  t.notMatch(login, /lk-mark/)
+  t.match(render({ name: 'login' }, { appName: 'ñandú', csrf: 'c' }), /lk-mark[^>]*>Ñ</)
+  t.match(render({ name: 'login' }, { appName: '𝔸cme', csrf: 'c' }), /lk-mark[^>]*>𝔸</, 'whole')
+  t.notMatch(render({ name: 'confirm', maskedEmail: '', token: 't' }), /lk-avatar/)
+})
+
+t.test('sent, signed-in and forbidden have no form to forge; forbidden links back', async (t) => {
+  t.equal(forms(render({ name: 'sent', email: EMAIL })).length, 0)
+  t.equal(forms(render({ name: 'signed-in', email: EMAIL })).length, 0)
+  const forbidden = render({ name: 'forbidden', message: MESSAGE })
+  t.equal(forms(forbidden).length, 0)
+  t.match(forbidden, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
+})
+
+t.test('the templates: escaping on, one raw output, the layout body', async (t) => {
+  const dir = new URL('../../src/http/pages/', import.meta.url)
+  const templates = readdirSync(dir).filter((name) => name.endsWith('.eta'))
+  t.ok(templates.length >= 8, 'a layout and seven pages')
+  for (const name of templates) {
+    const source = readFileSync(new URL(name, dir), 'utf8')
+    const raw = count(source, '<%~')
+    t.equal(raw, name === 'layout.eta' ? 1 : 0, `${name}: raw output only for the body slot`)
+    if (name === 'layout.eta') t.match(source, /<%~[^%]*it\.body %>/)
+  }
+})
+
+t.test('the stylesheet: non-empty, read once, a strong ETag of its bytes', async (t) => {
+  const sheet = stylesheet()
+  t.ok(sheet.body.length > 1000, 'the CSS text')
+  t.equal(
+    sheet.body,
+    readFileSync(new URL('../../src/http/pages/assets/latchkey.css', import.meta.url), 'utf8'),
+  )
+  t.match(sheet.etag, /^"[A-Za-z0-9_-]{43}"$/, 'strong (no W/), quoted')
+  t.equal(sheet.etag, `"${createHash('sha256').update(sheet.body).digest('base64url')}"`)
+  t.equal(stylesheet(), sheet, 'the same object every time: read once')
+  t.equal(STYLESHEET_PATH, '/assets/latchkey.css')
+  t.match(sheet.body, /@media \(prefers-color-scheme: dark\)/, 'a dark scheme')
+  t.match(sheet.body, /:focus-visible/, 'visible focus')
+  t.match(sheet.body, /max-width: 420px/, 'the card width')
+  t.notMatch(sheet.body, /@import|url\(/, 'loads nothing else')
+})
