@@ -630,3 +630,12 @@ t.test('property: numbers parse exactly, and only digits are numbers', async (t)
   )
   t.pass('numbers held')
 })
+
+t.test('HANDOFF selects how the hosted pages hand over a session', async (t) => {
+  t.equal(loadConfig({ ...keys }).handoff, 'cookie', 'cookie by default')
+  t.equal(loadConfig({ ...keys, HANDOFF: 'code' }).handoff, 'code')
+  t.ok(
+    problemsOf({ ...keys, HANDOFF: 'url' }).some((p) => p.startsWith('HANDOFF')),
+    'anything else is named',
+  )
+})
