@@ -13,6 +13,8 @@ export interface VerifyRequest {
   ip?: string | undefined
   /** False checks the link without using it up or signing in. */
   consume: boolean
+  /** False uses the link up without minting a session (the hosted code handoff mints its own). */
+  grant?: boolean
 }
 
 export interface VerifyResult {
@@ -59,7 +61,8 @@ export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promis
 
   return {
     user,
-    session: login && request.consume ? await grantSession(deps, user) : null,
+    session:
+      login && request.consume && request.grant !== false ? await grantSession(deps, user) : null,
     redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (request.redirectTo ?? null) : null,
     scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
     browserBound: hasFlag(fields.flags, Flag.BrowserBound),

@@ -83,8 +83,10 @@ export function browserSecurity(options: {
       return origin === undefined || origin === publicOrigin || site === 'same-site'
     },
 
+    // The cookie names the user by a keyed hash: a UUIDv7 in clear would tell whoever typed an
+    // address when that account was created, and so whether it existed before.
     bind(reply, userId, nowSeconds) {
-      const value = `${userId}.${nowSeconds}`
+      const value = `${mac('bind-user', userId)}.${nowSeconds}`
       reply.setCookie(COOKIE.binding, `${value}.${mac('bind', value)}`, {
         ...base,
         maxAge: bindingMaxAgeSeconds,
@@ -95,7 +97,7 @@ export function browserSecurity(options: {
       const [id, at, signature] = (cookie(request, COOKIE.binding) ?? '').split('.')
       if (!id || !at || !signature || !equal(signature, mac('bind', `${id}.${at}`))) return false
       const requestedAt = Number(at)
-      return id === userId && nowSeconds - requestedAt <= bindingMaxAgeSeconds
+      return equal(id, mac('bind-user', userId)) && nowSeconds - requestedAt <= bindingMaxAgeSeconds
     },
 
     unbind(reply) {

@@ -96,7 +96,7 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
   app.get('/login/link', hidden, async (request, reply) => {
     const query = request.query as Form
     const token = typeof query.token === 'string' ? query.token : ''
-    const next = typeof query.next === 'string' ? query.next : undefined
+    const next = typeof query.next === 'string' && query.next !== '' ? query.next : undefined
     try {
       // A dry run: checks the link and names its user; nothing is consumed or set.
       const { user } = await verifyLink(deps, {
@@ -132,20 +132,31 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
         const page: Page = { name: 'elsewhere', maskedEmail: mask(peek.user.email), token, next }
         return send(request, reply, page)
       }
-      const { user, session, redirectTo } = await verifyLink(deps, { ...check, consume: true })
-      browser.unbind(reply)
-      if (!session)
+      // Only a login link signs in, and a code is handed to the link's target: without one there
+      // is nobody to hand it to, so such a link is left unused rather than spent for nothing.
+      if (!peek.login)
         return send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
-      if (config.handoff === 'cookie') {
+      if (config.handoff === 'code' && !peek.redirectTo) {
+        return send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
+      }
+      const { user, session, redirectTo } = await verifyLink(deps, {
+        ...check,
+        consume: true,
+        // The code handoff mints its session at the exchange, not here.
+        grant: config.handoff === 'cookie',
+      })
+      browser.unbind(reply)
+      if (session) {
         browser.setSession(reply, session.jwt, session.expiresAt - now)
         if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
         // 303: the browser follows with a GET, and never caches the hop (301 would).
         return pageHeaders(reply, formTargets).redirect(redirectTo, 303)
       }
-      if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
-      const code = mintExchangeCode(deps, user)
-      const target = `${redirectTo}${redirectTo.includes('?') ? '&' : '?'}code=${code}`
-      return pageHeaders(reply, formTargets).redirect(target, 303)
+      // Set, not appended: the code goes in the query (before any fragment), and replaces any
+      // `code` the target already carried, so a planted code can never be the one traded.
+      const target = new URL(redirectTo as string, config.publicUrl)
+      target.searchParams.set('code', mintExchangeCode(deps, user))
+      return pageHeaders(reply, formTargets).redirect(target.toString(), 303)
     } catch (error) {
       return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
     }
@@ -160,6 +171,9 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
     return pageHeaders(reply, formTargets).redirect(safeNext(form.next) ?? '/login', 303)
   })
 }
+
+const noTargetMessage =
+  'This sign-in link does not say which application to return to. Please start again from the application.'
 
 const forbiddenMessage =
   'This form was not sent from this site, or the page was open too long. Please start again.'
