@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import t from 'tap'
-import { type Env, SETTINGS } from '../src/config.js'
+import type { Env } from '../src/config.js'
 import { childEnv } from './helpers/child-env.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import t from 'tap'
 import { ApiKeys } from '../src/auth/api-keys.js'
-import { type Env, loadConfig, SETTINGS } from '../src/config.js'
+import { type Env, loadConfig } from '../src/config.js'
 import { decodeToken } from '../src/tokens/codec.js'
 import { childEnv } from './helpers/child-env.js'
 
