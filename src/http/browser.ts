@@ -64,7 +64,7 @@ export function browserSecurity(options: {
     formIsOurs(request, formToken) {
       const site = request.headers['sec-fetch-site']
       if (site !== undefined && site !== 'same-origin' && site !== 'none') return false
-      const origin = request.headers.origin
+      const origin = sentOrigin(request)
       if (origin !== undefined && origin !== publicOrigin) return false
       const secret = cookie(request, COOKIE.csrf)
       return (
@@ -79,7 +79,7 @@ export function browserSecurity(options: {
       if (site !== undefined && !['same-origin', 'same-site', 'none'].includes(site as string)) {
         return false
       }
-      const origin = request.headers.origin
+      const origin = sentOrigin(request)
       return origin === undefined || origin === publicOrigin || site === 'same-site'
     },
 
@@ -112,6 +112,16 @@ export function browserSecurity(options: {
       reply.clearCookie(COOKIE.session, base)
     },
   }
+}
+
+/**
+ * The Origin a browser named, if any. Our pages send no referrer, and under that policy browsers
+ * send `Origin: null` even on a same-origin form post: null names nobody, so it counts as absent
+ * and Sec-Fetch-Site and the CSRF token decide.
+ */
+function sentOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin
+  return origin === 'null' ? undefined : origin
 }
 
 /**

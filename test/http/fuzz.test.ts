@@ -355,7 +355,7 @@ t.test('no request makes the service fail; every error is a problem document', a
         const type = String(res.headers['content-type'])
         // The hosted pages answer people in HTML (a method they do not serve still gets the
         // generic problem); everything else answers programs.
-        const page = /^\/(login|logout)(\/|\?|$)/.test(options.url ?? '')
+        const page = /^\/(login|logout)(\/|\?|$)/.test(String(options.url ?? ''))
         const expected = page ? 'text/html or application/problem+json' : 'application/problem+json'
         const ok =
           type.startsWith('application/problem+json') || (page && type.startsWith('text/html'))

@@ -370,3 +370,27 @@ t.test('no token, JWT or cookie value in the logs', async (t) => {
   t.ok(logs.includes('/login/link'), 'the path is logged')
   t.notOk(logs.includes(`${PUBLIC_URL}/login/link?token=`), 'never a link')
 })
+
+t.test('a form from our own page is accepted with Origin: null (no-referrer pages)', async (t) => {
+  // Under Referrer-Policy: no-referrer browsers send `Origin: null` on same-origin form posts.
+  const h = await startApp()
+  t.teardown(() => h.close())
+  const page = await h.app.inject({ method: 'GET', url: '/login' })
+  const cookie = String(page.headers['set-cookie']).split(';')[0] as string
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+  const post = (headers: Record<string, string>) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: `email=null-origin%40example.com&csrf=${encodeURIComponent(csrf)}`,
+    })
+  t.equal((await post({ origin: 'null', 'sec-fetch-site': 'same-origin' })).statusCode, 200)
+  t.equal((await post({ origin: 'null', 'sec-fetch-site': 'cross-site' })).statusCode, 403)
+  const logout = await h.app.inject({
+    method: 'POST',
+    url: '/logout',
+    headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+  })
+  t.equal(logout.statusCode, 303, 'logout from our own page too')
+})

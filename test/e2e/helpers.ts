@@ -1,0 +1,479 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import Fastify from 'fastify'
+import {
+  type Browser,
+  type BrowserContext,
+  type Cookie,
+  chromium,
+  type Page,
+  type Response,
+} from 'playwright-core'
+import { buildApp } from '../../src/app.js'
+import type { Env } from '../../src/config.js'
+import type { App } from '../../src/http/types.js'
+import { asAdmin, asService, serviceKey, tempDir, testConfig } from '../helpers/app.js'
+import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
+
+// End to end: the real service, listening on a real port, with its outbox worker running on its
+// own and sending through the real Resend SDK to a local fake; Debian's Chromium driven by
+// playwright-core. Nothing here leaves the loopback interface.
+
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Cookie names the hosted pages set (src/http/browser.ts). */
+export const SESSION_COOKIE = '__Host-latchkey-session'
+export const BINDING_COOKIE = '__Host-latchkey-bind'
+
+/** One viewport for every page and screenshot, so pictures compare from run to run. */
+const VIEWPORT = { width: 800, height: 900 }
+
+export const SCREENSHOTS = fileURLToPath(
+  new URL('../../test-results/screenshots/', import.meta.url),
+)
+
+/** How long any condition may take before a test gives up on it. */
+const WAIT_MS = 10_000
+
+/**
+ * Debian's Chromium, headless. A missing browser fails the run, loudly: CI installs it
+ * (`.ci/run`), and a skipped end-to-end suite would pass without testing anything.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it ` +
+        '(apt-get install --no-install-recommends chromium)',
+    )
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // Belt and braces: no name but localhost resolves, so a redirect that got off-site could
+      // never reach a real host (127.0.0.1 is a literal and needs no resolving).
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
+    ],
+  })
+}
+
+/** A browser profile of its own (cookies included), at the fixed viewport, in light mode. */
+export interface Tab {
+  context: BrowserContext
+  page: Page
+  /** Every URL this context requested, redirects included, in order. */
+  requests: { method: string; url: string }[]
+  /** Every answer this context received, redirects included, in order. */
+  responses: { method: string; url: string; status: number; location?: string }[]
+  /**
+   * Console errors and uncaught page errors (a Content-Security-Policy violation is one); not
+   * Chromium's note on each 4xx answer, which error pages are by design.
+   */
+  consoleErrors: string[]
+  cookie(name: string): Promise<Cookie | undefined>
+}
+
+export async function newTab(browser: Browser): Promise<Tab> {
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    deviceScaleFactor: 1,
+    colorScheme: 'light',
+    reducedMotion: 'reduce',
+    locale: 'en-US',
+  })
+  const requests: Tab['requests'] = []
+  const responses: Tab['responses'] = []
+  context.on('request', (request) =>
+    requests.push({ method: request.method(), url: request.url() }),
+  )
+  context.on('response', (response) => {
+    const location = response.headers().location
+    responses.push({
+      method: response.request().method(),
+      url: response.url(),
+      status: response.status(),
+      ...(location ? { location } : {}),
+    })
+  })
+  // Only loopback: a request for anywhere else is refused here (and recorded above); the target
+  // of a redirect, which routes do not see, cannot resolve (see launchChromium).
+  await context.route('**/*', (route) => {
+    const { hostname } = new URL(route.request().url())
+    return isLoopback(hostname) ? route.continue() : route.abort('blockedbyclient')
+  })
+  const page = await context.newPage()
+  page.setDefaultTimeout(WAIT_MS)
+  const consoleErrors: string[] = []
+  page.on('console', (message) => {
+    const text = message.text()
+    if (message.type() === 'error' && !text.startsWith('Failed to load resource')) {
+      consoleErrors.push(text)
+    }
+  })
+  page.on('pageerror', (error) => consoleErrors.push(error.message))
+  return {
+    context,
+    page,
+    requests,
+    responses,
+    consoleErrors,
+    cookie: async (name) => (await context.cookies()).find((c) => c.name === name),
+  }
+}
+
+export const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '127.0.0.1'
+
+/** A port that was free a moment ago: the app needs it before listening, for PUBLIC_URL. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** The system clock, which a test can move forward (for expired links); never backwards. */
+export class ShiftedClock {
+  offsetMs = 0
+  readonly now = (): number => Date.now() + this.offsetMs
+  advance(seconds: number): void {
+    this.offsetMs += seconds * 1000
+  }
+}
+
+/** Polls `check` until it returns a value, for at most WAIT_MS; for conditions, not for time. */
+export async function waitFor<T>(what: string, check: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const value = check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+export interface Latchkey {
+  /** PUBLIC_URL: `http://localhost:<port>`. */
+  url: string
+  /** The same server by address, as a backend next to it would call it. */
+  direct: string
+  port: number
+  app: App
+  fake: FakeResend
+  clock: ShiftedClock
+  /** Every log line the service wrote. */
+  logs: string[]
+  /** The next email to `to` the fake received (each is handed out once), when it arrives. */
+  nextEmail(to: string): Promise<FakeEmail>
+  /** The sign-in link in the next email to `to`. */
+  nextLink(to: string): Promise<string>
+  /** A service-API request through app.inject (setup and checks, not the browser's path). */
+  service(method: 'GET' | 'POST', url: string, payload?: object): Promise<LightMyRequestResponse>
+  admin(method: 'GET' | 'POST', url: string, payload?: object): Promise<LightMyRequestResponse>
+  /** A link issued through the API (not browser-bound), not emailed. */
+  apiLink(email: string, extra?: object): Promise<{ link: string; userId: string }>
+  close(): Promise<void>
+}
+
+/**
+ * The real service as `latchkey serve` runs it: configuration from the environment (MAIL_TRANSPORT
+ * resend, pointed at a fake Resend), a real SQLite file, the outbox worker on its own, listening
+ * on 127.0.0.1 with PUBLIC_URL on localhost (a secure context, so `__Host-` cookies work).
+ */
+export async function startLatchkey(env: Env = {}): Promise<Latchkey> {
+  const fake = await startFakeResend()
+  const dataDir = tempDir()
+  const port = await freePort()
+  const url = `http://localhost:${port}`
+  const clock = new ShiftedClock()
+  const logs: string[] = []
+  const config = testConfig(dataDir, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: url,
+    ALLOWED_REDIRECTS: '',
+    MAIL_TRANSPORT: 'resend',
+    RESEND_API_KEY: fake.apiKey,
+    RESEND_BASE_URL: fake.url,
+    MAIL_FROM: 'latchkey <login@example.test>',
+    ...env,
+  })
+  let app: App | undefined
+  try {
+    app = await buildApp(config, {
+      clock: clock.now,
+      logStream: new Writable({
+        write(chunk, _encoding, done) {
+          logs.push(String(chunk))
+          done()
+        },
+      }),
+      outbox: { autoStart: true },
+    })
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await app?.close()
+    await fake.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
+  const running = app
+
+  const handedOut = new Map<string, number>()
+  const nextEmail = async (to: string) => {
+    const index = handedOut.get(to) ?? 0
+    const email = await waitFor(`email #${index + 1} to ${to}`, () => {
+      return fake.emails.filter((e) => e.to.includes(to))[index]
+    })
+    handedOut.set(to, index + 1)
+    return email
+  }
+  const linkPattern = new RegExp(`${url.replace(/[.]/g, '\\.')}/login/link\\?token=\\S+`)
+  const inject =
+    (headers: InjectOptions['headers']) =>
+    (method: 'GET' | 'POST', path: string, payload?: object) =>
+      running.inject({ method, url: path, headers, ...(payload ? { payload } : {}) })
+  const service = inject(asService)
+
+  return {
+    url,
+    direct: `http://127.0.0.1:${port}`,
+    port,
+    app: running,
+    fake,
+    clock,
+    logs,
+    nextEmail,
+    async nextLink(to) {
+      const email = await nextEmail(to)
+      const link = email.text?.match(linkPattern)?.[0]
+      if (!link) throw new Error(`no sign-in link in the email to ${to}: ${email.text}`)
+      return link
+    },
+    service,
+    admin: inject(asAdmin),
+    async apiLink(email, extra = {}) {
+      const res = await service('POST', '/v1/links', { email, deliver: 'none', ...extra })
+      if (res.statusCode !== 202) throw new Error(`POST /v1/links: ${res.statusCode} ${res.body}`)
+      const body = res.json() as { link: string; user_id: string }
+      return { link: body.link, userId: body.user_id }
+    },
+    async close() {
+      await running.close()
+      await fake.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** What the application in front of latchkey saw and did. */
+export interface TargetApp {
+  /** `http://localhost:<port>`: the origin to list in ALLOWED_REDIRECTS. */
+  url: string
+  /** Every request it received: path and query, as the browser sent them. */
+  hits: string[]
+  /** Each code it traded at POST /v1/sessions/exchange, and latchkey's answer. */
+  exchanges: { code: string; status: number; email?: string }[]
+  close(): Promise<void>
+}
+
+/**
+ * A tiny application on another localhost port, as a customer would build one:
+ * - `/callback?code=…` (code handoff): its backend trades the code for a session with its
+ *   service API key and says who signed in;
+ * - `/whoami` (cookie handoff, same site): reads latchkey's session cookie and asks latchkey
+ *   whether it is active;
+ * - anything else: says what it received.
+ * Its port is taken before latchkey starts, so latchkey can list it in ALLOWED_REDIRECTS; `use`
+ * tells it where latchkey listens.
+ */
+export async function startTargetApp(
+  port: number,
+): Promise<TargetApp & { use(latchkey: Latchkey): void }> {
+  const url = `http://localhost:${port}`
+  const hits: string[] = []
+  const exchanges: TargetApp['exchanges'] = []
+  let latchkey: Latchkey | undefined
+  const server = Fastify({ logger: false })
+
+  const api = async (path: string, body: object) => {
+    if (!latchkey) throw new Error('the target app does not know latchkey yet')
+    const res = await fetch(`${latchkey.direct}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serviceKey.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+  }
+  const page = (title: string, text: string) =>
+    `<!doctype html><html lang="en"><title>${escapeHtml(title)}</title>` +
+    `<h1>${escapeHtml(text)}</h1></html>`
+
+  server.addHook('onRequest', async (request) => {
+    hits.push(request.url)
+  })
+  server.get('/callback', async (request, reply) => {
+    const { code } = request.query as { code?: string }
+    reply.type('text/html; charset=utf-8')
+    if (!code) return page('Example app', 'No code received')
+    const res = await api('/v1/sessions/exchange', { code })
+    const email = res.status === 200 ? emailOf(String(res.body.jwt)) : undefined
+    exchanges.push({ code, status: res.status, ...(email ? { email } : {}) })
+    return page('Example app', email ? `Signed in as ${email}` : `Exchange failed: ${res.status}`)
+  })
+  server.get('/whoami', async (request, reply) => {
+    reply.type('text/html; charset=utf-8')
+    const jwt = cookieIn(request.headers.cookie, SESSION_COOKIE)
+    if (!jwt) return page('Example app', 'Not signed in')
+    const res = await api('/v1/sessions/introspect', { jwt })
+    return page(
+      'Example app',
+      res.body.active === true ? `Signed in as ${emailOf(jwt)}` : 'Session not active',
+    )
+  })
+  server.setNotFoundHandler(async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(page('Example app', `Received ${request.url}`)),
+  )
+  await server.listen({ host: '127.0.0.1', port })
+
+  return {
+    url,
+    hits,
+    exchanges,
+    use(service) {
+      latchkey = service
+    },
+    close: () => server.close(),
+  }
+}
+
+/** The `email` claim of a session JWT (the app trusts latchkey's answer that it is active). */
+function emailOf(jwt: string): string {
+  const payload = jwt.split('.')[1] ?? ''
+  return String(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).email)
+}
+
+function cookieIn(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=')
+    if (key === name) return value.join('=')
+  }
+  return undefined
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  )
+
+/** latchkey in one handoff mode, with an application on another localhost port it may send to. */
+export async function startPair(
+  handoff: 'cookie' | 'code',
+): Promise<{ latchkey: Latchkey; target: TargetApp; close(): Promise<void> }> {
+  const target = await startTargetApp(await freePort())
+  let latchkey: Latchkey
+  try {
+    latchkey = await startLatchkey({ HANDOFF: handoff, ALLOWED_REDIRECTS: target.url })
+  } catch (error) {
+    await target.close()
+    throw error
+  }
+  target.use(latchkey)
+  return {
+    latchkey,
+    target,
+    async close() {
+      await latchkey.close()
+      await target.close()
+    },
+  }
+}
+
+/**
+ * Opens the form (with `next` in its URL when given), asks for a link for `email`, and waits for
+ * the email. `forge` puts a `next` into the form post itself, as a hostile page would.
+ */
+export async function requestLink(
+  tab: Tab,
+  latchkey: Latchkey,
+  email: string,
+  next?: string,
+  options: { forge?: string } = {},
+): Promise<string> {
+  const { page } = tab
+  const query = next === undefined ? '' : `?${new URLSearchParams({ next })}`
+  await page.goto(`${latchkey.url}/login${query}`)
+  if (options.forge !== undefined) await forgeNext(tab, options.forge)
+  await page.getByLabel('Email address').fill(email)
+  await press(tab, 'Email me a sign-in link')
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor()
+  return latchkey.nextLink(email)
+}
+
+/**
+ * Presses a form's button and returns the answer to the POST it sends. A 403 ("Request blocked")
+ * fails at once, saying what the browser sent: our own form refused in a real browser is a bug,
+ * and waiting out a timeout would only hide it. Pass `refused` where the test expects one.
+ */
+export async function press(
+  tab: Tab,
+  button: string,
+  options: { refused?: boolean } = {},
+): Promise<Response> {
+  const answered = tab.page.waitForResponse(
+    (r) => r.request().method() === 'POST' && r.request().isNavigationRequest(),
+  )
+  await tab.page.getByRole('button', { name: button }).click()
+  const answer = await answered
+  if (answer.status() === 403 && !options.refused) {
+    const { origin } = await answer.request().allHeaders()
+    throw new Error(
+      `POST ${new URL(answer.url()).pathname} from latchkey's own page was refused (403 Request ` +
+        `blocked); the browser sent Origin: ${origin ?? '(none)'}`,
+    )
+  }
+  return answer
+}
+
+/** Adds (or replaces) a hidden `next` in the page's form, as a forged post would carry it. */
+export async function forgeNext(tab: Tab, value: string): Promise<void> {
+  // A string, evaluated in the page: the tests compile without the DOM library.
+  await tab.page.evaluate(
+    `(() => {
+      const form = document.querySelector('form')
+      const input = form.querySelector('input[name="next"]') ?? document.createElement('input')
+      input.type = 'hidden'
+      input.name = 'next'
+      input.value = ${JSON.stringify(value)}
+      form.append(input)
+    })()`,
+  )
+}
+
+/** The POSTs a context made to the confirm endpoint: one per click of a confirm button. */
+export const confirmPosts = (tab: Tab, latchkey: Latchkey): number =>
+  tab.requests.filter((r) => r.method === 'POST' && r.url === `${latchkey.url}/login/link`).length
+
+/** Writes a screenshot of the page as it is now to test-results/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const path = `${SCREENSHOTS}${name}.png`
+  await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
+  return path
+}
