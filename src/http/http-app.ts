@@ -8,7 +8,6 @@ import type { DestinationStream } from 'pino'
 import { InvalidRequest } from '../errors.js'
 import { browserSecurity } from './browser.js'
 import { loggerOptions } from './logging.js'
-import { STYLESHEET_PATH, stylesheet } from './pages/render.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { adminRoutes } from './routes/admin.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
@@ -87,12 +86,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     key: deps.keyring.cookieKey,
     publicOrigin: new URL(deps.config.publicUrl).origin,
     bindingMaxAgeSeconds: deps.config.linkTtlMax,
-  })
-  app.get(STYLESHEET_PATH, { schema: { hide: true } }, async (request, reply) => {
-    const { body, etag } = stylesheet()
-    reply.header('etag', etag).header('cache-control', 'public, max-age=3600')
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send()
-    return reply.type('text/css; charset=utf-8').send(body)
   })
   // Form posts are for the pages only: the API keeps taking JSON alone (415 otherwise).
   await app.register(async (pages: App) => {

@@ -5,7 +5,13 @@ import { verifyLink } from '../../auth/verify-link.js'
 import { toSeconds } from '../../clock.js'
 import { LatchkeyError } from '../../errors.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
-import { type LinkErrorReason, type Page, renderPage } from '../pages/render.js'
+import {
+  type LinkErrorReason,
+  type Page,
+  renderPage,
+  STYLESHEET_PATH,
+  stylesheet,
+} from '../pages/render.js'
 import type { App, RouteDeps } from '../types.js'
 
 type Form = Record<string, unknown>
@@ -59,6 +65,14 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
     }
     throw error
   }
+
+  // The one stylesheet every page shares; revalidated by ETag, since its path carries no version.
+  app.get(STYLESHEET_PATH, hidden, async (request, reply) => {
+    const { body, etag } = stylesheet()
+    reply.header('etag', etag).header('cache-control', 'public, max-age=3600')
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.type('text/css; charset=utf-8').send(body)
+  })
 
   app.get('/login', hidden, async (request, reply) => {
     const query = request.query as Form
