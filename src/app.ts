@@ -11,6 +11,7 @@ import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
 import { SessionKeys } from './sessions/jwt.js'
 import { KeyRing } from './tokens/keyring.js'
+import { PostgresStore } from './users/postgres-store.js'
 import { SqliteStore } from './users/sqlite-store.js'
 import type { Store } from './users/store.js'
 
@@ -78,7 +79,7 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
 
 export function openStore(config: Config): Store {
   if (config.database.kind === 'sqlite') return SqliteStore.open(config.database.file)
-  throw new ConfigError(['DATABASE_URL: PostgreSQL is not supported by this version yet'])
+  return PostgresStore.open(config.database.url, { poolSize: config.databasePoolSize })
 }
 
 export function createMailer(config: Config, clock: Clock): Mailer {

@@ -126,8 +126,7 @@ async function revoke(args: string[]): Promise<void> {
 }
 
 async function migrate(): Promise<void> {
-  // Opening the store applies pending migrations.
-  await withDeps(async () => undefined)
+  await withDeps((deps) => deps.store.migrate())
   process.stdout.write('Migrations are up to date.\n')
 }
 

@@ -333,6 +333,11 @@ export class SqliteStore implements Store {
     guard(() => this.#ping.get())
   }
 
+  /** Opening the file already applied them; this checks again (another process may be newer). */
+  async migrate(): Promise<void> {
+    guard(() => migrate(this.#db))
+  }
+
   async close(): Promise<void> {
     // better-sqlite3 makes a second close a no-op, which shutdown paths rely on.
     this.#db.close()

@@ -54,6 +54,8 @@ export interface UserStore {
   phantomId(key: string, now: number): Promise<string>
   /** Resolves when the database answers; rejects otherwise (readiness). */
   ping(): Promise<void>
+  /** Applies pending schema migrations; resolves once the schema is current. */
+  migrate(): Promise<void>
   close(): Promise<void>
 }
 

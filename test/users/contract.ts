@@ -2,8 +2,16 @@ import type { Test } from 'tap'
 import type { NewOutboxMessage, OutboxMessage } from '../../src/users/outbox-store.js'
 import type { Store, UserStatus } from '../../src/users/store.js'
 
-/** A fresh, empty store, and how to throw its data away after `close()`. */
-export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
+/**
+ * A fresh, empty store, and how to throw its data away after `close()`. `another`, when the
+ * store can have one, opens a second handle on the same data (its own connections), as a second
+ * process or instance would.
+ */
+export type MakeStore = () => Promise<{
+  store: Store
+  cleanup: () => Promise<void>
+  another?: () => Promise<Store>
+}>
 
 /** A fresh store for one subtest, closed and cleaned up when that subtest ends. */
 type WithStore = (t: Test) => Promise<Store>
@@ -18,14 +26,26 @@ const T0 = 1_700_000_000_000
  * `cleanup`.
  */
 export function storeContract(t: Test, name: string, makeStore: MakeStore) {
-  const withStore: WithStore = async (t) => {
-    const { store, cleanup } = await makeStore()
+  const withStore: WithStore = async (t) => (await withHandles(t)).store
+
+  /** The store, and a second handle on its data when the store has one (closed first). */
+  const withHandles = async (t: Test) => {
+    const { store, cleanup, another } = await makeStore()
+    const opened: Store[] = []
     t.teardown(async () => {
+      for (const other of opened) await other.close()
       await store.close()
       await store.close()
       await cleanup()
     })
-    return store
+    const open = another
+      ? async () => {
+          const other = await another()
+          opened.push(other)
+          return other
+        }
+      : undefined
+    return { store, another: open }
   }
 
   return t.test(`Store contract: ${name}`, async (t) => {
@@ -58,6 +78,15 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       t.equal(again.user.email, 'bob@example.com', 'the stored email is kept as first given')
       t.equal(await store.findByEmail('bob@example.org'), undefined)
       t.same(await store.list({ limit: 10 }), [user])
+    })
+
+    t.test('only ASCII letters fold: other letters are compared exactly', async (t) => {
+      const store = await withStore(t)
+      const { user } = await store.findOrCreate('Émile@example.com', T0)
+      t.same(await store.findByEmail('ÉMILE@EXAMPLE.COM'), user, 'ASCII letters fold')
+      t.equal(await store.findByEmail('émile@example.com'), undefined, 'É and é differ')
+      const other = await store.findOrCreate('émile@example.com', T0)
+      t.equal(other.created, true, 'so they are two users, on every store alike')
     })
 
     t.test('findOrCreate twice returns the same user, created false', async (t) => {
@@ -233,6 +262,74 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
     })
 
     t.test('OutboxStore', async (t) => outboxContract(t, withStore))
+
+    t.test('two handles on one database', async (t) => {
+      const probe = await withHandles(t)
+      if (!probe.another) {
+        t.pass('this store has no second handle (one private database per handle)')
+        return
+      }
+      await probe.store.close()
+
+      t.test('a user made on one is the same user on the other', async (t) => {
+        const { store: a, another } = await withHandles(t)
+        const b = await (another as () => Promise<Store>)()
+        const { user } = await a.findOrCreate('alice@example.com', T0)
+        t.same(await b.findById(user.id), user)
+        const again = await b.findOrCreate('ALICE@example.com', T0 + 1)
+        t.equal(again.created, false)
+        t.equal(again.user.id, user.id)
+      })
+
+      t.test('concurrent consumes across handles: exactly one wins', async (t) => {
+        const { store: a, another } = await withHandles(t)
+        const b = await (another as () => Promise<Store>)()
+        const { user } = await a.findOrCreate('alice@example.com', T0)
+        const expected = { rev: 0, seq: 0 }
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consume(user.id, expected, T0 + i)),
+        )
+        t.equal(results.filter(Boolean).length, 1)
+        t.equal((await a.findById(user.id))?.seq, 1)
+      })
+
+      t.test('a revoke through one is seen by the other at once', async (t) => {
+        const { store: a, another } = await withHandles(t)
+        const b = await (another as () => Promise<Store>)()
+        const { user } = await a.findOrCreate('alice@example.com', T0)
+        t.equal((await b.revoke(user.id))?.rev, 1)
+        t.equal((await a.findById(user.id))?.rev, 1)
+        t.equal(await a.consume(user.id, { rev: 0, seq: 0 }, T0 + 1), undefined)
+        t.equal(await a.touchLogin(user.id, 0, T0 + 1), undefined)
+      })
+
+      t.test('due outbox rows are claimed once across handles', async (t) => {
+        const { store: a, another } = await withHandles(t)
+        const b = await (another as () => Promise<Store>)()
+        const made = []
+        for (let i = 0; i < 8; i++) {
+          made.push(await (i % 2 ? a : b).enqueue(message({ payload: { i }, now: T0 + i })))
+        }
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimDue(T0 + 10, LEASE, 3)),
+        )
+        const claimed = results.flat()
+        t.same(ids(sortedById(claimed)), ids(made), 'each row once, across handles')
+        for (const row of claimed) t.equal(row.attempts, 1)
+      })
+
+      t.test('data outlives the handle that wrote it', async (t) => {
+        const { store: a, another } = await withHandles(t)
+        const { user } = await a.findOrCreate('alice@example.com', T0)
+        await a.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
+        const row = await a.enqueue(message({ userId: user.id }))
+        await a.close()
+        const b = await (another as () => Promise<Store>)()
+        t.same(await b.findById(user.id), { ...user, seq: 1, lastLoginAt: T0 + 1 })
+        t.strictSame(await b.listOutbox({ limit: 10 }), [row])
+        await t.resolves(b.migrate(), 'migrating again finds nothing to do')
+      })
+    })
   })
 }
 

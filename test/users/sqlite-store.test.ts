@@ -33,8 +33,12 @@ const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
 
 storeContract(t, 'SqliteStore (file)', async () => {
   const dir = tempDir()
-  const store = SqliteStore.open(path.join(dir, 'users.db'))
-  return { store, cleanup: async () => removeDir(dir) }
+  const file = path.join(dir, 'users.db')
+  return {
+    store: SqliteStore.open(file),
+    cleanup: async () => removeDir(dir),
+    another: async () => SqliteStore.open(file),
+  }
 })
 
 storeContract(t, 'SqliteStore (:memory:)', async () => ({
@@ -114,48 +118,6 @@ t.test('the expected schema exists', async (t) => {
       .join('\n'),
   )
   t.match(plan, /USING INDEX users_email_lower/, 'findByEmail uses the expression index')
-})
-
-t.test('two connections to one file: a consumed token stays consumed', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
-  const a = SqliteStore.open(file)
-  const b = SqliteStore.open(file)
-  t.teardown(async () => {
-    await a.close()
-    await b.close()
-  })
-  const { user } = await a.findOrCreate('alice@example.com', T0)
-  t.equal((await b.findOrCreate('ALICE@example.com', T0)).created, false)
-  const expected = { rev: 0, seq: 0 }
-  const results = await Promise.all([
-    a.consume(user.id, expected, T0 + 1),
-    b.consume(user.id, expected, T0 + 2),
-    a.consume(user.id, expected, T0 + 3),
-    b.consume(user.id, expected, T0 + 4),
-  ])
-  t.equal(results.filter(Boolean).length, 1)
-  await b.revoke(user.id)
-  t.equal(await a.consume(user.id, { rev: 0, seq: 1 }, T0 + 5), undefined, 'revoked elsewhere')
-})
-
-t.test('two connections to one file: a due outbox row is claimed once', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
-  const a = SqliteStore.open(file)
-  const b = SqliteStore.open(file)
-  t.teardown(async () => {
-    await a.close()
-    await b.close()
-  })
-  const made = []
-  for (let i = 0; i < 5; i++) {
-    const message = { userId: null, recipient: 'a@example.com', payload: { i }, now: T0 + i }
-    made.push(await (i % 2 ? a : b).enqueue({ ...message, status: 'pending' }))
-  }
-  const results = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimDue(T0 + 10, 60_000, 5)),
-  )
-  const claimed = results.flat().map((m) => m.id)
-  t.same(claimed.sort(), made.map((m) => m.id).sort(), 'each row once, across connections')
 })
 
 t.test('caller mistakes throw TypeError', async (t) => {

@@ -35,7 +35,10 @@ export const migrations: readonly Migration[] = [
     // WITHOUT ROWID: the verify path looks a user up by id, and a table clustered on its primary
     // key answers that in one B-tree search instead of index + table. UUIDv7 ids are time-ordered,
     // so inserts still append. Emails are unique case-insensitively through the lower(email)
-    // index, which is also what findByEmail and the findOrCreate conflict target use.
+    // index, which is also what findByEmail and the findOrCreate conflict target use. Both
+    // dialects fold ASCII letters only (SQLite's lower(); PostgreSQL's under the "C" collation,
+    // whatever the database's locale), so one address is one user on either store. The counters
+    // are 64-bit in both (SQLite's INTEGER; PostgreSQL's bigint).
     sqlite: `
       CREATE TABLE users (
         id TEXT PRIMARY KEY,
@@ -54,12 +57,12 @@ export const migrations: readonly Migration[] = [
         id uuid PRIMARY KEY,
         email text NOT NULL,
         status text NOT NULL CHECK (status IN ('active', 'disabled')),
-        rev integer NOT NULL DEFAULT 0,
-        seq integer NOT NULL DEFAULT 0,
+        rev bigint NOT NULL DEFAULT 0,
+        seq bigint NOT NULL DEFAULT 0,
         created_at bigint NOT NULL,
         last_login_at bigint
       );
-      CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+      CREATE UNIQUE INDEX users_email_lower ON users (lower(email COLLATE "C"));
       CREATE INDEX users_created_at ON users (created_at);
     `,
   },

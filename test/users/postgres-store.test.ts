@@ -1,0 +1,179 @@
+import pg from 'pg'
+import t from 'tap'
+import { Unavailable } from '../../src/errors.js'
+import { migrations } from '../../src/users/migrations/index.js'
+import { PostgresStore } from '../../src/users/postgres-store.js'
+import { createDatabase } from '../helpers/postgres.js'
+import { storeContract } from './contract.js'
+
+const T0 = 1_700_000_000_000
+
+// One database for this file's run, dropped at the end; every store gets a schema of its own.
+const db = await createDatabase()
+t.teardown(() => db.drop())
+
+/** Runs one query with a plain client: what is in the database, not what the store says. */
+const inspect = async <R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  setup?: string,
+): Promise<R[]> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    if (setup) await client.query(setup)
+    return (await client.query<R>(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+
+storeContract(t, 'PostgresStore', async () => {
+  const url = await db.schemaUrl()
+  return {
+    store: PostgresStore.open(url),
+    cleanup: async () => {},
+    another: async () => PostgresStore.open(url, { poolSize: 3 }),
+  }
+})
+
+t.test('migrations are recorded and run once, even when instances start together', async (t) => {
+  const url = await db.schemaUrl()
+  const stores = Array.from({ length: 5 }, () => PostgresStore.open(url, { poolSize: 2 }))
+  t.teardown(async () => {
+    for (const store of stores) await store.close()
+  })
+  await Promise.all(stores.map((store) => store.migrate()))
+  const recorded = await inspect<{ version: number; name: string; applied_at: number }>(
+    url,
+    'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
+  )
+  t.equal(recorded.length, migrations.length, 'one row per migration')
+  t.match(
+    recorded,
+    migrations.map((m) => ({ version: m.version, name: m.name, applied_at: /^\d+$/ })),
+  )
+  const { user } = await (stores[0] as PostgresStore).findOrCreate('alice@example.com', T0)
+  const later = PostgresStore.open(url)
+  t.teardown(() => later.close())
+  t.same(await later.findById(user.id), user, 'a later instance sees the data')
+  t.same(
+    await inspect(url, 'SELECT version FROM schema_migrations ORDER BY version'),
+    recorded.map((r) => ({ version: r.version })),
+    'and runs nothing again',
+  )
+})
+
+t.test('the expected schema exists and the hot queries use their indexes', async (t) => {
+  const url = await db.schemaUrl()
+  const store = PostgresStore.open(url)
+  t.teardown(() => store.close())
+  await store.migrate()
+  const indexes = await inspect<{ indexname: string }>(
+    url,
+    "SELECT indexname FROM pg_indexes WHERE tablename IN ('users', 'outbox') AND schemaname = current_schema()",
+  )
+  t.same(indexes.map((r) => r.indexname).sort(), [
+    'outbox_created',
+    'outbox_due',
+    'outbox_pkey',
+    'outbox_user',
+    'users_created_at',
+    'users_email_lower',
+    'users_pkey',
+  ])
+  const plan = async (sql: string) =>
+    (await inspect<{ 'QUERY PLAN': string }>(url, `EXPLAIN ${sql}`, 'SET enable_seqscan = off'))
+      .map((r) => r['QUERY PLAN'])
+      .join('\n')
+  t.match(
+    await plan(`SELECT * FROM users WHERE lower(email COLLATE "C") = lower('x' COLLATE "C")`),
+    /users_email_lower/,
+    'findByEmail uses the expression index',
+  )
+  t.match(
+    await plan(`SELECT * FROM users WHERE id = '01900000-0000-7000-8000-000000000000'`),
+    /users_pkey/,
+    'findById uses the primary key',
+  )
+  t.match(
+    await plan(
+      "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at, id LIMIT 10",
+    ),
+    /outbox_due/,
+    'the worker’s queue uses the partial index',
+  )
+})
+
+t.test('counters and times are 64-bit, as in SQLite', async (t) => {
+  const url = await db.schemaUrl()
+  const store = PostgresStore.open(url)
+  t.teardown(() => store.close())
+  const { user } = await store.findOrCreate('alice@example.com', T0)
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query('UPDATE users SET rev = 2147483647, seq = 4294967295 WHERE id = $1', [user.id])
+  await client.end()
+  t.equal((await store.revoke(user.id))?.rev, 2_147_483_648, 'past the 32-bit signed range')
+  const consumed = await store.consume(user.id, { rev: 2_147_483_648, seq: 4_294_967_295 }, T0)
+  t.equal(consumed?.seq, 4_294_967_296)
+})
+
+t.test('caller mistakes throw TypeError', async (t) => {
+  t.throws(() => PostgresStore.open('mysql://localhost/x'), TypeError)
+  t.throws(() => PostgresStore.open(undefined as unknown as string), TypeError)
+  const store = PostgresStore.open(await db.schemaUrl())
+  t.teardown(() => store.close())
+  await t.rejects(store.findOrCreate('', T0), TypeError)
+  await t.rejects(store.findOrCreate('a@example.com', Number.NaN), TypeError)
+  const { user } = await store.findOrCreate('a@example.com', T0)
+  await t.rejects(store.consume(user.id, { rev: 0, seq: 0 }, -1), TypeError)
+  await t.rejects(store.listOutbox({ before: 'not-an-id', limit: 1 }), TypeError)
+})
+
+t.test('a server that does not answer: Unavailable, and no crash', async (t) => {
+  // Port 1: nothing listens there, so connecting is refused at once.
+  const store = PostgresStore.open('postgres://postgres@127.0.0.1:1/latchkey')
+  t.teardown(() => store.close())
+  for (const call of [
+    () => store.ping(),
+    () => store.findById('01900000-0000-7000-8000-000000000000'),
+    () => store.migrate(),
+    () => store.claimDue(T0, 1000, 10),
+  ]) {
+    const error = await rejection(call())
+    t.ok(error instanceof Unavailable, 'Unavailable')
+    t.match(error, { code: 'unavailable', cause: { code: 'ECONNREFUSED' } })
+  }
+})
+
+t.test('a database dropped under the store: Unavailable, then back on its own', async (t) => {
+  const victim = await createDatabase('latchkey_victim')
+  t.teardown(() => victim.drop())
+  const store = PostgresStore.open(victim.url, { poolSize: 3 })
+  t.teardown(() => store.close())
+  const { user } = await store.findOrCreate('alice@example.com', T0)
+  // Hold connections open, as a busy instance would.
+  await Promise.all(Array.from({ length: 3 }, () => store.findById(user.id)))
+
+  await victim.drop()
+  for (const call of [() => store.ping(), () => store.findById(user.id)]) {
+    const error = await rejection(call())
+    t.ok(error instanceof Unavailable, 'Unavailable while it is gone')
+  }
+
+  // Made again, empty: the store migrates it by itself and carries on.
+  const pgAdmin = new pg.Client({ connectionString: victim.url.replace(/\/[^/]*$/, '/postgres') })
+  await pgAdmin.connect()
+  await pgAdmin.query(`CREATE DATABASE ${victim.name}`)
+  await pgAdmin.end()
+  t.equal(await store.findById(user.id), undefined, 'the new database is empty')
+  await t.resolves(store.ping(), 'ready again')
+  t.equal((await store.findOrCreate('alice@example.com', T0)).created, true)
+})
