@@ -54,6 +54,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const worker = new OutboxWorker(deps, app.log, overrides.outbox)
   deps.outboxBell = () => worker.wake()
   app.decorate('outbox', worker)
+  // The schema is brought up to date at start rather than at the first request. A database that
+  // does not answer does not stop the start: /readyz and the API answer 503 until it does, and
+  // the store retries on each use.
+  app.addHook('onReady', async () => {
+    deps.store.migrate().catch((err: unknown) => {
+      app.log.warn({ err }, 'the database does not answer yet; answering 503 until it does')
+    })
+  })
   if (overrides.outbox?.autoStart !== false) app.addHook('onReady', async () => worker.start())
   // Hooks run in reverse on close: the worker finishes its send before the store closes.
   if (!overrides.store) app.addHook('onClose', async () => deps.store.close())

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { generateApiKey } from '../../src/auth/api-keys.js'
+import { generateSessionKey } from '../../src/sessions/jwt.js'
+import { startFakeResend } from '../helpers/fake-resend.js'
+import { createDatabase } from '../helpers/postgres.js'
+import { type Service, startService, until } from '../helpers/service.js'
+
+/**
+ * Two real service processes on different ports, as behind a load balancer: one PostgreSQL
+ * database, one Redis, one set of keys, both outbox workers running, mail through the real
+ * resend SDK to a fake that records every request it gets.
+ */
+const service = generateApiKey('backend', 'service')
+const admin = generateApiKey('ops', 'admin')
+const db = await createDatabase('latchkey_scale')
+const fake = await startFakeResend()
+const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-scale-'))
+t.teardown(async () => {
+  await fake.close()
+  await db.drop()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+const env = {
+  DATABASE_URL: db.url,
+  DATA_DIR: dataDir,
+  PUBLIC_URL: 'https://login.example.test',
+  LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
+  SESSION_KEYS: JSON.stringify([await generateSessionKey('scale')]),
+  API_KEYS: `${service.entry},${admin.entry}`,
+  MAIL_TRANSPORT: 'resend',
+  RESEND_API_KEY: fake.apiKey,
+  RESEND_BASE_URL: fake.url,
+  MAIL_FROM: 'latchkey <login@example.test>',
+}
+
+const a = await startService(t, env)
+const b = await startService(t, env)
+
+const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T
+const issue = async (t: Test, on: Service, body: Record<string, unknown>) => {
+  const res = await on.request('/v1/links', { body, apiKey: service.key })
+  t.equal(res.status, 202, `issued on ${on === a ? 'A' : 'B'}`)
+  return json<{ user_id: string; link?: string }>(res)
+}
+const tokenOf = (link: string) => new URL(link).searchParams.get('token') as string
+const verify = (on: Service, token: string) =>
+  on.request('/v1/links/verify', { body: { token }, apiKey: service.key })
+
+t.test('both instances are ready on the one database', async (t) => {
+  for (const s of [a, b]) t.equal((await s.request('/readyz')).status, 200)
+})
+
+t.test('a link issued on A verifies on B, once', async (t) => {
+  const { link, user_id } = await issue(t, a, { email: 'ann@example.com', deliver: 'none' })
+  const first = await verify(b, tokenOf(link as string))
+  t.equal(first.status, 200)
+  t.equal((await json<{ user: { id: string } }>(first)).user.id, user_id)
+  const again = await verify(a, tokenOf(link as string))
+  t.equal(again.status, 401)
+  t.equal((await json(again)).code, 'token_used', 'and A knows it was used on B')
+})
+
+t.test('20 concurrent consumes split across A and B: exactly one succeeds', async (t) => {
+  const { link } = await issue(t, a, { email: 'race@example.com', deliver: 'none' })
+  const token = tokenOf(link as string)
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => verify(i % 2 ? a : b, token)),
+  )
+  const statuses = answers.map((r) => r.status)
+  const codes = await Promise.all(answers.map(async (r) => (await json(r)).code))
+  t.equal(statuses.filter((s) => s === 200).length, 1, 'one success')
+  t.equal(codes.filter((c) => c === 'token_used').length, 19, 'nineteen token_used')
+})
+
+t.test('a revoke on B is seen by A at once', async (t) => {
+  const email = 'rev@example.com'
+  const { link: signIn } = await issue(t, a, { email, deliver: 'none' })
+  const session = await json<{ session: { jwt: string; refresh_token: string } }>(
+    await verify(a, tokenOf(signIn as string)),
+  )
+  const { link: pending, user_id } = await issue(t, a, { email, deliver: 'none' })
+
+  const revoked = await b.request(`/v1/admin/users/${user_id}/revoke`, {
+    method: 'POST',
+    apiKey: admin.key,
+  })
+  t.equal(revoked.status, 200)
+
+  const link = await verify(a, tokenOf(pending as string))
+  t.equal((await json(link)).code, 'token_revoked', 'the link dies on A')
+  const introspect = await a.request('/v1/sessions/introspect', {
+    body: { jwt: session.session.jwt },
+    apiKey: service.key,
+  })
+  t.match(await json(introspect), { active: false }, 'the session is inactive on A')
+  const refresh = await a.request('/v1/sessions/refresh', {
+    body: { refresh_token: session.session.refresh_token },
+    apiKey: service.key,
+  })
+  t.equal((await json(refresh)).code, 'token_revoked', 'the refresh token dies on A')
+})
+
+t.test('with both outbox workers running, every email is sent exactly once', async (t) => {
+  const before = fake.requests.length
+  const sent = fake.emails.length
+  const addresses = Array.from({ length: 30 }, (_, i) => `mail${i}@example.com`)
+  await Promise.all(addresses.map((email, i) => issue(t, i % 2 ? a : b, { email })))
+  await until(() => fake.emails.length - sent >= addresses.length, 'every email', 60)
+  // Two poll intervals more: a second send of any row would have happened by now.
+  await sleep(2_500)
+
+  const requests = fake.requests.slice(before).filter((r) => r.path === '/emails')
+  const emails = fake.emails.slice(sent)
+  t.equal(requests.length, addresses.length, 'one request to the provider per email')
+  t.equal(new Set(requests.map((r) => r.idempotencyKey)).size, addresses.length, 'keys distinct')
+  t.same(emails.map((e) => e.to[0]).sort(), [...addresses].sort(), 'each address once')
+
+  const outbox = await json<{ counts: Record<string, number> }>(
+    await b.request('/v1/admin/outbox?status=pending', { apiKey: admin.key }),
+  )
+  t.equal(outbox.counts.pending, 0, 'nothing left pending')
+})
+
+t.test('both instances are still up', async (t) => {
+  t.ok(a.alive() && b.alive())
+})
