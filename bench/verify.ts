@@ -13,7 +13,9 @@
  *   token is never stale, whatever the run's length;
  * - reusable: the same with one_time false tokens (touchLogin instead of consume).
  *
- * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000).
+ * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000), and
+ * BENCH_DATABASE_URL: a postgres:// URL of an empty database to measure on PostgreSQL instead of
+ * the embedded SQLite file (its tables are filled with the bench users and left there).
  * Exits non-zero, and says so, when any response was not 2xx or any request failed.
  */
 import { type ChildProcess, fork } from 'node:child_process'
@@ -34,6 +36,7 @@ import type { ServerMessage } from './servers.js'
 const SECONDS = positiveInt('BENCH_SECONDS', 10)
 const WARMUP_SECONDS = positiveInt('BENCH_WARMUP_SECONDS', 3)
 const USERS = positiveInt('BENCH_USERS', 10_000)
+const DATABASE_URL = process.env.BENCH_DATABASE_URL?.trim() || undefined
 const CONNECTIONS = 10
 const PIPELINING = 1
 const HOST = '127.0.0.1'
@@ -91,6 +94,7 @@ async function main(): Promise<number> {
     SESSION_KEYS: JSON.stringify([await generateSessionKey('bench-key')]),
     API_KEYS: serviceKey.entry,
     LOG_LEVEL: 'silent',
+    ...(DATABASE_URL ? { DATABASE_URL } : {}),
   }
   const config = loadConfig(latchkeyEnv)
   const keyring = new KeyRing(
@@ -192,7 +196,8 @@ async function main(): Promise<number> {
     `run  ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
       `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario`,
   )
-  out(`data ${USERS} users in SQLite (set up in ${setupSeconds.toFixed(1)} s)`)
+  const database = config.database.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'
+  out(`data ${USERS} users in ${database} (set up in ${setupSeconds.toFixed(1)} s)`)
   out()
 
   const outcomes: Outcome[] = []
