@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
 import { type OutboxOptions, OutboxWorker } from './auth/outbox-worker.js'
+import { unlimited } from './auth/recipient-limit.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config.js'
 import { ConfigError } from './errors.js'
@@ -20,6 +21,8 @@ export interface AppOverrides {
   mailer?: Mailer
   store?: Store
   logStream?: DestinationStream
+  /** Prefix of the rate-limit counters' keys in Redis (tests isolate their runs with it). */
+  redisPrefix?: string
   /** Outbox settings; `autoStart: false` leaves sending to explicit `app.outbox.runOnce()`. */
   outbox?: Partial<OutboxOptions> & { autoStart?: boolean }
 }
@@ -37,6 +40,9 @@ export async function buildDeps(config: Config, overrides: AppOverrides = {}): P
     clock: overrides.clock ?? systemClock,
     apiKeys: new ApiKeys(config.apiKeys),
     outboxBell: () => undefined,
+    // The HTTP app puts its limiter here (see http-app.ts); an operator at the command line
+    // asking for an email is not limited.
+    recipientLimiter: unlimited,
   }
 }
 
@@ -50,6 +56,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logLevel: config.logLevel,
     trustProxy: config.trustProxy,
     logStream: overrides.logStream,
+    redisPrefix: overrides.redisPrefix,
   })
   const worker = new OutboxWorker(deps, app.log, overrides.outbox)
   deps.outboxBell = () => worker.wake()

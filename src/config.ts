@@ -32,6 +32,14 @@ export const ApiKeySchema = Type.Object({
   hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
 })
 
+/** At most `max` requests in each fixed window of `windowSeconds`; null turns a limit off. */
+export const RateSchema = Type.Object({
+  max: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+  windowSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600 }),
+})
+
+const OptionalRate = Type.Union([RateSchema, Type.Null()])
+
 export const ConfigSchema = Type.Object({
   production: Type.Boolean(),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -45,6 +53,8 @@ export const ConfigSchema = Type.Object({
   databasePoolSize: Type.Integer({ minimum: 1, maximum: 1000 }),
   dataDir: Type.String({ minLength: 1 }),
   redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** Starts every key latchkey writes in Redis, so deployments can share one Redis. */
+  redisKeyPrefix: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
   linkSecrets: Type.Array(LinkSecretSchema, { minItems: 1 }),
   sessionKeys: Type.Array(SessionKeySchema, { minItems: 1 }),
   apiKeys: Type.Array(ApiKeySchema, { minItems: 1 }),
@@ -63,6 +73,14 @@ export const ConfigSchema = Type.Object({
   sessionAudience: Type.String({ minLength: 1 }),
   allowedRedirects: Type.Array(Type.String({ pattern: '^https?://[^/?#]+$' })),
   trustProxy: Type.Boolean(),
+  rateLimits: Type.Object({
+    /** Each client IP address, on the routes that take no API key. */
+    ip: OptionalRate,
+    /** Each API key, on every route that takes one. */
+    apiKey: OptionalRate,
+    /** Each address latchkey would send a sign-in email to. */
+    recipient: OptionalRate,
+  }),
   /** How the hosted pages hand a session to the application: a cookie, or a code to exchange. */
   handoff: Type.Union([Type.Literal('cookie'), Type.Literal('code')]),
   logLevel: Type.Union(
@@ -73,6 +91,7 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>
 export type LinkSecretConfig = Static<typeof LinkSecretSchema>
 export type ApiKeyConfig = Static<typeof ApiKeySchema>
+export type Rate = Static<typeof RateSchema>
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -86,6 +105,7 @@ const SOURCE: Record<string, string> = {
   databasePoolSize: 'DATABASE_POOL_SIZE',
   dataDir: 'DATA_DIR',
   redisUrl: 'REDIS_URL',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
   linkSecrets: 'LINK_SECRETS',
   sessionKeys: 'SESSION_KEYS',
   apiKeys: 'API_KEYS',
@@ -102,6 +122,9 @@ const SOURCE: Record<string, string> = {
   sessionAudience: 'SESSION_AUDIENCE',
   allowedRedirects: 'ALLOWED_REDIRECTS',
   trustProxy: 'TRUST_PROXY',
+  'rateLimits/ip': 'RATE_LIMIT_IP',
+  'rateLimits/apiKey': 'RATE_LIMIT_API_KEY',
+  'rateLimits/recipient': 'RATE_LIMIT_RECIPIENT',
   handoff: 'HANDOFF',
   logLevel: 'LOG_LEVEL',
 }
@@ -157,6 +180,7 @@ export function loadConfig(rawEnv: Env): Config {
     databasePoolSize: integer(get('DATABASE_POOL_SIZE') ?? '10'),
     dataDir,
     redisUrl: get('REDIS_URL'),
+    redisKeyPrefix: get('REDIS_KEY_PREFIX') ?? 'latchkey:',
     linkSecrets: parseLinkSecrets(get('LINK_SECRETS'), problems),
     sessionKeys: parseJsonArray('SESSION_KEYS', get('SESSION_KEYS'), problems),
     apiKeys: parseApiKeys(get('API_KEYS'), problems),
@@ -178,6 +202,19 @@ export function loadConfig(rawEnv: Env): Config {
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     trustProxy: boolean(get('TRUST_PROXY') ?? 'false'),
+    rateLimits: {
+      ip: parseRate('RATE_LIMIT_IP', get('RATE_LIMIT_IP') ?? DEFAULT_RATES.ip, problems),
+      apiKey: parseRate(
+        'RATE_LIMIT_API_KEY',
+        get('RATE_LIMIT_API_KEY') ?? DEFAULT_RATES.apiKey,
+        problems,
+      ),
+      recipient: parseRate(
+        'RATE_LIMIT_RECIPIENT',
+        get('RATE_LIMIT_RECIPIENT') ?? DEFAULT_RATES.recipient,
+        problems,
+      ),
+    },
     handoff: get('HANDOFF') ?? 'cookie',
     logLevel: get('LOG_LEVEL') ?? 'info',
   }
@@ -306,8 +343,9 @@ function isCanonicalBase64url(value: string): boolean {
 
 function sourceOf(instancePath: string): string {
   const parts = instancePath.split('/').filter(Boolean)
-  const key = parts[0] === 'mail' ? `mail/${parts[1]}` : (parts[0] ?? '')
-  return SOURCE[key] ?? (instancePath || 'configuration')
+  return (
+    SOURCE[`${parts[0]}/${parts[1]}`] ?? SOURCE[parts[0] ?? ''] ?? (instancePath || 'configuration')
+  )
 }
 
 function integer(value: string): number {
@@ -324,6 +362,44 @@ function parseDatabaseUrl(value: string | undefined, dataDir: string): Config['d
   if (value === undefined) return { kind: 'sqlite', file: join(dataDir, 'latchkey.db') }
   if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value }
   return { kind: 'sqlite', file: value.replace(/^(sqlite|file):(\/\/)?/, '') }
+}
+
+/**
+ * The default limits, each a judgement between abuse and the people it must never stop:
+ * - ip: a sign-in from one browser takes about six requests (form, stylesheet, post, confirm
+ *   page, confirm post). 60 a minute lets an office behind one NAT address sign in several
+ *   people a minute, and holds a script on one address to one request a second.
+ * - apiKey: a safety net against a runaway or stolen backend key, not a quota. A backend calls
+ *   on behalf of all its users (a link and a verify per sign-in, introspection per request for
+ *   some), so 6000 a minute (100 a second) is far above a normal load for most services.
+ * - recipient: a person who does not see the email presses "send" again, perhaps twice more;
+ *   5 emails per address in 15 minutes allows that, and holds anyone bombing an inbox through
+ *   our form or a careless backend to 20 emails an hour.
+ */
+export const DEFAULT_RATES = { ip: '60/1m', apiKey: '6000/1m', recipient: '5/15m' } as const
+
+const WINDOW_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 }
+
+/** `count/window` (`60/1m`, `5/15m`; the window in s, m or h, at most 24h), or `off`. */
+function parseRate(name: string, value: string, problems: string[]): Rate | null {
+  if (value.toLowerCase() === 'off') return null
+  const match = /^(\d{1,10})\/(\d{1,5})([smh])$/.exec(value)
+  if (!match) {
+    problems.push(`${name}: "${value}" is not count/window (like 60/1m; s, m or h) or off`)
+    return null
+  }
+  const max = Number(match[1])
+  const windowSeconds = Number(match[2]) * (WINDOW_UNIT_SECONDS[match[3] as string] as number)
+  // Reported here, in words, and then left out: the schema would only say it again.
+  if (max < 1 || max > 1_000_000_000) {
+    problems.push(`${name}: the count must be 1 to 1000000000 (off turns the limit off)`)
+    return null
+  }
+  if (windowSeconds < 1 || windowSeconds > 24 * 3600) {
+    problems.push(`${name}: the window must be 1s to 24h`)
+    return null
+  }
+  return { max, windowSeconds }
 }
 
 /** `kid:base64url-secret` entries, comma-separated; the first signs. */

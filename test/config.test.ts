@@ -92,6 +92,11 @@ t.test('defaults', async (t) => {
   t.equal(config.trustProxy, false)
   t.equal(config.logLevel, 'info')
   t.equal(config.redisUrl, undefined)
+  t.same(config.rateLimits, {
+    ip: { max: 60, windowSeconds: 60 },
+    apiKey: { max: 6000, windowSeconds: 60 },
+    recipient: { max: 5, windowSeconds: 900 },
+  })
 })
 
 t.test('PUBLIC_URL follows PORT, SESSION_AUDIENCE follows PUBLIC_URL', async (t) => {
@@ -544,6 +549,9 @@ t.test('property: any value of any variable gives a Config or a ConfigError', as
     'ALLOWED_REDIRECTS',
     'TRUST_PROXY',
     'NODE_ENV',
+    'RATE_LIMIT_IP',
+    'RATE_LIMIT_API_KEY',
+    'RATE_LIMIT_RECIPIENT',
   ]
   const value = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 60 }),
@@ -638,4 +646,94 @@ t.test('HANDOFF selects how the hosted pages hand over a session', async (t) => 
     problemsOf({ ...keys, HANDOFF: 'url' }).some((p) => p.startsWith('HANDOFF')),
     'anything else is named',
   )
+})
+
+const RATE_LIMITS = ['RATE_LIMIT_IP', 'RATE_LIMIT_API_KEY', 'RATE_LIMIT_RECIPIENT'] as const
+const rateField = {
+  RATE_LIMIT_IP: 'ip',
+  RATE_LIMIT_API_KEY: 'apiKey',
+  RATE_LIMIT_RECIPIENT: 'recipient',
+}
+
+t.test('RATE_LIMIT_*: count/window in s, m or h, or off', async (t) => {
+  for (const name of RATE_LIMITS) {
+    const rate = (value: string) =>
+      loadConfig({ ...keys, [name]: value }).rateLimits[rateField[name] as 'ip']
+    t.same(rate('10/30s'), { max: 10, windowSeconds: 30 }, `${name}: seconds`)
+    t.same(rate('5/15m'), { max: 5, windowSeconds: 900 }, `${name}: minutes`)
+    t.same(rate('100/2h'), { max: 100, windowSeconds: 7200 }, `${name}: hours`)
+    t.same(rate('1/24h'), { max: 1, windowSeconds: 86400 }, `${name}: the longest window`)
+    t.same(rate(' 7/1m '), { max: 7, windowSeconds: 60 }, `${name}: trimmed`)
+    t.equal(rate('off'), null, `${name}: off`)
+    t.equal(rate('OFF'), null, `${name}: OFF`)
+    t.same(
+      loadConfig({ ...keys, [name]: '' }).rateLimits,
+      loadConfig(keys).rateLimits,
+      `${name}: empty means the default`,
+    )
+  }
+  const config = loadConfig({ ...keys, RATE_LIMIT_API_KEY: 'off' })
+  t.same(config.rateLimits.ip, { max: 60, windowSeconds: 60 }, 'one off leaves the others on')
+  t.same(config.rateLimits.recipient, { max: 5, windowSeconds: 900 })
+})
+
+t.test('RATE_LIMIT_*: bad values are refused, each naming its variable', async (t) => {
+  for (const name of RATE_LIMITS) {
+    for (const value of [
+      '60',
+      '60/',
+      '/1m',
+      '60/m',
+      '60/1d',
+      '60/1',
+      '60/1.5m',
+      '1.5/1m',
+      '-1/1m',
+      'sixty/1m',
+      '60 / 1m',
+      '60/1m,5/1h',
+      'none',
+      'false',
+      '0/1m',
+      '0/0s',
+      '60/0s',
+      '60/25h',
+      '60/1441m',
+      '2000000000/1m',
+    ]) {
+      refuses(t, { [name]: value }, name, `${name}=${value}`)
+    }
+  }
+  const problems = problemsOf({ ...keys, RATE_LIMIT_IP: '0/1m', RATE_LIMIT_RECIPIENT: '5/1y' })
+  t.same(
+    problems,
+    [
+      'RATE_LIMIT_IP: the count must be 1 to 1000000000 (off turns the limit off)',
+      'RATE_LIMIT_RECIPIENT: "5/1y" is not count/window (like 60/1m; s, m or h) or off',
+    ],
+    'every problem once, in words a person can act on',
+  )
+})
+
+t.test('RATE_LIMIT_*_FILE reads the setting from a file', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'rate'), '3/1h\n')
+  const config = loadConfig({ ...keys, RATE_LIMIT_RECIPIENT_FILE: join(dir, 'rate') })
+  t.same(config.rateLimits.recipient, { max: 3, windowSeconds: 3600 })
+})
+
+t.test('property: count/window parses back exactly', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 1_000_000_000 }),
+      fc.constantFrom(['s', 1], ['m', 60], ['h', 3600]),
+      fc.integer({ min: 1, max: 86400 }),
+      (max, [unit, seconds], n) => {
+        fc.pre(n * (seconds as number) <= 86400)
+        const rate = loadConfig({ ...keys, RATE_LIMIT_IP: `${max}/${n}${unit}` }).rateLimits.ip
+        return rate?.max === max && rate.windowSeconds === n * (seconds as number)
+      },
+    ),
+  )
+  t.pass('round trip held')
 })

@@ -4,6 +4,7 @@ import type { Mailer } from '../mail/mailer.js'
 import type { SessionKeys } from '../sessions/jwt.js'
 import type { KeyRing } from '../tokens/keyring.js'
 import type { Store } from '../users/store.js'
+import type { RecipientLimiter } from './recipient-limit.js'
 
 /** What every use case may use. Built once by app.ts; nothing here is created per request. */
 export interface AuthDeps {
@@ -15,4 +16,6 @@ export interface AuthDeps {
   clock: Clock
   /** Tells the outbox worker a message is waiting, so it need not wait for its next poll. */
   outboxBell: () => void
+  /** Counts the sign-in emails each address is sent (DESIGN requirement 15). */
+  recipientLimiter: RecipientLimiter
 }

@@ -6,6 +6,7 @@ import type { User } from '../users/store.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
 import { phantomKey } from './pseudonym.js'
+import { countEmailTo } from './recipient-limit.js'
 import { checkRedirect } from './redirect.js'
 
 export interface LinkRequest {
@@ -34,6 +35,9 @@ export interface IssuedLink {
 
 export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<IssuedLink> {
   const { config, clock, keyring } = deps
+  if ((request.email === undefined) === (request.userId === undefined)) {
+    throw new InvalidRequest('Give exactly one of email and user_id.')
+  }
   const access = request.scope !== undefined
   const maxTtl = access ? config.accessTtlMax : config.linkTtlMax
   const ttl = request.ttlSeconds ?? Math.min(config.linkTtl, maxTtl)
@@ -79,7 +83,13 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   // By email, every request gets the same answer and about the same work, whether the address is
   // a user's, new, unknown or a disabled user's: a lookup or insert-or-read (users, phantoms),
   // one outbox row, 202. What happens next is the outbox's business, seen only by operators.
+  //
+  // The address's email budget is spent before anything depends on whether it belongs to
+  // anyone: known, unknown and disabled addresses count alike and get the same 429. By user_id
+  // the address is the user's, so one person has one budget whichever way they are named.
+  if (request.email !== undefined) await countEmailTo(deps, normaliseEmail(request.email))
   const user = await findUser(deps, request)
+  if (request.userId !== undefined && user) await countEmailTo(deps, user.email)
   const sendable = user !== undefined && user.status === 'active'
   const payload: LinkPayload | Record<string, never> = sendable
     ? {
@@ -132,9 +142,6 @@ export function buildLink(publicUrl: string, token: string, next: string | undef
 
 /** The user the request names; undefined for an unknown email when users are not created. */
 async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User | undefined> {
-  if ((request.email === undefined) === (request.userId === undefined)) {
-    throw new InvalidRequest('Give exactly one of email and user_id.')
-  }
   if (request.userId !== undefined) {
     const user = await deps.store.findById(request.userId)
     if (!user) throw new NotFound('No user has this id.')

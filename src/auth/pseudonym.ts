@@ -7,3 +7,15 @@ import { createHmac } from 'node:crypto'
 export function phantomKey(key: Buffer, email: string): string {
   return createHmac('sha256', key).update(email.toLowerCase()).digest('base64url')
 }
+
+/**
+ * The key of an address's email rate-limit counter. Keyed like phantomKey, and separated from it,
+ * so a counter's key and a phantom row's key never match: one cannot be found from the other.
+ * Lower-cased like the store's uniqueness, so `Ada@x` and `ada@x` share one counter.
+ */
+export function recipientKey(key: Buffer, email: string): string {
+  return createHmac('sha256', key)
+    .update('latchkey/rate-limit/recipient\0')
+    .update(email.toLowerCase())
+    .digest('base64url')
+}

@@ -6,9 +6,11 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/typ
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
 import { InvalidRequest } from '../errors.js'
+import { requireRole } from './api-key-auth.js'
 import { browserSecurity } from './browser.js'
 import { loggerOptions } from './logging.js'
 import { errorHandler, notFoundHandler } from './problem.js'
+import { rateLimits } from './rate-limit/limits.js'
 import { adminRoutes } from './routes/admin.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { healthRoutes } from './routes/health.js'
@@ -16,13 +18,15 @@ import { linkRoutes } from './routes/links.js'
 import { pageRoutes } from './routes/pages.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { ProblemSchema } from './schemas.js'
-import type { App, RouteDeps } from './types.js'
+import type { App, Guards, RouteDeps } from './types.js'
 
 export interface HttpOptions {
   logLevel: string
   trustProxy: boolean
   /** Where logs go; stdout when absent. */
   logStream?: DestinationStream | undefined
+  /** Prefix of the rate-limit counters' keys in Redis; `latchkey:rl:` when absent. */
+  redisPrefix?: string | undefined
 }
 
 export const OPENAPI_INFO = {
@@ -79,7 +83,21 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
       buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const limits = await rateLimits(app, deps, { redisPrefix: options.redisPrefix })
+  // The use cases count emails in the same store as the routes' limits.
+  deps.recipientLimiter = limits.recipients
+  // Authentication first: the per-key limit counts the key that was presented and valid.
+  const guards: Guards = {
+    service: [requireRole(deps.apiKeys, 'service'), limits.perApiKey],
+    admin: [requireRole(deps.apiKeys, 'admin'), limits.perApiKey],
+    public: limits.perClientIp,
+  }
+
+  await app.register(async (docs: App) => {
+    docs.addHook('onRequest', guards.public)
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
 
   await app.register(cookie)
   const browser = browserSecurity({
@@ -90,13 +108,14 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   // Form posts are for the pages only: the API keeps taking JSON alone (415 otherwise).
   await app.register(async (pages: App) => {
     await pages.register(formbody, { bodyLimit: 16 * 1024 })
-    pageRoutes(pages, deps, browser)
+    pageRoutes(pages, deps, { browser, limits })
   })
 
+  // Never limited: a probe that got a 429 would take a healthy instance out of service.
   healthRoutes(app, deps)
-  linkRoutes(app, deps)
-  sessionRoutes(app, deps)
-  adminRoutes(app, deps)
-  adminOutboxRoutes(app, deps)
+  linkRoutes(app, deps, guards)
+  sessionRoutes(app, deps, guards)
+  adminRoutes(app, deps, guards)
+  adminOutboxRoutes(app, deps, guards)
   return app
 }

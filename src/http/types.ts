@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type {
   FastifyBaseLogger,
   FastifyInstance,
+  onRequestAsyncHookHandler,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
@@ -20,6 +21,16 @@ export type App = FastifyInstance<
 
 export interface RouteDeps extends AuthDeps {
   apiKeys: ApiKeys
+}
+
+/** What stands before a route: who may call it, and how often. */
+export interface Guards {
+  /** A service (or admin) API key, then its rate limit. */
+  service: onRequestAsyncHookHandler[]
+  /** An admin API key, then its rate limit. */
+  admin: onRequestAsyncHookHandler[]
+  /** No key: the client IP address's rate limit. */
+  public: onRequestAsyncHookHandler
 }
 
 declare module 'fastify' {

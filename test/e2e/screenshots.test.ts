@@ -128,6 +128,21 @@ t.test('each link error', async (t) => {
   t.same(me.consoleErrors, [], 'no console errors')
 })
 
+t.test('past the recipient limit', async (t) => {
+  // A service of its own that sends one email per address: the second request is refused.
+  const limited = await startLatchkey({ HANDOFF: 'cookie', RATE_LIMIT_RECIPIENT: '1/15m' })
+  t.teardown(() => limited.close())
+  const me = await tab(t)
+  await requestLink(me, limited, 'busy@example.com')
+  await me.page.goto(`${limited.url}/login`)
+  await me.page.getByLabel('Email address').fill('busy@example.com')
+  const answer = await press(me, 'Email me a sign-in link')
+  t.equal(answer.status(), 429)
+  t.equal(answer.headers()['retry-after'], '900')
+  await shoot(t, me, 'rate-limited', 'Too many sign-in emails')
+  t.same(me.consoleErrors, [], 'no console errors')
+})
+
 t.test('every screenshot is on disk', async (t) => {
   const expected = [
     'login',
@@ -142,6 +157,7 @@ t.test('every screenshot is on disk', async (t) => {
     'error-disabled',
     'error-invalid',
     'error-expired',
+    'rate-limited',
   ]
   t.same([...written].sort(), [...expected].sort(), 'one picture per page')
   for (const name of expected) t.ok(existsSync(`${SCREENSHOTS}${name}.png`), `${name}.png`)

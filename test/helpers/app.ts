@@ -23,7 +23,7 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'latchkey-test-'))
 }
 
-/** A complete configuration for tests: real SQLite file under dataDir, fixed keys. */
+/** A complete configuration for tests: real SQLite file under dataDir, fixed keys, no limits. */
 export function testConfig(dataDir: string, env: Env = {}): Config {
   return loadConfig({
     DATA_DIR: dataDir,
@@ -33,6 +33,11 @@ export function testConfig(dataDir: string, env: Env = {}): Config {
     API_KEYS: `${serviceKey.entry},${adminKey.entry}`,
     LOG_LEVEL: 'info',
     ALLOWED_REDIRECTS: 'https://app.example.test',
+    // Tests send many requests from one address and many emails to one person; the rate-limit
+    // tests turn the limits they test on.
+    RATE_LIMIT_IP: 'off',
+    RATE_LIMIT_API_KEY: 'off',
+    RATE_LIMIT_RECIPIENT: 'off',
     ...env,
   })
 }

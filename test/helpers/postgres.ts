@@ -3,11 +3,11 @@ import pg from 'pg'
 
 /**
  * The PostgreSQL server tests use: the machine's own (127.0.0.1:5432, user postgres, trust) unless
- * LATCHKEY_TEST_POSTGRES names another. Tests never touch an existing database: each run creates
+ * POSTGRES_TEST_URL names another. Tests never touch an existing database: each run creates
  * its own and drops it at the end.
  */
 export const POSTGRES_SERVER =
-  process.env.LATCHKEY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  process.env.POSTGRES_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** Runs one statement on the server's maintenance database. */
 export async function admin(sql: string): Promise<void> {

@@ -38,6 +38,8 @@ const PAGES: Page[] = [
   { name: 'signed-in', email: EMAIL },
   ...REASONS.map((reason): Page => ({ name: 'link-error', reason, next: NEXT })),
   { name: 'forbidden', message: MESSAGE },
+  { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
+  { name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 },
 ]
 
 const render = (page: Page, base: PageBase = hostile) => renderPage({ ...page, ...base })
@@ -131,6 +133,7 @@ t.test('one document shape for every page', async (t) => {
     'signed-in': 'Signed in',
     'link-error': 'This link has expired',
     forbidden: 'Request blocked',
+    'rate-limited': 'Too many sign-in emails',
   }
   for (const page of PAGES) {
     const html = render(page, { appName: 'Acme', csrf: 'c' })
@@ -151,7 +154,11 @@ t.test('one document shape for every page', async (t) => {
     for (const form of forms(html)) {
       t.match(form.body, /<button type="submit"[^>]*>[^<]+<\/button>/, `${label}: a real button`)
     }
-    if (page.name !== 'link-error' || page.reason === 'token_expired') {
+    const titled =
+      page.name === 'link-error'
+        ? page.reason === 'token_expired'
+        : page.name !== 'rate-limited' || page.limit === 'recipient'
+    if (titled) {
       t.ok(html.includes(`<title>${titles[page.name]} — Acme</title>`), `${label}: its title`)
     }
   }
@@ -287,10 +294,53 @@ t.test('sent, signed-in and forbidden have no form to forge; forbidden links bac
   t.match(forbidden, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
 })
 
+t.test('rate-limited: which limit, how long to wait, the way back, and no form', async (t) => {
+  const base = { appName: 'Acme', csrf: 'c' }
+  const recipient = render(
+    { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
+    base,
+  )
+  t.match(recipient, /<title>Too many sign-in emails — Acme<\/title>/)
+  t.match(recipient, /<h1>Too many sign-in emails<\/h1>/)
+  t.ok(
+    recipient.includes(
+      'Too many sign-in emails were requested for this address. Try again in 15 minutes.',
+    ),
+    'the recipient sentence, with the wait in minutes',
+  )
+  t.match(recipient, /If a sign-in link was sent, it still works/)
+  t.equal(forms(recipient).length, 0, 'nothing to post')
+  const href = recipient.match(/<a class="lk-button" href="([^"]*)">Back to sign in<\/a>/)?.[1]
+  t.equal(
+    new URL(unescapeXml(href ?? ''), 'https://login.example').searchParams.get('next'),
+    NEXT,
+    'back to the form, keeping the target',
+  )
+
+  const ip = render({ name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 }, base)
+  t.match(ip, /<title>Too many requests — Acme<\/title>/)
+  t.ok(
+    ip.includes('Too many requests came from your network in a short time. Try again in 1 minute.'),
+    'the network sentence',
+  )
+  t.match(ip, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
+
+  const wait = (seconds: number) =>
+    render({ name: 'rate-limited', limit: 'ip', retryAfterSeconds: seconds }, base).match(
+      /Try again in ([^.]+)\./,
+    )?.[1]
+  t.equal(wait(0), '1 minute', 'never "0 minutes"')
+  t.equal(wait(60), '1 minute')
+  t.equal(wait(61), '2 minutes', 'rounded up: never too early')
+  t.equal(wait(5400), '90 minutes')
+  t.equal(wait(5401), '2 hours', 'hours past an hour and a half')
+  t.equal(wait(86400), '24 hours')
+})
+
 t.test('the templates: escaping on, one raw output, the layout body', async (t) => {
   const dir = new URL('../../src/http/pages/', import.meta.url)
   const templates = readdirSync(dir).filter((name) => name.endsWith('.eta'))
-  t.ok(templates.length >= 8, 'a layout and seven pages')
+  t.ok(templates.length >= 9, 'a layout and eight pages')
   for (const name of templates) {
     const source = readFileSync(new URL(name, dir), 'utf8')
     const raw = count(source, '<%~')

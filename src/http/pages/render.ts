@@ -30,6 +30,8 @@ export type Page =
   | { name: 'link-error'; reason: LinkErrorReason; next?: string }
   /** A request we refused (cross-site form, missing CSRF token). */
   | { name: 'forbidden'; message: string }
+  /** Past a rate limit: of this network's requests, or of the emails to one address. */
+  | { name: 'rate-limited'; limit: 'ip' | 'recipient'; retryAfterSeconds: number; next?: string }
 
 export const STYLESHEET_PATH = '/assets/latchkey.css'
 
@@ -89,6 +91,7 @@ const TEMPLATES = [
   'signed-in',
   'link-error',
   'forbidden',
+  'rate-limited',
 ] as const
 for (const name of TEMPLATES) {
   eta.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))
@@ -122,8 +125,31 @@ function view(page: Page & PageBase) {
     // Back to the form, keeping the target: the query string is built here and escaped there.
     loginHref: next ? `/login?${new URLSearchParams({ next })}` : '/login',
     ...(page.name === 'link-error' ? (LINK_ERRORS[page.reason] ?? LINK_ERRORS.token_invalid) : {}),
+    ...(page.name === 'rate-limited' ? rateLimited(page.limit, page.retryAfterSeconds) : {}),
     ...(page.name === 'confirm' || page.name === 'elsewhere'
       ? { avatar: Array.from(page.maskedEmail)[0]?.toUpperCase() ?? '' }
       : {}),
   }
+}
+
+/**
+ * What a person past a limit reads: which limit, in their terms, and how long to wait, rounded
+ * up to whole minutes (hours past an hour and a half). Nothing in it depends on the address, so
+ * it is the same page whether or not the address has an account.
+ */
+function rateLimited(limit: 'ip' | 'recipient', retryAfterSeconds: number) {
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60))
+  const hours = Math.ceil(minutes / 60)
+  const wait = minutes > 90 ? `${hours} hours` : minutes === 1 ? '1 minute' : `${minutes} minutes`
+  return limit === 'recipient'
+    ? {
+        heading: 'Too many sign-in emails',
+        sentence: `Too many sign-in emails were requested for this address. Try again in ${wait}.`,
+        note: 'If a sign-in link was sent, it still works: look for it in your inbox, and in your spam or junk folder.',
+      }
+    : {
+        heading: 'Too many requests',
+        sentence: `Too many requests came from your network in a short time. Try again in ${wait}.`,
+        note: 'This limit protects the people who use this service. Waiting a moment is enough.',
+      }
 }

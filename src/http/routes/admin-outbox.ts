@@ -1,20 +1,19 @@
 import { viewOutbox } from '../../auth/outbox-view.js'
-import { requireRole } from '../api-key-auth.js'
 import { outboxRecord } from '../present.js'
 import { OutboxQuerySchema, OutboxResponseSchema, problemResponses } from '../schemas.js'
-import type { App, RouteDeps } from '../types.js'
+import type { App, Guards, RouteDeps } from '../types.js'
 
-export function adminOutboxRoutes(app: App, deps: RouteDeps): void {
+export function adminOutboxRoutes(app: App, deps: RouteDeps, guards: Guards): void {
   app.get(
     '/v1/admin/outbox',
     {
-      onRequest: requireRole(deps.apiKeys, 'admin'),
+      onRequest: guards.admin,
       schema: {
         tags: ['admin'],
         summary: 'Email delivery: state, attempts and last error of each message, newest first',
         security: [{ apiKey: [] }],
         querystring: OutboxQuerySchema,
-        response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => {

@@ -1,6 +1,5 @@
 import { deleteUser, findUsers, getUser, setUserStatus } from '../../auth/manage-users.js'
 import { revokeUser } from '../../auth/revoke.js'
-import { requireRole } from '../api-key-auth.js'
 import { userRecord } from '../present.js'
 import {
   problemResponses,
@@ -10,18 +9,18 @@ import {
   UsersQuerySchema,
   UsersResponseSchema,
 } from '../schemas.js'
-import type { App, RouteDeps } from '../types.js'
+import type { App, Guards, RouteDeps } from '../types.js'
 
-export function adminRoutes(app: App, deps: RouteDeps): void {
+export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
   const base = {
-    onRequest: requireRole(deps.apiKeys, 'admin'),
+    onRequest: guards.admin,
   }
   const schema = (summary: string) => ({
     tags: ['admin'],
     summary,
     security: [{ apiKey: [] }],
   })
-  const errors = problemResponses(400, 401, 403, 404)
+  const errors = problemResponses(400, 401, 403, 404, 429)
 
   app.get(
     '/v1/admin/users',

@@ -1,6 +1,5 @@
 import { issueLink } from '../../auth/issue-link.js'
 import { verifyLink } from '../../auth/verify-link.js'
-import { requireRole } from '../api-key-auth.js'
 import { sessionRecord, userRecord } from '../present.js'
 import {
   LinkRequestSchema,
@@ -9,10 +8,10 @@ import {
   VerifyRequestSchema,
   VerifyResponseSchema,
 } from '../schemas.js'
-import type { App, RouteDeps } from '../types.js'
+import type { App, Guards, RouteDeps } from '../types.js'
 
-export function linkRoutes(app: App, deps: RouteDeps): void {
-  const onRequest = requireRole(deps.apiKeys, 'service')
+export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
+  const onRequest = guards.service
 
   app.post(
     '/v1/links',
@@ -57,7 +56,7 @@ export function linkRoutes(app: App, deps: RouteDeps): void {
         summary: 'Verify a link token; for a login link, consume it and open a session',
         security: [{ apiKey: [] }],
         body: VerifyRequestSchema,
-        response: { 200: VerifyResponseSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: VerifyResponseSchema, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => {

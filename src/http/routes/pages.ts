@@ -3,7 +3,7 @@ import { issueLink } from '../../auth/issue-link.js'
 import { checkRedirect } from '../../auth/redirect.js'
 import { verifyLink } from '../../auth/verify-link.js'
 import { toSeconds } from '../../clock.js'
-import { LatchkeyError } from '../../errors.js'
+import { LatchkeyError, RateLimited } from '../../errors.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
 import {
   type LinkErrorReason,
@@ -12,6 +12,7 @@ import {
   STYLESHEET_PATH,
   stylesheet,
 } from '../pages/render.js'
+import type { RateLimits } from '../rate-limit/limits.js'
 import type { App, RouteDeps } from '../types.js'
 
 type Form = Record<string, unknown>
@@ -30,7 +31,11 @@ const REASONS = new Set<string>([
  * application. GET and HEAD never change anything (mail scanners and link previews open links
  * before people do); only an explicit POST from our own page uses a link up.
  */
-export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity): void {
+export function pageRoutes(
+  app: App,
+  deps: RouteDeps,
+  { browser, limits }: { browser: BrowserSecurity; limits: RateLimits },
+): void {
   const { config } = deps
   const formTargets = config.allowedRedirects
   const hidden = { schema: { hide: true } }
@@ -48,6 +53,27 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
         csrf: browser.csrfToken(request, reply),
       }),
     )
+
+  /** 429, as a page that says how long to wait; Retry-After says it to the browser too. */
+  const tooMany = (
+    request: Parameters<typeof send>[0],
+    reply: Parameters<typeof send>[1],
+    limit: 'ip' | 'recipient',
+    retryAfterSeconds: number,
+    next?: string,
+  ) => {
+    reply.header('retry-after', String(retryAfterSeconds))
+    return send(request, reply, { name: 'rate-limited', limit, retryAfterSeconds, next }, 429)
+  }
+
+  // Every page counts against the client's IP address, before anything else is done for the
+  // request. The stylesheet counts too, in an allowance of its own: a browser asks for it about
+  // once an hour (it is cached), and the page saying "too many requests" needs it as well.
+  app.addHook('onRequest', async (request, reply) => {
+    const asset = request.routeOptions.url === STYLESHEET_PATH
+    const verdict = await limits.clientIp(request, asset ? 'ip-asset' : 'ip')
+    if (!verdict.allowed) return tooMany(request, reply, 'ip', verdict.retryAfterSeconds)
+  })
 
   /** A target from a query string or form: kept only when it is one we would redirect to. */
   const safeNext = (value: unknown): string | undefined => {
@@ -96,6 +122,10 @@ export function pageRoutes(app: App, deps: RouteDeps, browser: BrowserSecurity):
         browserBound: true,
       })
     } catch (error) {
+      // The same page for every address, known, unknown or disabled: the limit counts them alike.
+      if (error instanceof RateLimited) {
+        return tooMany(request, reply, 'recipient', error.retryAfterSeconds, next)
+      }
       if (error instanceof LatchkeyError && error.code === 'invalid_request') {
         const page: Page = { name: 'login', next, email, error: 'Enter a valid email address.' }
         return send(request, reply, page, 400)

@@ -1,7 +1,6 @@
 import { exchangeCode } from '../../auth/exchange.js'
 import { introspect } from '../../auth/introspect.js'
 import { refreshSession } from '../../auth/refresh.js'
-import { requireRole } from '../api-key-auth.js'
 import { sessionRecord } from '../present.js'
 import {
   ExchangeRequestSchema,
@@ -12,10 +11,10 @@ import {
   RefreshRequestSchema,
   SessionSchema,
 } from '../schemas.js'
-import type { App, RouteDeps } from '../types.js'
+import type { App, Guards, RouteDeps } from '../types.js'
 
-export function sessionRoutes(app: App, deps: RouteDeps): void {
-  const onRequest = requireRole(deps.apiKeys, 'service')
+export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
+  const onRequest = guards.service
 
   app.post(
     '/v1/sessions/refresh',
@@ -26,7 +25,7 @@ export function sessionRoutes(app: App, deps: RouteDeps): void {
         summary: 'Trade a refresh token for a new session JWT and refresh token',
         security: [{ apiKey: [] }],
         body: RefreshRequestSchema,
-        response: { 200: SessionSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: SessionSchema, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => sessionRecord(await refreshSession(deps, request.body.refresh_token)),
@@ -41,7 +40,7 @@ export function sessionRoutes(app: App, deps: RouteDeps): void {
         summary: "Trade the hosted flow's one-time code (60 s) for a session",
         security: [{ apiKey: [] }],
         body: ExchangeRequestSchema,
-        response: { 200: SessionSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: SessionSchema, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => sessionRecord(await exchangeCode(deps, request.body.code)),
@@ -56,7 +55,7 @@ export function sessionRoutes(app: App, deps: RouteDeps): void {
         summary: 'Is this session JWT still active (signature, expiry, revocation, status)?',
         security: [{ apiKey: [] }],
         body: IntrospectRequestSchema,
-        response: { 200: IntrospectResponseSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: IntrospectResponseSchema, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => introspect(deps, request.body.jwt),
@@ -65,10 +64,11 @@ export function sessionRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/.well-known/jwks.json',
     {
+      onRequest: guards.public,
       schema: {
         tags: ['sessions'],
         summary: 'Public keys that verify session JWTs',
-        response: { 200: JwksSchema },
+        response: { 200: JwksSchema, ...problemResponses(429) },
       },
     },
     async (_request, reply) => {

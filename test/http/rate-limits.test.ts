@@ -1,0 +1,291 @@
+import type { LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import t from 'tap'
+import { generateApiKey } from '../../src/auth/api-keys.js'
+import { asAdmin, asService, startApp, type TestApp } from '../helpers/app.js'
+import { assertProblem, issueLink, postLink } from '../helpers/http.js'
+import {
+  adminAction,
+  Browser,
+  COOKIE,
+  HEADINGS,
+  heading,
+  requestLink,
+  setCookie,
+} from './pages-browser.js'
+
+// The three limits of DESIGN requirement 15, in memory (test/integration/rate-limits-redis.test.ts
+// runs them in Redis). Time is the app's ManualClock: windows end when a test says so.
+
+const started = async (t: Test, env: Record<string, string>): Promise<TestApp> => {
+  const h = await startApp({ env })
+  t.teardown(() => h.close())
+  return h
+}
+
+const get = (h: TestApp, url: string, remoteAddress = '198.51.100.1', headers = {}) =>
+  h.app.inject({ method: 'GET', url, remoteAddress, headers })
+
+/** A 429 for a person: our page, its headers, Retry-After, and the wait in words. */
+function assertTooManyPage(
+  t: Test,
+  res: LightMyRequestResponse,
+  headingText: RegExp,
+  wait: string,
+) {
+  t.equal(res.statusCode, 429, '429')
+  t.match(res.headers['content-type'], /^text\/html/, 'a page')
+  t.match(heading(res.body), headingText, 'its heading')
+  t.ok(res.body.includes(`Try again in ${wait}.`), `says to wait ${wait}`)
+  t.match(res.headers['retry-after'], /^\d+$/, 'Retry-After in seconds')
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.match(String(res.headers['content-security-policy']), /default-src 'none'/, 'the pages’ CSP')
+  t.equal(res.headers['x-frame-options'], 'DENY')
+  t.match(res.body, /<link rel="stylesheet" href="\/assets\/latchkey.css">/, 'our stylesheet')
+}
+
+/** An answer as a client sees it, but for the Date header. */
+const comparable = (res: LightMyRequestResponse) => {
+  const { date: _date, ...headers } = res.headers
+  return { status: res.statusCode, headers, body: res.body }
+}
+
+t.test('per client IP: every public page, the stylesheet, the JWKS and the docs', async (t) => {
+  const h = await started(t, { RATE_LIMIT_IP: '4/1m' })
+  const ip = '198.51.100.1'
+  t.equal((await get(h, '/login', ip)).statusCode, 200)
+  t.equal((await get(h, '/login/link?token=x', ip)).statusCode, 400)
+  t.equal((await get(h, '/.well-known/jwks.json', ip)).statusCode, 200)
+  t.equal((await get(h, '/docs/json', ip)).statusCode, 200)
+
+  const page = await get(h, '/login', ip)
+  assertTooManyPage(t, page, /^Too many requests$/, '1 minute')
+  t.equal(page.headers['retry-after'], '60', 'the whole window: the clock has not moved')
+  t.ok(page.body.includes('Too many requests came from your network'), 'per-IP wording')
+  t.equal((await get(h, '/login/link?token=x', ip)).statusCode, 429, 'the confirm page too')
+  const logout = await h.app.inject({ method: 'POST', url: '/logout', remoteAddress: ip })
+  t.equal(logout.statusCode, 429, 'and logout')
+
+  const jwks = await get(h, '/.well-known/jwks.json', ip)
+  assertProblem(t, jwks, 429, 'rate_limited')
+  t.equal(jwks.headers['retry-after'], '60', 'machines get problem+json and Retry-After')
+  t.equal((await get(h, '/docs', ip)).statusCode, 429, 'the docs are limited')
+
+  for (let i = 0; i < 4; i++) {
+    const css = await get(h, '/assets/latchkey.css', ip)
+    t.equal(css.statusCode, 200, 'the stylesheet: an allowance of its own, for the 429 page')
+  }
+  const css = await get(h, '/assets/latchkey.css', ip)
+  t.equal(css.statusCode, 429, 'limited all the same')
+  t.equal(css.headers['retry-after'], '60')
+
+  t.equal((await get(h, '/login', '198.51.100.2')).statusCode, 200, 'another address: its own')
+  for (let i = 0; i < 10; i++) {
+    t.equal((await get(h, '/healthz', ip)).statusCode, 200, 'probes are never limited')
+    t.equal((await get(h, '/readyz', ip)).statusCode, 200)
+  }
+  const api = await h.app.inject({
+    method: 'POST',
+    url: '/v1/links',
+    remoteAddress: ip,
+    headers: asService,
+    payload: { email: 'ip@example.com', deliver: 'none' },
+  })
+  t.equal(api.statusCode, 202, 'the API counts per key, not per IP')
+
+  h.clock.advance(59)
+  const later = await get(h, '/login', ip)
+  t.equal(later.headers['retry-after'], '1', 'Retry-After counts down')
+  h.clock.advance(1)
+  t.equal((await get(h, '/login', ip)).statusCode, 200, 'a new window')
+})
+
+t.test('per client IP: X-Forwarded-For counts only with TRUST_PROXY', async (t) => {
+  const direct = await started(t, { RATE_LIMIT_IP: '1/1m' })
+  t.equal(
+    (await get(direct, '/login', '192.0.2.1', { 'x-forwarded-for': '203.0.113.1' })).statusCode,
+    200,
+  )
+  const spoofed = await get(direct, '/login', '192.0.2.1', { 'x-forwarded-for': '203.0.113.2' })
+  t.equal(spoofed.statusCode, 429, 'a forged header does not escape the limit')
+
+  const proxied = await started(t, { RATE_LIMIT_IP: '1/1m', TRUST_PROXY: 'true' })
+  const via = (client: string) => get(proxied, '/login', '10.0.0.1', { 'x-forwarded-for': client })
+  t.equal((await via('203.0.113.1')).statusCode, 200)
+  t.equal((await via('203.0.113.2')).statusCode, 200, 'behind the proxy, each client its own')
+  t.equal((await via('203.0.113.1')).statusCode, 429)
+})
+
+t.test('per client IP: IPv6 addresses count by /64', async (t) => {
+  const h = await started(t, { RATE_LIMIT_IP: '1/1m' })
+  t.equal((await get(h, '/login', '2001:db8:1:2::1')).statusCode, 200)
+  t.equal((await get(h, '/login', '2001:db8:1:2::ffff')).statusCode, 429, 'one /64, one budget')
+  t.equal((await get(h, '/login', '2001:db8:1:3::1')).statusCode, 200, 'the next /64')
+  t.equal((await get(h, '/login', '::ffff:192.0.2.9')).statusCode, 200)
+  t.equal((await get(h, '/login', '192.0.2.9')).statusCode, 429, 'IPv4-mapped is IPv4')
+})
+
+t.test('per API key: each key its own budget, counted after authentication', async (t) => {
+  const h = await started(t, { RATE_LIMIT_API_KEY: '3/1m' })
+  const { app } = h
+  const verify = (
+    headers: Record<string, string>,
+    payload: Record<string, unknown> = { token: 'x' },
+  ) => app.inject({ method: 'POST', url: '/v1/links/verify', headers, payload })
+
+  assertProblem(t, await verify(asService), 401, 'token_invalid')
+  await issueLink(app, { email: 'key@example.com' })
+  const refresh = await app.inject({
+    method: 'POST',
+    url: '/v1/sessions/refresh',
+    headers: asService,
+    payload: { refresh_token: 'x' },
+  })
+  assertProblem(t, refresh, [400, 401], undefined)
+
+  const over = await verify(asService)
+  assertProblem(t, over, 429, 'rate_limited')
+  t.equal(over.headers['retry-after'], '60')
+  t.equal(over.headers['cache-control'], 'no-store')
+  t.equal(over.json().detail, 'Too many requests with this API key.')
+  const unparsed = await app.inject({
+    method: 'POST',
+    url: '/v1/links',
+    headers: { ...asService, 'content-type': 'application/json' },
+    payload: '{not json',
+  })
+  assertProblem(t, unparsed, 429, 'rate_limited')
+  t.pass('past the limit the body is not even parsed')
+
+  const users = await app.inject({ method: 'GET', url: '/v1/admin/users', headers: asAdmin })
+  t.equal(users.statusCode, 200, 'the admin key counts on its own')
+  for (let i = 0; i < 2; i++) {
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/v1/admin/outbox', headers: asAdmin })).statusCode,
+      200,
+    )
+  }
+  const adminOver = await verify(asAdmin)
+  assertProblem(t, adminOver, 429, 'rate_limited')
+  t.pass('one budget per key across the service and admin routes')
+
+  const stranger = { authorization: `Bearer ${generateApiKey('nobody', 'admin').key}` }
+  for (let i = 0; i < 5; i++) {
+    assertProblem(t, await verify(stranger), 401, 'unauthorized')
+  }
+  assertProblem(t, await verify({}), 401, 'unauthorized')
+  t.pass('an unknown key is 401, whatever the limits')
+
+  const page = await app.inject({ method: 'GET', url: '/login' })
+  t.equal(page.statusCode, 200, 'the pages are not behind any key')
+
+  h.clock.advance(60)
+  assertProblem(t, await verify(asService), 401, 'token_invalid')
+  t.pass('a new window')
+})
+
+t.test('per recipient: email and user_id share one counter per address', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '3/15m' })
+  const { app } = h
+  const ada = await issueLink(app, { email: 'Ada@Example.com' })
+  t.equal(ada.body.delivery, 'none', 'deliver "none" is not counted')
+
+  const byEmail = (email: string) => postLink(app, { email })
+  const byId = (userId: string) => postLink(app, { user_id: userId })
+  t.equal((await byEmail('Ada@Example.com')).statusCode, 202)
+  t.equal((await byId(ada.userId)).statusCode, 202, 'by id: the same person')
+  t.equal((await byEmail('  ada@EXAMPLE.COM ')).statusCode, 202, 'spelt differently: the same')
+
+  const over = await byId(ada.userId)
+  assertProblem(t, over, 429, 'rate_limited')
+  t.equal(over.headers['retry-after'], String(15 * 60))
+  t.equal(over.json().detail, 'Too many sign-in emails were requested for this address.')
+  assertProblem(t, await byEmail('ada@example.com'), 429, 'rate_limited')
+
+  for (let i = 0; i < 5; i++) {
+    const none = await postLink(app, { email: 'ada@example.com', deliver: 'none' })
+    t.equal(none.statusCode, 202, 'deliver "none" sends nothing, so it is neither counted nor held')
+  }
+  t.equal((await byEmail('grace@example.com')).statusCode, 202, 'another address: its own')
+
+  await app.outbox.runOnce()
+  t.equal(h.mail.filter((m) => m.to.toLowerCase() === 'ada@example.com').length, 3, 'three emails')
+
+  h.clock.advance(15 * 60)
+  t.equal((await byId(ada.userId)).statusCode, 202, 'a new window')
+
+  const unknownId = await postLink(app, { user_id: '00000000-0000-7000-8000-000000000000' })
+  assertProblem(t, unknownId, 404, 'not_found')
+  const invalid = await postLink(app, { email: 'not an address' })
+  assertProblem(t, invalid, 400, 'invalid_request')
+  t.pass('a request that would send nothing is not counted')
+  for (const line of h.logs) {
+    t.notMatch(line.toLowerCase(), /ada@example\.com/, 'no address in the logs')
+  }
+})
+
+t.test('per recipient: known, unknown and disabled addresses get the same 429', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '2/15m' })
+  const { app } = h
+  await issueLink(app, { email: 'known@example.com' })
+  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await adminAction(app, disabled.userId, 'disable')
+
+  const answers: LightMyRequestResponse[] = []
+  for (const email of ['known@example.com', 'unknown@example.com', 'disabled@example.com']) {
+    for (let i = 0; i < 2; i++) {
+      const res = await postLink(app, { email, create_user: false })
+      t.equal(res.statusCode, 202, `${email}: 202 within the limit`)
+    }
+    const res = await postLink(app, { email, create_user: false })
+    assertProblem(t, res, 429, 'rate_limited')
+    answers.push(res)
+  }
+  const [known, ...others] = answers.map(comparable)
+  for (const other of others) t.same(other, known, 'byte for byte the same answer')
+
+  const pages: LightMyRequestResponse[] = []
+  for (const email of ['known@example.com', 'unknown@example.com', 'disabled@example.com']) {
+    pages.push(await requestLink(new Browser(app), email, { next: '/app' }))
+  }
+  const [knownPage, ...otherPages] = pages.map(comparable)
+  t.equal(knownPage?.status, 429)
+  for (const other of otherPages) t.same(other, knownPage, 'and the same page for people')
+})
+
+t.test('the hosted form: a page past the recipient limit, sharing the API’s counter', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '2/15m' })
+  const { app } = h
+  t.equal((await postLink(app, { email: 'lin@example.com' })).statusCode, 202, 'one by the API')
+  const b = new Browser(app)
+  t.match(heading((await requestLink(b, 'lin@example.com')).body), HEADINGS.sent, 'one by the form')
+
+  const other = new Browser(app)
+  const page = await requestLink(other, 'lin@example.com', { next: '/app' })
+  assertTooManyPage(t, page, /^Too many sign-in emails$/, '15 minutes')
+  t.equal(page.headers['retry-after'], '900')
+  t.ok(
+    page.body.includes('Too many sign-in emails were requested for this address.'),
+    'says which limit',
+  )
+  t.notOk(page.body.includes('lin@example.com'), 'does not repeat the address')
+  t.match(page.body, /href="\/login\?next=%2Fapp"/, 'back to the form, keeping the target')
+  t.notOk(setCookie(page, COOKIE.binding), 'this browser is not bound to a link it did not get')
+
+  await app.outbox.runOnce()
+  t.equal(h.mail.filter((m) => m.to === 'lin@example.com').length, 2, 'nothing more was sent')
+
+  h.clock.advance(14 * 60 + 1)
+  const soon = await requestLink(other, 'lin@example.com')
+  assertTooManyPage(t, soon, /^Too many sign-in emails$/, '1 minute')
+  h.clock.advance(59)
+  t.match(heading((await requestLink(other, 'lin@example.com')).body), HEADINGS.sent, 'later')
+})
+
+t.test('every limit off: nothing is counted', async (t) => {
+  const h = await started(t, {})
+  for (let i = 0; i < 30; i++) {
+    t.equal((await get(h, '/login')).statusCode, 200)
+    t.equal((await postLink(h.app, { email: 'many@example.com' })).statusCode, 202)
+  }
+})
