@@ -40,6 +40,7 @@ const PAGES: Page[] = [
   { name: 'forbidden', message: MESSAGE },
   { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
   { name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 },
+  { name: 'unavailable', next: NEXT },
 ]
 
 const render = (page: Page, base: PageBase = hostile) => renderPage({ ...page, ...base })
@@ -134,6 +135,7 @@ t.test('one document shape for every page', async (t) => {
     'link-error': 'This link has expired',
     forbidden: 'Request blocked',
     'rate-limited': 'Too many sign-in emails',
+    unavailable: 'Sign-in is unavailable',
   }
   for (const page of PAGES) {
     const html = render(page, { appName: 'Acme', csrf: 'c' })

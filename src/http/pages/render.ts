@@ -32,6 +32,8 @@ export type Page =
   | { name: 'forbidden'; message: string }
   /** Past a rate limit: of this network's requests, or of the emails to one address. */
   | { name: 'rate-limited'; limit: 'ip' | 'recipient'; retryAfterSeconds: number; next?: string }
+  /** The database does not answer: nothing was done, try again shortly. */
+  | { name: 'unavailable'; next?: string }
 
 export const STYLESHEET_PATH = '/assets/latchkey.css'
 
@@ -92,6 +94,7 @@ const TEMPLATES = [
   'link-error',
   'forbidden',
   'rate-limited',
+  'unavailable',
 ] as const
 for (const name of TEMPLATES) {
   eta.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))

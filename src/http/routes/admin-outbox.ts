@@ -13,7 +13,7 @@ export function adminOutboxRoutes(app: App, deps: RouteDeps, guards: Guards): vo
         summary: 'Email delivery: state, attempts and last error of each message, newest first',
         security: [{ apiKey: [] }],
         querystring: OutboxQuerySchema,
-        response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403, 429) },
+        response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
     async (request) => {

@@ -20,7 +20,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     summary,
     security: [{ apiKey: [] }],
   })
-  const errors = problemResponses(400, 401, 403, 404, 429)
+  const errors = problemResponses(400, 401, 403, 404, 429, 503)
 
   app.get(
     '/v1/admin/users',

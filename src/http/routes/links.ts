@@ -22,7 +22,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         summary: 'Issue a sign-in or access link, and email it or return it',
         security: [{ apiKey: [] }],
         body: LinkRequestSchema,
-        response: { 202: LinkResponseSchema, ...problemResponses(400, 401, 403, 404, 429) },
+        response: { 202: LinkResponseSchema, ...problemResponses(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -56,7 +56,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         summary: 'Verify a link token; for a login link, consume it and open a session',
         security: [{ apiKey: [] }],
         body: VerifyRequestSchema,
-        response: { 200: VerifyResponseSchema, ...problemResponses(400, 401, 403, 429) },
+        response: { 200: VerifyResponseSchema, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import { issueLink } from '../../auth/issue-link.js'
 import { checkRedirect } from '../../auth/redirect.js'
 import { verifyLink } from '../../auth/verify-link.js'
 import { toSeconds } from '../../clock.js'
-import { LatchkeyError, RateLimited } from '../../errors.js'
+import { LatchkeyError, RateLimited, Unavailable } from '../../errors.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
 import {
   type LinkErrorReason,
@@ -12,6 +12,7 @@ import {
   STYLESHEET_PATH,
   stylesheet,
 } from '../pages/render.js'
+import { errorHandler } from '../problem.js'
 import type { RateLimits } from '../rate-limit/limits.js'
 import type { App, RouteDeps } from '../types.js'
 
@@ -65,6 +66,16 @@ export function pageRoutes(
     reply.header('retry-after', String(retryAfterSeconds))
     return send(request, reply, { name: 'rate-limited', limit, retryAfterSeconds, next }, 429)
   }
+
+  // The database does not answer: people get a page saying so, not a problem document. Every
+  // other error goes to the one handler, as for the API.
+  app.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof Unavailable)) return errorHandler(error as Error, request, reply)
+    request.log.error({ err: error.cause ?? error }, 'request failed')
+    reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS))
+    const form = (request.body ?? request.query ?? {}) as Form
+    return send(request, reply, { name: 'unavailable', next: safeNext(form.next) }, 503)
+  })
 
   // Every page counts against the client's IP address, before anything else is done for the
   // request. The stylesheet counts too, in an allowance of its own: a browser asks for it about
@@ -215,6 +226,9 @@ export function pageRoutes(
     return pageHeaders(reply, formTargets).redirect(safeNext(form.next) ?? '/login', 303)
   })
 }
+
+/** What a page answering 503 suggests as a wait (Retry-After). */
+const UNAVAILABLE_RETRY_SECONDS = 30
 
 const noTargetMessage =
   'This sign-in link does not say which application to return to. Please start again from the application.'
