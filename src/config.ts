@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
@@ -72,7 +73,15 @@ export const ConfigSchema = Type.Object({
   refreshTtl: Seconds,
   sessionAudience: Type.String({ minLength: 1 }),
   allowedRedirects: Type.Array(Type.String({ pattern: '^https?://[^/?#]+$' })),
-  trustProxy: Type.Boolean(),
+  /**
+   * Which proxies' X-Forwarded-* to believe: none (false), the nearest N hops (a number), or
+   * the proxies at these addresses or CIDR ranges (Fastify's trustProxy takes each form).
+   */
+  trustProxy: Type.Union([
+    Type.Literal(false),
+    Type.Integer({ minimum: 1, maximum: 10 }),
+    Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ]),
   rateLimits: Type.Object({
     /** Each client IP address, on the routes that take no API key. */
     ip: OptionalRate,
@@ -201,7 +210,7 @@ export function loadConfig(rawEnv: Env): Config {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
-    trustProxy: boolean(get('TRUST_PROXY') ?? 'false'),
+    trustProxy: parseTrustProxy(get('TRUST_PROXY') ?? 'false', problems),
     rateLimits: {
       ip: parseRate('RATE_LIMIT_IP', get('RATE_LIMIT_IP') ?? DEFAULT_RATES.ip, problems),
       apiKey: parseRate(
@@ -400,6 +409,40 @@ function parseRate(name: string, value: string, problems: string[]): Rate | null
     return null
   }
   return { max, windowSeconds }
+}
+
+/**
+ * `false`; `true` (the one proxy in front: the same as 1); a number of proxy hops; or the
+ * proxies' addresses and CIDR ranges, comma-separated. Never "trust every hop": the left-most
+ * X-Forwarded-For entry is whatever the client sent, and a proxy that appends would let every
+ * request choose its own address (and so its own rate-limit allowance).
+ */
+function parseTrustProxy(value: string, problems: string[]): Config['trustProxy'] {
+  const flag = boolean(value)
+  if (flag === false) return false
+  if (flag === true && !/^\d+$/.test(value)) return 1
+  if (/^\d{1,2}$/.test(value)) {
+    const hops = Number(value)
+    return hops === 0 ? false : hops
+  }
+  const entries = value.split(',').map((entry) => entry.trim())
+  for (const entry of entries) {
+    if (!isAddressOrRange(entry)) {
+      problems.push(
+        `TRUST_PROXY: "${entry}" is not true, false, a number of hops, or an IP address or CIDR range`,
+      )
+      return false
+    }
+  }
+  return entries
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /** `kid:base64url-secret` entries, comma-separated; the first signs. */

@@ -327,13 +327,24 @@ t.test('ALLOWED_REDIRECTS: anything but an exact origin is refused', async (t) =
 })
 
 t.test('TRUST_PROXY', async (t) => {
+  const trust = (value: string) => loadConfig({ ...keys, TRUST_PROXY: value }).trustProxy
   for (const value of ['true', 'TRUE', '1', 'yes']) {
-    t.equal(loadConfig({ ...keys, TRUST_PROXY: value }).trustProxy, true, value)
+    t.equal(trust(value), 1, `${value}: the one proxy in front, never every hop`)
   }
-  for (const value of ['false', 'False', '0', 'no']) {
-    t.equal(loadConfig({ ...keys, TRUST_PROXY: value }).trustProxy, false, value)
+  for (const value of ['false', 'False', '0', 'no']) t.equal(trust(value), false, value)
+  t.equal(trust('2'), 2, 'a number of hops')
+  t.same(trust('10.0.0.0/8, 192.0.2.7,2001:db8::/32'), ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32'])
+  for (const value of [
+    'maybe',
+    '11',
+    '10.0.0.0/33',
+    '2001:db8::/129',
+    'proxy.internal',
+    '10.0.0.1/8/8',
+    '1.2.3',
+  ]) {
+    refuses(t, { TRUST_PROXY: value }, 'TRUST_PROXY', value)
   }
-  refuses(t, { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY')
 })
 
 t.test('numbers: bad values are refused, each naming its variable', async (t) => {

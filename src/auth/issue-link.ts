@@ -103,6 +103,12 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       }
     : {}
   const email = user?.email ?? normaliseEmail(request.email as string)
+  // The stand-in id is looked up for every address asked for by email, known or not, so neither
+  // the work nor the time it takes depends on whether the address has an account.
+  const phantom =
+    request.email === undefined
+      ? undefined
+      : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
   await deps.store.enqueue({
     userId: user?.id ?? null,
     recipient: email,
@@ -114,8 +120,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   if (sendable) deps.outboxBell()
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
-    userId:
-      user?.id ?? (await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())),
+    userId: user?.id ?? (phantom as string),
     expiresAt: fields.expiresAt,
     delivery: 'queued',
   }

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
+import type { Config } from '../config.js'
 import { InvalidRequest } from '../errors.js'
 import { requireRole } from './api-key-auth.js'
 import { browserSecurity } from './browser.js'
@@ -22,7 +23,7 @@ import type { App, Guards, RouteDeps } from './types.js'
 
 export interface HttpOptions {
   logLevel: string
-  trustProxy: boolean
+  trustProxy: Config['trustProxy']
   /** Where logs go; stdout when absent. */
   logStream?: DestinationStream | undefined
   /** Prefix of the rate-limit counters' keys in Redis; `latchkey:rl:` when absent. */
@@ -35,10 +36,17 @@ export const OPENAPI_INFO = {
   version: '1',
 }
 
+/** Fastify's trustProxy. A hop count is given as the function it stands for (trust the N nearest
+ * hops), which is what Fastify does with a number, and what its type declarations accept. */
+function trustProxy(setting: Config['trustProxy']) {
+  if (typeof setting !== 'number') return setting
+  return (_address: string, hop: number) => hop < setting
+}
+
 export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Promise<App> {
   const app = Fastify({
     logger: { ...loggerOptions(options.logLevel), stream: options.logStream },
-    trustProxy: options.trustProxy,
+    trustProxy: trustProxy(options.trustProxy),
     bodyLimit: 16 * 1024,
     // A malformed URL (bad percent-encoding, an over-long parameter) is the client's mistake and
     // answers like any other: problem+json, without echoing the URL.

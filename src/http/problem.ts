@@ -1,7 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { LatchkeyError, RateLimited } from '../errors.js'
+import { LatchkeyError, RateLimited, Unavailable } from '../errors.js'
 
 export const PROBLEM_TYPE = 'application/problem+json'
+
+/** What a 503 suggests as a wait (Retry-After): the database is retried on every request. */
+export const UNAVAILABLE_RETRY_SECONDS = 5
 
 /** Status and title for every code a client can see. Unknown codes never reach a client. */
 const PROBLEMS: Record<string, { status: number; title: string }> = {
@@ -73,6 +76,7 @@ export function errorHandler(
 ): FastifyReply {
   if (error instanceof LatchkeyError) {
     if (error instanceof RateLimited) reply.header('retry-after', String(error.retryAfterSeconds))
+    if (error instanceof Unavailable) reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS))
     const body = problem(error.code, error.message)
     if (body.status >= 500) request.log.error({ err: error.cause ?? error }, 'request failed')
     return sendProblem(reply, body)

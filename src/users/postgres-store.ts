@@ -8,8 +8,6 @@ import type { Expected, Store, User, UserStatus } from './store.js'
 export interface PostgresOptions {
   /** Connections in the pool; each instance holds at most this many. */
   poolSize?: number
-  /** Milliseconds to wait for a connection before the request answers 503. */
-  connectTimeoutMs?: number
 }
 
 interface UserRow {
@@ -76,11 +74,14 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 }
 
+/** How long one migration statement may take, the advisory lock wait included. */
+const MIGRATION_TIMEOUT_MS = 3_600_000
+
 /** SQLSTATE 42P01: a table the statement names does not exist. */
 const UNDEFINED_TABLE = '42P01'
 
 /** Serialises migrations across instances starting at once (a constant of our own). */
-const MIGRATION_LOCK = 0x6c61_7463
+export const MIGRATION_LOCK = 0x6c61_7463
 
 /**
  * Compare emails as the SQLite store does: ASCII letters fold, anything else is compared exactly,
@@ -96,11 +97,14 @@ const SQL = {
     name: 'lk_find_by_email',
     text: `SELECT * FROM users WHERE ${EMAIL_KEY} = lower($1 COLLATE "C")`,
   },
-  insert: {
-    name: 'lk_insert_user',
+  // Insert-or-read in one statement and one round trip, whether or not the user exists: the
+  // no-op update makes the conflicting row come back too (waiting for a concurrent insert of
+  // the same email to commit), so a new and a known address cost the same.
+  findOrCreate: {
+    name: 'lk_find_or_create',
     text: `INSERT INTO users (id, email, status, rev, seq, created_at)
            VALUES ($1, $2, 'active', 0, 0, $3)
-           ON CONFLICT ((${EMAIL_KEY})) DO NOTHING
+           ON CONFLICT ((${EMAIL_KEY})) DO UPDATE SET email = users.email
            RETURNING *`,
   },
   list: {
@@ -207,9 +211,14 @@ export class PostgresStore implements Store {
       new pg.Pool({
         connectionString: url,
         max: options.poolSize ?? 10,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-        // A statement stuck behind a lock for this long is answered as 503, not left hanging.
+        // However the database fails, a request gets its 503 within seconds: a connection that
+        // cannot be made in 5 s, a statement the server runs for over 10 s (stuck behind a
+        // lock), or an answer that never arrives within 12 s (a network silently dropping
+        // packets, where only the client can tell). Keep-alive finds dead idle connections.
+        connectionTimeoutMillis: 5_000,
         statement_timeout: 10_000,
+        query_timeout: 12_000,
+        keepAlive: true,
         idleTimeoutMillis: 30_000,
         application_name: 'latchkey',
         types,
@@ -239,18 +248,9 @@ export class PostgresStore implements Store {
       throw new TypeError('email must be a non-empty string')
     }
     checkTime(now)
-    // Insert, or read the row whose email conflicted. ON CONFLICT waits for a concurrent insert
-    // of the same email to commit, so the read that follows sees it. Only a delete landing
-    // between the two statements could leave nothing to read; then try again.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.#user(SQL.insert, [uuidv7(), email, now])
-      if (inserted) return { user: inserted, created: true }
-      const existing = await this.findByEmail(email)
-      if (existing) return { user: existing, created: false }
-    }
-    throw new Unavailable('The user store is unavailable.', {
-      cause: new Error('user insert kept conflicting with a user that then disappeared'),
-    })
+    const id = uuidv7()
+    const user = (await this.#user(SQL.findOrCreate, [id, email, now])) as User
+    return { user, created: user.id === id }
   }
 
   async list(options: { limit: number }): Promise<User[]> {
@@ -446,26 +446,37 @@ export class PostgresStore implements Store {
  */
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect()
+  // A checked-out connection reports a server that goes away (restart, terminated backend) as an
+  // 'error' event besides failing the query in flight; unheard, that event would end the process.
+  const ignore = () => undefined
+  client.on('error', ignore)
   try {
-    await client.query('BEGIN')
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
-    await client.query(schemaMigrationsTable.postgres)
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM schema_migrations',
-    )
-    const applied = new Set(rows.map((r) => r.version))
+    // A migration (waiting for another instance's, or building an index on a big table) may
+    // take longer than the limits a request's query has.
+    // (pg reads query_timeout per query too; its type declarations do not list it.)
+    const run = (text: string, values?: unknown[]) =>
+      client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig)
+    await run('BEGIN')
+    await run('SET LOCAL statement_timeout = 0')
+    await run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    await run(schemaMigrationsTable.postgres)
+    const { rows } = await run('SELECT version FROM schema_migrations')
+    const applied = new Set(rows.map((r: { version: number }) => r.version))
     for (const m of migrations) {
       if (applied.has(m.version)) continue
-      await client.query(m.postgres)
-      await client.query(
-        'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
-        [m.version, m.name, Date.now()],
-      )
+      await run(m.postgres)
+      await run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        Date.now(),
+      ])
     }
-    await client.query('COMMIT')
+    await run('COMMIT')
+    client.removeListener('error', ignore)
     client.release()
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)
+    client.removeListener('error', ignore)
     // A connection that failed mid-migration is not given back to the pool.
     client.release(true)
     throw error

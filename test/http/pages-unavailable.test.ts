@@ -32,7 +32,7 @@ t.test('the form still shows; sending it answers the unavailable page', async (t
   const res = await b.post('/login', { ...mustForm(form.body, '/login'), email: 'a@example.com' })
   t.equal(res.statusCode, 503)
   t.match(res.headers['content-type'], /^text\/html/)
-  t.equal(res.headers['retry-after'], '30')
+  t.equal(res.headers['retry-after'], '5')
   t.match(heading(res.body), UNAVAILABLE)
   t.match(res.body, /href="\/login\?next=%2Fhome"/, 'try again keeps the target')
   t.notOk(
@@ -72,6 +72,7 @@ t.test('the API answers 503 problem+json', async (t) => {
     payload: { token },
   })
   assertProblem(t, res, 503, 'unavailable')
+  t.equal(res.headers['retry-after'], '5')
 })
 
 t.test('the log says why, and never holds the token', async (t) => {

@@ -114,6 +114,21 @@ t.test('per client IP: X-Forwarded-For counts only with TRUST_PROXY', async (t) 
   t.equal((await via('203.0.113.1')).statusCode, 200)
   t.equal((await via('203.0.113.2')).statusCode, 200, 'behind the proxy, each client its own')
   t.equal((await via('203.0.113.1')).statusCode, 429)
+
+  // A proxy that appends (most load balancers) passes on whatever the client put first: the
+  // address is the one the proxy saw, so a forged left-most entry buys no new allowance.
+  const forged = (first: string) => via(`${first}, 203.0.113.9`)
+  t.equal((await forged('198.51.100.1')).statusCode, 200)
+  t.equal((await forged('198.51.100.2')).statusCode, 429, 'TRUST_PROXY=true trusts one hop only')
+
+  const ranged = await started(t, { RATE_LIMIT_IP: '1/1m', TRUST_PROXY: '10.0.0.0/8' })
+  const through = (chain: string) => get(ranged, '/login', '10.0.0.1', { 'x-forwarded-for': chain })
+  t.equal((await through('198.51.100.1, 203.0.113.9, 10.0.0.2')).statusCode, 200)
+  t.equal(
+    (await through('198.51.100.2, 203.0.113.9, 10.1.2.3')).statusCode,
+    429,
+    'with proxy ranges: the first address outside them, whatever came before',
+  )
 })
 
 t.test('per client IP: IPv6 addresses count by /64', async (t) => {
@@ -222,6 +237,20 @@ t.test('per recipient: email and user_id share one counter per address', async (
   for (const line of h.logs) {
     t.notMatch(line.toLowerCase(), /ada@example\.com/, 'no address in the logs')
   }
+})
+
+t.test('per recipient: +tags do not buy one inbox more emails', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '3/15m' })
+  for (const email of ['ada+1@example.com', 'ADA+news@example.com', 'ada@example.com']) {
+    t.equal((await postLink(h.app, { email })).statusCode, 202, email)
+  }
+  assertProblem(t, await postLink(h.app, { email: 'ada+4@example.com' }), 429, 'rate_limited')
+  t.equal(
+    (await postLink(h.app, { email: '+ada@example.com' })).statusCode,
+    202,
+    'a + first is its own',
+  )
+  t.equal((await postLink(h.app, { email: 'adam@example.com' })).statusCode, 202, 'another inbox')
 })
 
 t.test('per recipient: known, unknown and disabled addresses get the same 429', async (t) => {

@@ -57,6 +57,7 @@ async function assertUnavailable(t: Test, s: Service, token: string) {
     t.equal(res.status, 503, `${name}: 503`)
     t.match(res.headers.get('content-type'), /^application\/problem\+json/, `${name}: problem`)
     t.match(await json(res), { status: 503, code: 'unavailable' }, `${name}: code unavailable`)
+    t.equal(res.headers.get('retry-after'), '5', `${name}: Retry-After`)
   }
   t.equal((await s.request('/healthz')).status, 200, 'the process itself is up')
   t.ok(s.alive(), 'no crash')

@@ -80,7 +80,11 @@ t.test('two instances share their counters through Redis', async (t) => {
 
   const keys = (await redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort()
   t.equal(keys.length, 4, `one counter per limited thing: ${keys}`)
-  t.ok(keys.includes('ip:192.0.2.7'), 'the client IP')
+  t.equal(keys.filter((k) => /^ip:[A-Za-z0-9_-]{43}$/.test(k)).length, 1, 'the client IP, hashed')
+  t.notOk(
+    keys.some((k) => k.includes('192.0.2.7')),
+    'no client address in Redis',
+  )
   t.ok(keys.includes('key:svc') && keys.includes('key:ops'), 'API keys by name, never the key')
   const recipients = keys.filter((k) => k.startsWith('to:'))
   t.equal(recipients.length, 1, 'one address, one counter')

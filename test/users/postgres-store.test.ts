@@ -2,8 +2,9 @@ import pg from 'pg'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import { migrations } from '../../src/users/migrations/index.js'
-import { PostgresStore } from '../../src/users/postgres-store.js'
+import { MIGRATION_LOCK, PostgresStore } from '../../src/users/postgres-store.js'
 import { createDatabase } from '../helpers/postgres.js'
+import { until } from '../helpers/service.js'
 import { storeContract } from './contract.js'
 
 const T0 = 1_700_000_000_000
@@ -177,3 +178,41 @@ t.test('a database dropped under the store: Unavailable, then back on its own', 
   await t.resolves(store.ping(), 'ready again')
   t.equal((await store.findOrCreate('alice@example.com', T0)).created, true)
 })
+
+t.test(
+  'a connection lost mid-migration fails that attempt only, and never the process',
+  async (t) => {
+    const url = await db.schemaUrl()
+    // Another instance is migrating: it holds the lock, so this store's migration waits on it.
+    const other = new pg.Client({ connectionString: url })
+    await other.connect()
+    t.teardown(() => other.end())
+    await other.query('BEGIN')
+    await other.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    const store = PostgresStore.open(url)
+    t.teardown(() => store.close())
+    const attempt = rejection(store.migrate())
+
+    // Then the server drops the waiting connection (a restart, a failover, an operator). Watched
+    // from a third connection: within the lock holder's transaction pg_stat_activity stays as
+    // it was when the transaction first read it.
+    const operator = new pg.Client({ connectionString: url })
+    await operator.connect()
+    t.teardown(() => operator.end())
+    const waiting = `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'latchkey'
+        AND wait_event = 'advisory'`
+    await until(
+      async () => (await operator.query(waiting)).rows.length > 0,
+      'the waiting migration',
+      30,
+    )
+    await operator.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) w`)
+    const error = await attempt
+    t.ok(error instanceof Unavailable, 'that attempt fails as Unavailable')
+
+    await other.query('ROLLBACK')
+    await t.resolves(store.migrate(), 'the next attempt migrates')
+    await t.resolves(store.ping())
+  },
+)

@@ -8,8 +8,8 @@ export interface Hit {
 
 /**
  * Fixed-window counters: the first hit on a key opens a window of `windowMs`, every hit in it
- * adds one, and the next hit after it opens a new one. Keys are already pseudonymous (an IP
- * address, an API key's name, a keyed hash of an email address): never an address in clear.
+ * adds one, and the next hit after it opens a new one. Keys never hold an email address in clear
+ * (a keyed hash of it), nor a secret (an API key's name, not the key).
  */
 export interface Counters {
   hit(key: string, windowMs: number): Promise<Hit>
@@ -47,6 +47,13 @@ export class MemoryCounters implements Counters {
       this.#windows.delete(oldest)
     }
     let window = this.#windows.get(key)
+    // The sweep stops at the first live window, so an ended one can still be here; and a window
+    // ending further off than a whole window was opened before the wall clock stepped back.
+    // Either way it is over: this hit opens a new one, at the back of the order.
+    if (window !== undefined && (window.endsAt <= now || window.endsAt - now > windowMs)) {
+      this.#windows.delete(key)
+      window = undefined
+    }
     if (window === undefined) {
       window = { count: 0, endsAt: now + windowMs }
       this.#windows.set(key, window)

@@ -4,6 +4,7 @@ import rateLimit, {
   normalizeIP,
 } from '@fastify/rate-limit'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { clientKey } from '../../auth/pseudonym.js'
 import type { RateVerdict, RecipientLimiter } from '../../auth/recipient-limit.js'
 import type { Rate } from '../../config.js'
 import { RateLimited } from '../../errors.js'
@@ -78,7 +79,7 @@ export async function rateLimits(
   const byRecipient = limiter(limits.recipient)
 
   const clientIp = (request: FastifyRequest, budget = 'ip') =>
-    byIp(`${budget}:${normalizeIP(request.ip)}`)
+    byIp(`${budget}:${clientKey(deps.keyring.pseudonymKey, normalizeIP(request.ip))}`)
   return {
     clientIp,
     perClientIp: async (request) => {

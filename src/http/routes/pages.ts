@@ -12,7 +12,7 @@ import {
   STYLESHEET_PATH,
   stylesheet,
 } from '../pages/render.js'
-import { errorHandler } from '../problem.js'
+import { errorHandler, UNAVAILABLE_RETRY_SECONDS } from '../problem.js'
 import type { RateLimits } from '../rate-limit/limits.js'
 import type { App, RouteDeps } from '../types.js'
 
@@ -226,9 +226,6 @@ export function pageRoutes(
     return pageHeaders(reply, formTargets).redirect(safeNext(form.next) ?? '/login', 303)
   })
 }
-
-/** What a page answering 503 suggests as a wait (Retry-After). */
-const UNAVAILABLE_RETRY_SECONDS = 30
 
 const noTargetMessage =
   'This sign-in link does not say which application to return to. Please start again from the application.'

@@ -48,6 +48,26 @@ t.test('memory: a fixed window per key, opened by its first hit', async (t) => {
   t.same(await counters.hit('b', 60_000), { count: 2, ttlMs: 10_000 })
 })
 
+t.test('memory: a window that ended is over even when the sweep has not reached it', async (t) => {
+  const clock = new ManualClock()
+  const counters = new MemoryCounters(clock.now)
+  // 'long' opens first with a long window, so the sweep stops there; 'short' ends behind it.
+  await counters.hit('long', 3_600_000)
+  await counters.hit('short', 1_000)
+  await counters.hit('short', 1_000)
+  clock.advance(2)
+  t.same(await counters.hit('short', 1_000), { count: 1, ttlMs: 1_000 }, 'a new window')
+})
+
+t.test('memory: the wall clock stepping back does not stretch a window', async (t) => {
+  const clock = new ManualClock()
+  const counters = new MemoryCounters(clock.now)
+  await counters.hit('a', 60_000)
+  await counters.hit('a', 60_000)
+  clock.advance(-3600)
+  t.same(await counters.hit('a', 60_000), { count: 1, ttlMs: 60_000 }, 'a new window, not an hour')
+})
+
 t.test('memory: ended windows are swept, and capacity bounds the rest', async (t) => {
   const clock = new ManualClock()
   const counters = new MemoryCounters(clock.now, 3)
