@@ -3,64 +3,21 @@ import { v7 as uuidv7 } from 'uuid'
 import { Unavailable } from '../errors.js'
 import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
+import {
+  checkTime,
+  isUserStatus,
+  type OutboxRow,
+  toMessage,
+  toUser,
+  type UserRow,
+  zeroCounts,
+} from './rows.js'
 import type { Expected, Store, User, UserStatus } from './store.js'
 
 export interface PostgresOptions {
   /** Connections in the pool; each instance holds at most this many. */
   poolSize?: number
 }
-
-interface UserRow {
-  id: string
-  email: string
-  status: UserStatus
-  rev: number
-  seq: number
-  created_at: number
-  last_login_at: number | null
-}
-
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  email: row.email,
-  status: row.status,
-  rev: row.rev,
-  seq: row.seq,
-  createdAt: row.created_at,
-  lastLoginAt: row.last_login_at,
-})
-
-interface OutboxRow {
-  id: string
-  user_id: string | null
-  recipient: string
-  payload: unknown
-  status: OutboxStatus
-  reason: string | null
-  attempts: number
-  next_attempt_at: number
-  last_error: string | null
-  created_at: number
-  sent_at: number | null
-  provider_id: string | null
-}
-
-const toMessage = (row: OutboxRow): OutboxMessage => ({
-  id: row.id,
-  userId: row.user_id,
-  recipient: row.recipient,
-  payload: row.payload,
-  status: row.status,
-  reason: row.reason,
-  attempts: row.attempts,
-  nextAttemptAt: row.next_attempt_at,
-  lastError: row.last_error,
-  createdAt: row.created_at,
-  sentAt: row.sent_at,
-  providerId: row.provider_id,
-})
-
-const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed', 'suppressed']
 
 /** Any UUID spelling PostgreSQL's uuid type takes as we write it; anything else matches no row. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -279,7 +236,7 @@ export class PostgresStore implements Store {
   }
 
   async setStatus(id: string, status: UserStatus): Promise<User | undefined> {
-    if (status !== 'active' && status !== 'disabled') {
+    if (!isUserStatus(status)) {
       throw new TypeError('status must be "active" or "disabled"')
     }
     if (!isUuid(id)) return undefined
@@ -362,10 +319,7 @@ export class PostgresStore implements Store {
   }
 
   async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<
-      OutboxStatus,
-      number
-    >
+    const counts = zeroCounts()
     const rows = await this.#rows<{ status: OutboxStatus; n: number }>(SQL.countOutbox, [])
     for (const { status, n } of rows) counts[status] = n
     return counts
@@ -491,10 +445,4 @@ function unavailable(error: unknown): Unavailable {
 
 function isUuid(id: unknown): id is string {
   return typeof id === 'string' && UUID.test(id)
-}
-
-function checkTime(now: number): void {
-  if (!Number.isSafeInteger(now) || now < 0) {
-    throw new TypeError('now must be milliseconds since the Unix epoch')
-  }
 }

@@ -5,61 +5,21 @@ import { v7 as uuidv7 } from 'uuid'
 import { Unavailable } from '../errors.js'
 import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
+import {
+  checkTime,
+  isUserStatus,
+  type OutboxRow,
+  toMessage,
+  toUser,
+  type UserRow,
+  zeroCounts,
+} from './rows.js'
 import type { Expected, Store, User, UserStatus } from './store.js'
 
-interface UserRow {
-  id: string
-  email: string
-  status: UserStatus
-  rev: number
-  seq: number
-  created_at: number
-  last_login_at: number | null
-}
-
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  email: row.email,
-  status: row.status,
-  rev: row.rev,
-  seq: row.seq,
-  createdAt: row.created_at,
-  lastLoginAt: row.last_login_at,
-})
-
-interface OutboxRow {
-  id: string
-  user_id: string | null
-  recipient: string
-  payload: string
-  status: OutboxStatus
-  reason: string | null
-  attempts: number
-  next_attempt_at: number
-  last_error: string | null
-  created_at: number
-  sent_at: number | null
-  provider_id: string | null
-}
-
-const toMessage = (row: OutboxRow): OutboxMessage => ({
-  id: row.id,
-  userId: row.user_id,
-  recipient: row.recipient,
-  payload: JSON.parse(row.payload),
-  status: row.status,
-  reason: row.reason,
-  attempts: row.attempts,
-  nextAttemptAt: row.next_attempt_at,
-  lastError: row.last_error,
-  createdAt: row.created_at,
-  sentAt: row.sent_at,
-  providerId: row.provider_id,
-})
-
-const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed', 'suppressed']
-
-const isStatus = (value: unknown): value is UserStatus => value === 'active' || value === 'disabled'
+/** SQLite keeps the payload as JSON text. */
+type SqliteOutboxRow = OutboxRow<string>
+const fromRow = (row: SqliteOutboxRow): OutboxMessage =>
+  toMessage({ ...row, payload: JSON.parse(row.payload) })
 
 /**
  * The embedded store: one SQLite file, one connection per process. better-sqlite3 is synchronous,
@@ -81,9 +41,9 @@ export class SqliteStore implements Store {
   readonly #ping: Database.Statement<[], { ok: number }>
   readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
   readonly #phantom: Database.Statement<[string, string, number], { id: string }>
-  readonly #enqueue: Database.Statement<unknown[], OutboxRow>
+  readonly #enqueue: Database.Statement<unknown[], SqliteOutboxRow>
   readonly #claimDue: Database.Transaction<
-    (now: number, leasedUntil: number, limit: number) => OutboxRow[]
+    (now: number, leasedUntil: number, limit: number) => SqliteOutboxRow[]
   >
   readonly #markSent: Database.Statement<[number, string | null, string]>
   readonly #markRetry: Database.Statement<[number, string, string]>
@@ -165,11 +125,11 @@ export class SqliteStore implements Store {
          ORDER BY next_attempt_at, id LIMIT ?`,
       )
       .pluck()
-    const lease = db.prepare<[number, string], OutboxRow>(
+    const lease = db.prepare<[number, string], SqliteOutboxRow>(
       'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? RETURNING *',
     )
     this.#claimDue = db.transaction((now: number, leasedUntil: number, limit: number) =>
-      dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as OutboxRow),
+      dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
     )
     // Results land only on rows still pending: a late answer never reopens a finished message.
     this.#markSent = db.prepare(
@@ -243,7 +203,7 @@ export class SqliteStore implements Store {
   }
 
   async setStatus(id: string, status: UserStatus): Promise<User | undefined> {
-    if (!isStatus(status)) throw new TypeError('status must be "active" or "disabled"')
+    if (!isUserStatus(status)) throw new TypeError('status must be "active" or "disabled"')
     const row = guard(() => this.#setStatus.get(status, id))
     return row && toUser(row)
   }
@@ -272,12 +232,12 @@ export class SqliteStore implements Store {
         message.now,
       ),
     )
-    return toMessage(row as OutboxRow)
+    return fromRow(row as SqliteOutboxRow)
   }
 
   async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
     checkTime(now)
-    return guard(() => this.#claimDue.immediate(now, now + leaseMs, limit)).map(toMessage)
+    return guard(() => this.#claimDue.immediate(now, now + leaseMs, limit)).map(fromRow)
   }
 
   async markSent(id: string, now: number, providerId: string | null): Promise<void> {
@@ -311,16 +271,13 @@ export class SqliteStore implements Store {
     // off the hot path, so compiling it per call is fine.
     const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id DESC LIMIT ?`
-    return guard(() => this.#db.prepare<unknown[], OutboxRow>(sql).all(...params, query.limit)).map(
-      toMessage,
-    )
+    return guard(() =>
+      this.#db.prepare<unknown[], SqliteOutboxRow>(sql).all(...params, query.limit),
+    ).map(fromRow)
   }
 
   async countOutbox(): Promise<Record<OutboxStatus, number>> {
-    const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<
-      OutboxStatus,
-      number
-    >
+    const counts = zeroCounts()
     for (const { status, n } of guard(() => this.#countOutbox.all())) counts[status] = n
     return counts
   }
@@ -376,11 +333,5 @@ function guard<T>(fn: () => T): T {
       throw new Unavailable('The user store is unavailable.', { cause: error })
     }
     throw error
-  }
-}
-
-function checkTime(now: number): void {
-  if (!Number.isSafeInteger(now) || now < 0) {
-    throw new TypeError('now must be milliseconds since the Unix epoch')
   }
 }
