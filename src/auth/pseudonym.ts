@@ -23,7 +23,7 @@ export function recipientKey(key: Buffer, email: string): string {
 }
 
 /** `Ada+news@Example.com` → `ada@example.com`: the inbox an address delivers to. */
-export function inboxOf(email: string): string {
+function inboxOf(email: string): string {
   const lower = email.toLowerCase()
   const at = lower.lastIndexOf('@')
   const plus = lower.indexOf('+')

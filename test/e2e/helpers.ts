@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +17,7 @@ import type { Env } from '../../src/config.js'
 import type { App } from '../../src/http/types.js'
 import { asAdmin, asService, serviceKey, tempDir, testConfig } from '../helpers/app.js'
 import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
+import { freePort } from '../helpers/service.js'
 
 // End to end: the real service, listening on a real port, with its outbox worker running on its
 // own and sending through the real Resend SDK to a local fake; Debian's Chromium driven by
@@ -133,19 +133,6 @@ export async function newTab(browser: Browser): Promise<Tab> {
 
 export const isLoopback = (hostname: string): boolean =>
   hostname === 'localhost' || hostname === '127.0.0.1'
-
-/** A port that was free a moment ago: the app needs it before listening, for PUBLIC_URL. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 /** The system clock, which a test can move forward (for expired links); never backwards. */
 export class ShiftedClock {

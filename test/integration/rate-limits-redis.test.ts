@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import t from 'tap'
 import { asAdmin, asService, serviceKey, startApp, type TestApp, tempDir } from '../helpers/app.js'
 import { assertProblem, issueLink, postLink } from '../helpers/http.js'
 import { isolated, REDIS_URL } from '../helpers/redis.js'
+import { freePort, until } from '../helpers/service.js'
 
 // The limits in Redis, as several instances share them: a real Redis (REDIS_TEST_URL, by default
 // the local one on 6379), each run under its own key prefix, deleted afterwards. Then Redis gone
@@ -139,23 +139,6 @@ t.test('Redis unreachable: the service answers, and limits each instance in memo
   }
 })
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-
-/** Polls `check` until it holds; a generous deadline, for a busy machine. */
-async function eventually(what: string, check: () => Promise<boolean>, seconds = 60) {
-  const deadline = Date.now() + seconds * 1000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 const redisServer = spawnSync('redis-server', ['--version']).status === 0
 
 t.test(
@@ -177,14 +160,16 @@ t.test(
         retryStrategy: () => null,
       })
       probe.on('error', () => undefined)
-      await eventually('redis-server starts', () =>
-        probe
-          .connect()
-          .then(() => probe.ping())
-          .then(
-            () => true,
-            () => false,
-          ),
+      await until(
+        () =>
+          probe
+            .connect()
+            .then(() => probe.ping())
+            .then(
+              () => true,
+              () => false,
+            ),
+        'redis-server starts',
       )
       probe.disconnect()
     }
@@ -214,10 +199,10 @@ t.test(
       })
     const counted = async () => Number((await redis.get(`${prefix}key:svc`)) ?? 0)
 
-    await eventually('the app counts in Redis', async () => {
+    await until(async () => {
       await call()
       return (await redis.ping().then(counted, () => 0)) > 0
-    })
+    }, 'the app counts in Redis')
 
     // Past the warning interval: the warning that follows is this outage's.
     h.clock.advance(60)
@@ -229,10 +214,10 @@ t.test(
     t.equal(outage().length, 1, 'and said so, once')
 
     await startRedis()
-    await eventually('the app counts in Redis again', async () => {
+    await until(async () => {
       await call()
       return (await counted().catch(() => 0)) > 0
-    })
+    }, 'the app counts in Redis again')
     const since = h.logs.slice(before)
     t.ok(
       since.some((line) => line.includes('rate limits count in Redis again')),

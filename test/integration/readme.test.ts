@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { childEnv } from '../helpers/child-env.js'
+import { freePort } from '../helpers/service.js'
 
 /**
  * The README's walkthrough, run as written against a real `npm start`: the only change is the
@@ -15,14 +15,6 @@ const root = new URL('../..', import.meta.url).pathname
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
 const section = readme.slice(readme.indexOf('## Walkthrough'), readme.indexOf('## API'))
 const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string)
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 t.test('the README walkthrough works as written', async (t) => {
   t.ok(blocks.length >= 5, 'the walkthrough has its shell blocks')
