@@ -21,7 +21,7 @@ export interface AppOverrides {
   mailer?: Mailer
   store?: Store
   logStream?: DestinationStream
-  /** Prefix of the rate-limit counters' keys in Redis (tests isolate their runs with it). */
+  /** Prefix of the rate-limit counters' keys in Redis, instead of REDIS_KEY_PREFIX + `rl:` (tests). */
   redisPrefix?: string
   /** Outbox settings; `autoStart: false` leaves sending to explicit `app.outbox.runOnce()`. */
   outbox?: Partial<OutboxOptions> & { autoStart?: boolean }

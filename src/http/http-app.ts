@@ -26,7 +26,7 @@ export interface HttpOptions {
   trustProxy: Config['trustProxy']
   /** Where logs go; stdout when absent. */
   logStream?: DestinationStream | undefined
-  /** Prefix of the rate-limit counters' keys in Redis; `latchkey:rl:` when absent. */
+  /** Prefix of the rate-limit counters' keys in Redis; REDIS_KEY_PREFIX + `rl:` when absent. */
   redisPrefix?: string | undefined
 }
 
