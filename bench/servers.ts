@@ -5,7 +5,7 @@
  * Two servers on 127.0.0.1, port 0:
  * - latchkey itself, built by buildApp from the configuration the parent made (real SQLite file);
  * - the baseline: a bare Fastify route that only signs the same session JWT with jose (same
- *   Ed25519 key, same header, same claims), the cost no sign-in service can avoid.
+ *   key, same algorithm, same header, same claims), the cost no sign-in service can avoid.
  *
  * IPC: sends {type: 'ready', latchkey, baseline} (ports); answers 'cpu' with the CPU time this
  * process has used (user + system, µs); on 'stop' closes both servers and sends
@@ -36,14 +36,15 @@ async function main(): Promise<void> {
   // The baseline signs exactly what latchkey's SessionKeys.sign does, with the same key imported
   // once at start-up, and does nothing else: no auth hook, no schema, no lookup.
   const jwk = config.sessionKeys[0] as JWK & { kid: string }
-  const key = await importJWK(jwk, 'EdDSA')
+  const alg = jwk.kty === 'EC' ? 'ES256' : 'EdDSA'
+  const key = await importJWK(jwk, alg)
   const subject = { sub: randomUUID(), email: 'user0@bench.test', rev: 0 }
   const baseline = Fastify()
   baseline.post('/sign', async () => {
     const iat = Math.floor(Date.now() / 1000)
     const exp = iat + config.sessionTtl
     const jwt = await new SignJWT({ email: subject.email, rev: subject.rev })
-      .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg, kid: jwk.kid, typ: 'at+jwt' })
       .setIssuer(config.publicUrl)
       .setAudience(config.sessionAudience)
       .setSubject(subject.sub)

@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     DATA_DIR: dataDir,
     PUBLIC_URL: 'https://login.bench.test',
     LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
-    SESSION_KEYS: JSON.stringify([await generateSessionKey('bench-key')]),
+    SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'bench-key' })]),
     API_KEYS: serviceKey.entry,
     LOG_LEVEL: 'silent',
     // The per-key limit stays on, as in production, at a rate no run reaches: its cost is part

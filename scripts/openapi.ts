@@ -17,7 +17,7 @@ export async function renderOpenApi(): Promise<string> {
       DATA_DIR: dataDir,
       DATABASE_URL: ':memory:',
       LINK_SECRETS: `1:${'A'.repeat(43)}`,
-      SESSION_KEYS: JSON.stringify([await generateSessionKey('openapi')]),
+      SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'openapi' })]),
       API_KEYS: generateApiKey('openapi', 'admin').entry,
       LOG_LEVEL: 'silent',
     }),

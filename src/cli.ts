@@ -63,7 +63,7 @@ async function printKeys(): Promise<void> {
   const admin = generateApiKey('admin', 'admin')
   const lines = [
     `LINK_SECRETS=1:${randomBytes(32).toString('base64url')}`,
-    `SESSION_KEYS=${JSON.stringify([await generateSessionKey(kid)])}`,
+    `SESSION_KEYS=${JSON.stringify([await generateSessionKey({ kid: kid })])}`,
     `API_KEYS=${admin.entry}`,
     '',
     `# The admin API key that API_KEYS admits (store it; only its hash is configured):`,

@@ -89,6 +89,23 @@ export const ConfigSchema = Type.Object({
     apiKey: OptionalRate,
     /** Each address latchkey would send a sign-in email to. */
     recipient: OptionalRate,
+    /** Sign-in emails asked for through the hosted form, per client IP address. */
+    formIp: OptionalRate,
+  }),
+  /** Whether the hosted form creates users; false signs in existing users only. */
+  hostedSignup: Type.Boolean(),
+  /** Whether `/docs` (Swagger UI) is served. */
+  docs: Type.Boolean(),
+  /** How long slow or idle clients may hold a connection, and how many connections at once. */
+  server: Type.Object({
+    /** Seconds to receive a whole request (headers and body). */
+    requestTimeout: Type.Integer({ minimum: 1, maximum: 3600 }),
+    /** Seconds to receive the request headers. */
+    headersTimeout: Type.Integer({ minimum: 1, maximum: 3600 }),
+    /** Seconds an idle keep-alive connection stays open. */
+    keepAliveTimeout: Type.Integer({ minimum: 1, maximum: 3600 }),
+    /** Open connections at most; more are closed at once. */
+    maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   }),
   /** How the hosted pages hand a session to the application: a cookie, or a code to exchange. */
   handoff: Type.Union([Type.Literal('cookie'), Type.Literal('code')]),
@@ -134,6 +151,13 @@ const SOURCE: Record<string, string> = {
   'rateLimits/ip': 'RATE_LIMIT_IP',
   'rateLimits/apiKey': 'RATE_LIMIT_API_KEY',
   'rateLimits/recipient': 'RATE_LIMIT_RECIPIENT',
+  'rateLimits/formIp': 'RATE_LIMIT_FORM_IP',
+  hostedSignup: 'HOSTED_SIGNUP',
+  docs: 'DOCS',
+  'server/requestTimeout': 'REQUEST_TIMEOUT',
+  'server/headersTimeout': 'HEADERS_TIMEOUT',
+  'server/keepAliveTimeout': 'KEEP_ALIVE_TIMEOUT',
+  'server/maxConnections': 'MAX_CONNECTIONS',
   handoff: 'HANDOFF',
   logLevel: 'LOG_LEVEL',
 }
@@ -223,6 +247,19 @@ export function loadConfig(rawEnv: Env): Config {
         get('RATE_LIMIT_RECIPIENT') ?? DEFAULT_RATES.recipient,
         problems,
       ),
+      formIp: parseRate(
+        'RATE_LIMIT_FORM_IP',
+        get('RATE_LIMIT_FORM_IP') ?? DEFAULT_RATES.formIp,
+        problems,
+      ),
+    },
+    hostedSignup: boolean(get('HOSTED_SIGNUP') ?? 'true'),
+    docs: boolean(get('DOCS') ?? (production ? 'off' : 'on')),
+    server: {
+      requestTimeout: integer(get('REQUEST_TIMEOUT') ?? '30'),
+      headersTimeout: integer(get('HEADERS_TIMEOUT') ?? '10'),
+      keepAliveTimeout: integer(get('KEEP_ALIVE_TIMEOUT') ?? '5'),
+      maxConnections: integer(get('MAX_CONNECTIONS') ?? '1000'),
     },
     handoff: get('HANDOFF') ?? 'cookie',
     logLevel: get('LOG_LEVEL') ?? 'info',
@@ -362,8 +399,8 @@ function integer(value: string): number {
 }
 
 function boolean(value: string): boolean | string {
-  if (/^(true|1|yes)$/i.test(value)) return true
-  if (/^(false|0|no)$/i.test(value)) return false
+  if (/^(true|1|yes|on)$/i.test(value)) return true
+  if (/^(false|0|no|off)$/i.test(value)) return false
   return value
 }
 
@@ -385,7 +422,12 @@ function parseDatabaseUrl(value: string | undefined, dataDir: string): Config['d
  *   5 emails per address in 15 minutes allows that, and holds anyone bombing an inbox through
  *   our form or a careless backend to 20 emails an hour.
  */
-export const DEFAULT_RATES = { ip: '60/1m', apiKey: '6000/1m', recipient: '5/15m' } as const
+export const DEFAULT_RATES = {
+  ip: '60/1m',
+  apiKey: '6000/1m',
+  recipient: '5/15m',
+  formIp: '10/15m',
+} as const
 
 const WINDOW_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 }
 

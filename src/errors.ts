@@ -4,8 +4,37 @@
  * Messages are safe to show a client: they never carry a token, key or internal cause. The cause,
  * when there is one, goes to the log only.
  */
+/**
+ * Every code a client can see, once. The problem table, the page reasons and the OpenAPI enum
+ * derive from this list.
+ */
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'request_timeout',
+  'payload_too_large',
+  'unsupported_media_type',
+  'headers_too_large',
+  'token_invalid',
+  'token_expired',
+  'token_used',
+  'token_revoked',
+  'user_disabled',
+  'ip_mismatch',
+  'session_ended',
+  'code_invalid',
+  'rate_limited',
+  'unavailable',
+  'internal_error',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
 export abstract class LatchkeyError extends Error {
-  abstract readonly code: string
+  abstract readonly code: ErrorCode | 'config_invalid'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -15,28 +44,28 @@ export abstract class LatchkeyError extends Error {
 
 export class InvalidRequest extends LatchkeyError {
   static readonly code = 'invalid_request'
-  readonly code = 'invalid_request'
+  readonly code = 'invalid_request' satisfies ErrorCode
 }
 
 export class Unauthorized extends LatchkeyError {
   static readonly code = 'unauthorized'
-  readonly code = 'unauthorized'
+  readonly code = 'unauthorized' satisfies ErrorCode
 }
 
 export class Forbidden extends LatchkeyError {
   static readonly code = 'forbidden'
-  readonly code = 'forbidden'
+  readonly code = 'forbidden' satisfies ErrorCode
 }
 
 export class NotFound extends LatchkeyError {
   static readonly code = 'not_found'
-  readonly code = 'not_found'
+  readonly code = 'not_found' satisfies ErrorCode
 }
 
 /** Malformed, forged, unknown kid, wrong purpose or wrong context (scope, redirect, IP). */
 export class TokenInvalid extends LatchkeyError {
   static readonly code = 'token_invalid'
-  readonly code = 'token_invalid'
+  readonly code = 'token_invalid' satisfies ErrorCode
   constructor(message = 'The token is not valid.') {
     super(message)
   }
@@ -44,7 +73,7 @@ export class TokenInvalid extends LatchkeyError {
 
 export class TokenExpired extends LatchkeyError {
   static readonly code = 'token_expired'
-  readonly code = 'token_expired'
+  readonly code = 'token_expired' satisfies ErrorCode
   constructor(message = 'The token has expired.') {
     super(message)
   }
@@ -53,7 +82,7 @@ export class TokenExpired extends LatchkeyError {
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
 export class TokenUsed extends LatchkeyError {
   static readonly code = 'token_used'
-  readonly code = 'token_used'
+  readonly code = 'token_used' satisfies ErrorCode
   constructor(message = 'The token has already been used.') {
     super(message)
   }
@@ -62,7 +91,7 @@ export class TokenUsed extends LatchkeyError {
 /** The user's revocation counter has moved on since the token was made. */
 export class TokenRevoked extends LatchkeyError {
   static readonly code = 'token_revoked'
-  readonly code = 'token_revoked'
+  readonly code = 'token_revoked' satisfies ErrorCode
   constructor(message = 'The token has been revoked.') {
     super(message)
   }
@@ -70,7 +99,7 @@ export class TokenRevoked extends LatchkeyError {
 
 export class UserDisabled extends LatchkeyError {
   static readonly code = 'user_disabled'
-  readonly code = 'user_disabled'
+  readonly code = 'user_disabled' satisfies ErrorCode
   constructor(message = 'The user is disabled.') {
     super(message)
   }
@@ -78,7 +107,7 @@ export class UserDisabled extends LatchkeyError {
 
 export class IpMismatch extends LatchkeyError {
   static readonly code = 'ip_mismatch'
-  readonly code = 'ip_mismatch'
+  readonly code = 'ip_mismatch' satisfies ErrorCode
   constructor(message = 'The token is bound to another client IP address.') {
     super(message)
   }
@@ -86,7 +115,7 @@ export class IpMismatch extends LatchkeyError {
 
 export class RateLimited extends LatchkeyError {
   static readonly code = 'rate_limited'
-  readonly code = 'rate_limited'
+  readonly code = 'rate_limited' satisfies ErrorCode
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -98,7 +127,7 @@ export class RateLimited extends LatchkeyError {
 /** The store (database) cannot be reached; the request may be retried. */
 export class Unavailable extends LatchkeyError {
   static readonly code = 'unavailable'
-  readonly code = 'unavailable'
+  readonly code = 'unavailable' satisfies ErrorCode
 }
 
 /** Configuration that is missing or unsafe. Lists every problem at once. */

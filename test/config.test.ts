@@ -13,8 +13,8 @@ import { generateSessionKey } from '../src/sessions/jwt.js'
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 const secret = (bytes = 32): string => randomBytes(bytes).toString('base64url')
-const sessionKey = (await generateSessionKey('s1')) as { d: string; kid: string }
-const otherSessionKey = (await generateSessionKey('s2')) as { d: string; kid: string }
+const sessionKey = (await generateSessionKey({ kid: 's1' })) as { d: string; kid: string }
+const otherSessionKey = (await generateSessionKey({ kid: 's2' })) as { d: string; kid: string }
 const serviceKey = generateApiKey('billing', 'service')
 const adminKey = generateApiKey('ops', 'admin')
 
@@ -96,6 +96,15 @@ t.test('defaults', async (t) => {
     ip: { max: 60, windowSeconds: 60 },
     apiKey: { max: 6000, windowSeconds: 60 },
     recipient: { max: 5, windowSeconds: 900 },
+    formIp: { max: 10, windowSeconds: 900 },
+  })
+  t.equal(config.hostedSignup, true)
+  t.equal(config.docs, true, 'docs are on in development')
+  t.same(config.server, {
+    requestTimeout: 30,
+    headersTimeout: 10,
+    keepAliveTimeout: 5,
+    maxConnections: 1000,
   })
 })
 

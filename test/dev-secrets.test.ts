@@ -81,7 +81,7 @@ t.test('the file holds only API key hashes, never the keys', async (t) => {
 
 t.test('variables set in env are neither overridden nor generated', async (t) => {
   const linkSecrets = `9:${randomBytes(32).toString('base64url')}`
-  const sessionKeys = JSON.stringify([await generateSessionKey('mine')])
+  const sessionKeys = JSON.stringify([await generateSessionKey({ kid: 'mine' })])
   const apiKeys = generateApiKey('mine', 'admin').entry
   const given: Record<string, string> = {
     LINK_SECRETS: linkSecrets,

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { LatchkeyError, RateLimited, Unavailable } from '../errors.js'
+import { type ErrorCode, LatchkeyError, RateLimited, Unavailable } from '../errors.js'
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
@@ -7,19 +7,23 @@ export const PROBLEM_TYPE = 'application/problem+json'
 export const UNAVAILABLE_RETRY_SECONDS = 5
 
 /** Status and title for every code a client can see. Unknown codes never reach a client. */
-const PROBLEMS: Record<string, { status: number; title: string }> = {
+export const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: 'Invalid request' },
   unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  headers_too_large: { status: 431, title: 'Request headers too large' },
   token_invalid: { status: 401, title: 'Invalid token' },
   token_expired: { status: 401, title: 'Token expired' },
   token_used: { status: 401, title: 'Token already used' },
   token_revoked: { status: 401, title: 'Token revoked' },
   ip_mismatch: { status: 401, title: 'Token bound to another IP address' },
+  session_ended: { status: 401, title: 'Session ended' },
+  code_invalid: { status: 401, title: 'Invalid code' },
   user_disabled: { status: 403, title: 'User disabled' },
   rate_limited: { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
@@ -31,11 +35,11 @@ export interface Problem {
   title: string
   status: number
   detail: string
-  code: string
+  code: ErrorCode
 }
 
-export function problem(code: string, detail: string): Problem {
-  const known = PROBLEMS[code] ?? (PROBLEMS.internal_error as { status: number; title: string })
+export function problem(code: ErrorCode, detail: string): Problem {
+  const known = PROBLEMS[code]
   return {
     type: `urn:latchkey:problem:${code}`,
     title: known.title,
@@ -54,7 +58,7 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 }
 
 /** Codes for the errors Fastify itself raises before a handler runs. */
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ErrorCode {
   if (status === 404) return 'not_found'
   if (status === 405) return 'method_not_allowed'
   if (status === 413) return 'payload_too_large'
@@ -74,7 +78,8 @@ export function errorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (error instanceof LatchkeyError) {
+  // A configuration error is ours, never the client's: it answers like any other bug.
+  if (error instanceof LatchkeyError && error.code !== 'config_invalid') {
     if (error instanceof RateLimited) reply.header('retry-after', String(error.retryAfterSeconds))
     if (error instanceof Unavailable) reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS))
     const body = problem(error.code, error.message)

@@ -27,8 +27,6 @@ export interface SessionOptions {
   ttlSeconds: number
 }
 
-type SessionAlgorithm = 'EdDSA' | 'ES256'
-
 interface SessionKey {
   kid: string
   alg: SessionAlgorithm
@@ -163,15 +161,34 @@ export class SessionKeys {
   }
 }
 
-/** A fresh Ed25519 private JWK (kid defaults to its RFC 7638 thumbprint). Treat it as a secret. */
-export async function generateSessionKey(kid?: string): Promise<object> {
+export type SessionAlgorithm = 'ES256' | 'EdDSA'
+
+export interface NewSessionKeyOptions {
+  /** The key id; its RFC 7638 thumbprint when absent. */
+  kid?: string | undefined
+  /**
+   * ES256 (P-256) by default: every common JWT library verifies it, while Ed25519 is still
+   * refused by some (jsonwebtoken with jwks-rsa, get-jwks).
+   */
+  alg?: SessionAlgorithm | undefined
+}
+
+/** A fresh private JWK for SESSION_KEYS. Treat it as a secret. */
+export async function generateSessionKey(options: NewSessionKeyOptions = {}): Promise<object> {
+  const { kid, alg = 'ES256' } = options
   if (kid !== undefined && (typeof kid !== 'string' || kid === '')) {
     throw new TypeError('generateSessionKey: kid must be a non-empty string')
   }
-  const { privateKey } = await generateKeyPair('EdDSA', { extractable: true })
-  const { kty, crv, x, d } = await exportJWK(privateKey)
-  const jwk = { kty, crv, x, d }
-  return { ...jwk, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg: 'EdDSA', use: 'sig' }
+  if (alg !== 'ES256' && alg !== 'EdDSA') {
+    throw new TypeError('generateSessionKey: alg must be ES256 or EdDSA')
+  }
+  const { privateKey } = await generateKeyPair(alg, { extractable: true })
+  const exported = await exportJWK(privateKey)
+  const jwk =
+    alg === 'ES256'
+      ? { kty: exported.kty, crv: exported.crv, x: exported.x, y: exported.y, d: exported.d }
+      : { kty: exported.kty, crv: exported.crv, x: exported.x, d: exported.d }
+  return { ...jwk, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg, use: 'sig' }
 }
 
 async function importSessionKey(input: unknown, index: number): Promise<SessionKey> {

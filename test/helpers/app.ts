@@ -10,8 +10,8 @@ import type { App } from '../../src/http/types.js'
 import type { MailMessage } from '../../src/mail/mailer.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
 
-/** One set of keys for the whole test process: generating Ed25519 keys per test is wasted time. */
-const sessionKey = await generateSessionKey('test-key')
+/** One set of keys for the whole test process: generating keys per test is wasted time. */
+const sessionKey = await generateSessionKey({ kid: 'test-key' })
 export const linkSecret = randomBytes(32).toString('base64url')
 export const serviceKey = generateApiKey('svc', 'service')
 export const adminKey = generateApiKey('ops', 'admin')
@@ -38,6 +38,7 @@ export function testConfig(dataDir: string, env: Env = {}): Config {
     RATE_LIMIT_IP: 'off',
     RATE_LIMIT_API_KEY: 'off',
     RATE_LIMIT_RECIPIENT: 'off',
+    RATE_LIMIT_FORM_IP: 'off',
     ...env,
   })
 }

@@ -333,7 +333,7 @@ t.test('a login link signs in: user and session, the jwt verifies against the JW
   t.equal(payload.email, body.user.email)
   t.equal(payload.exp, session.expires_at)
   t.equal(protectedHeader.typ, 'at+jwt')
-  t.equal(protectedHeader.alg, 'EdDSA')
+  t.equal(protectedHeader.alg, 'ES256')
 
   assertProblem(t, await verify({ token }), 401, 'token_used')
 })

@@ -25,7 +25,7 @@ const baseEnv = {
   DATA_DIR: dataDir,
   PUBLIC_URL: 'https://login.example.test',
   LINK_SECRETS: `1:${linkSecret.toString('base64url')}`,
-  SESSION_KEYS: JSON.stringify([await generateSessionKey('faults')]),
+  SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'faults' })]),
   API_KEYS: service.entry,
   MAIL_TRANSPORT: 'log',
 }

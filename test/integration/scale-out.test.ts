@@ -33,7 +33,7 @@ const env = {
   DATA_DIR: dataDir,
   PUBLIC_URL: 'https://login.example.test',
   LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
-  SESSION_KEYS: JSON.stringify([await generateSessionKey('scale')]),
+  SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'scale' })]),
   API_KEYS: `${service.entry},${admin.entry}`,
   MAIL_TRANSPORT: 'resend',
   RESEND_API_KEY: fake.apiKey,

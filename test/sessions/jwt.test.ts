@@ -25,8 +25,8 @@ const NOW = Date.UTC(2030, 0, 1, 12, 0, 0, 250)
 const NOW_S = Math.floor(NOW / 1000)
 const subject = { sub: '0190b5a4-7c3e-7d1a-9f0e-1a2b3c4d5e6f', email: 'ada@example.com', rev: 3 }
 
-const keyA = (await generateSessionKey('a')) as JWK
-const keyB = (await generateSessionKey('b')) as JWK
+const keyA = (await generateSessionKey({ kid: 'a', alg: 'EdDSA' })) as JWK
+const keyB = (await generateSessionKey({ kid: 'b', alg: 'EdDSA' })) as JWK
 const ecKey = await generatePrivateJwk('ES256', 'e')
 
 async function generatePrivateJwk(alg: 'ES256' | 'EdDSA', kid: string): Promise<JWK> {
@@ -219,7 +219,7 @@ t.test('HS256 signed with the public key as the secret is refused', async (t) =>
 })
 
 t.test('a key outside the ring is refused', async (t) => {
-  const stranger = (await generateSessionKey('c')) as JWK
+  const stranger = (await generateSessionKey({ kid: 'c' })) as JWK
   t.type(await failure(ring.verify(await forge(stranger), NOW)), TokenInvalid, 'unknown kid')
   const impostor = { ...((await generateSessionKey()) as JWK), kid: 'a' }
   t.type(await failure(ring.verify(await forge(impostor), NOW)), TokenInvalid, 'known kid')
@@ -441,11 +441,21 @@ t.test('sign and verify treat a broken clock or subject as a programming error',
   }
 })
 
-t.test('generateSessionKey makes a loadable private Ed25519 JWK', async (t) => {
-  const named = (await generateSessionKey('2030-01')) as JWK
-  t.match(named, { kty: 'OKP', crv: 'Ed25519', kid: '2030-01', alg: 'EdDSA', use: 'sig' })
+t.test('generateSessionKey makes a loadable private JWK, ES256 unless asked', async (t) => {
+  const named = (await generateSessionKey({ kid: '2030-01' })) as JWK
+  t.match(named, { kty: 'EC', crv: 'P-256', kid: '2030-01', alg: 'ES256', use: 'sig' })
   t.type(named.d, 'string')
   t.type(named.x, 'string')
+  t.type(named.y, 'string')
+  const ed = (await generateSessionKey({ alg: 'EdDSA' })) as JWK
+  t.match(ed, { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
+  t.equal(ed.y, undefined)
+  await SessionKeys.load([ed], options)
+  t.type(
+    await failure(generateSessionKey({ alg: 'RS256' as unknown as 'ES256' })),
+    TypeError,
+    'only ES256 and EdDSA',
+  )
 
   const unnamed = (await generateSessionKey()) as JWK
   t.match(unnamed.kid, /^[A-Za-z0-9_-]{43}$/, 'kid defaults to the JWK thumbprint')
@@ -454,5 +464,5 @@ t.test('generateSessionKey makes a loadable private Ed25519 JWK', async (t) => {
   const keys = await SessionKeys.load([named, unnamed], options)
   const { jwt } = await keys.sign(subject, NOW)
   t.equal((await keys.verify(jwt, NOW)).sub, subject.sub)
-  t.type(await failure(generateSessionKey('')), TypeError)
+  t.type(await failure(generateSessionKey({ kid: '' })), TypeError)
 })
