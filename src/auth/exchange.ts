@@ -24,8 +24,15 @@ export function mintExchangeCode(deps: AuthDeps, user: User): string {
   })
 }
 
-/** One use, within 60 s, while the user is active and not revoked. */
-export async function exchangeCode(deps: AuthDeps, code: string): Promise<SessionGrant> {
+/**
+ * One use, within 60 s, while the user is active and not revoked. The session belongs to
+ * `client`, the backend's API key that traded the code, not to the hosted pages that minted it.
+ */
+export async function exchangeCode(
+  deps: AuthDeps,
+  code: string,
+  client: string,
+): Promise<SessionGrant> {
   const fields = deps.keyring.open(
     code,
     { [Purpose.Exchange]: EXCHANGE_TTL_SECONDS },
@@ -40,5 +47,5 @@ export async function exchangeCode(deps: AuthDeps, code: string): Promise<Sessio
     await loadTokenUser(deps.store, fields)
     throw new TokenUsed()
   }
-  return grantSession(deps, user)
+  return grantSession(deps, user, client)
 }

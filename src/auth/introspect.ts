@@ -2,7 +2,7 @@ import { LatchkeyError } from '../errors.js'
 import type { AuthDeps } from './deps.js'
 
 export type Introspection =
-  | { active: true; sub: string; exp: number }
+  | { active: true; sub: string; client_id: string; exp: number; iat: number }
   | { active: false; reason: string }
 
 /**
@@ -21,5 +21,11 @@ export async function introspect(deps: AuthDeps, jwt: string): Promise<Introspec
   const user = await deps.store.findById(claims.sub)
   if (!user || user.rev !== claims.rev) return { active: false, reason: 'token_revoked' }
   if (user.status !== 'active') return { active: false, reason: 'user_disabled' }
-  return { active: true, sub: claims.sub, exp: claims.exp }
+  return {
+    active: true,
+    sub: claims.sub,
+    client_id: claims.client_id,
+    exp: claims.exp,
+    iat: claims.iat,
+  }
 }

@@ -11,11 +11,18 @@ export interface SessionGrant {
   refreshExpiresAt: number
 }
 
-/** A session JWT and a refresh token (a purpose-3 token carrying rev, so revoke ends it). */
-export async function grantSession(deps: AuthDeps, user: User): Promise<SessionGrant> {
+/**
+ * A session JWT and a refresh token (a purpose-3 token carrying rev, so revoke ends it), for
+ * `client`: the name of the API key that opens the session, or `hosted` for the hosted pages.
+ */
+export async function grantSession(
+  deps: AuthDeps,
+  user: User,
+  client: string,
+): Promise<SessionGrant> {
   const now = deps.clock()
   const { jwt, expiresAt } = await deps.sessions.sign(
-    { sub: user.id, email: user.email, rev: user.rev },
+    { sub: user.id, client_id: client, email: user.email, rev: user.rev },
     now,
   )
   const refreshExpiresAt = toSeconds(now) + deps.config.refreshTtl

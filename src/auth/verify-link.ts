@@ -6,15 +6,27 @@ import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
-export interface VerifyRequest {
+export type VerifyRequest = LinkCheck & (DryRun | Consume)
+
+interface LinkCheck {
   token: string
   scope?: string | undefined
   redirectTo?: string | undefined
   ip?: string | undefined
-  /** False checks the link without using it up or signing in. */
-  consume: boolean
-  /** False uses the link up without minting a session (the hosted code handoff mints its own). */
-  grant?: boolean
+}
+
+/** Checks the link without using it up or signing in. */
+interface DryRun {
+  consume: false
+}
+
+interface Consume {
+  consume: true
+  /**
+   * Whom a login link's session is for: the API key's name, or `hosted`. Null uses the link up
+   * without a session (the hosted code handoff mints its own at the exchange).
+   */
+  client: string | null
 }
 
 export interface VerifyResult {
@@ -62,7 +74,9 @@ export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promis
   return {
     user,
     session:
-      login && request.consume && request.grant !== false ? await grantSession(deps, user) : null,
+      login && request.consume && request.client !== null
+        ? await grantSession(deps, user, request.client)
+        : null,
     redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (request.redirectTo ?? null) : null,
     scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
     browserBound: hasFlag(fields.flags, Flag.BrowserBound),

@@ -20,3 +20,12 @@ export function requireRole(apiKeys: ApiKeys, role: Role): onRequestAsyncHookHan
     request.principal = principal
   }
 }
+
+/**
+ * The name of the API key that authenticated this request, for the sessions it opens. Only a
+ * route behind requireRole has one; elsewhere this is a wiring mistake, not a client's.
+ */
+export function apiKeyName(request: FastifyRequest): string {
+  if (request.principal === undefined) throw new TypeError('this route has no API key guard')
+  return request.principal.name
+}

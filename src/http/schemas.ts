@@ -108,7 +108,11 @@ export const IntrospectRequestSchema = Type.Object(
 export const IntrospectResponseSchema = Type.Object({
   active: Type.Boolean(),
   sub: Type.Optional(Uuid),
+  client_id: Type.Optional(
+    Type.String({ description: 'The API key that opened or refreshed the session, or hosted.' }),
+  ),
   exp: Type.Optional(EpochSeconds),
+  iat: Type.Optional(EpochSeconds),
   reason: Type.Optional(Type.String()),
 })
 

@@ -14,6 +14,8 @@ import { TokenExpired, TokenInvalid } from '../errors.js'
 
 export interface SessionClaims {
   sub: string
+  /** The client the session was opened for: the API key's name, or `hosted` (RFC 9068 client_id). */
+  client_id: string
   email: string
   rev: number
   iat: number
@@ -46,6 +48,10 @@ const MAX_JWT_LENGTH = 8192
 // Compact JWS, three base64url segments and nothing else. The decoder underneath tolerates
 // whitespace and padding; refusing them here keeps one token to one spelling.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+// How far ahead of this instance's clock `iat` may be: another instance whose clock runs a little
+// fast. It bounds how much longer than SESSION_TTL a token can be honoured.
+const IAT_LEEWAY_SECONDS = 30
 
 export class SessionKeys {
   readonly #signer: SessionKey
@@ -84,19 +90,23 @@ export class SessionKeys {
   }
 
   async sign(
-    subject: { sub: string; email: string; rev: number },
+    subject: Pick<SessionClaims, 'sub' | 'client_id' | 'email' | 'rev'>,
     nowMs: number,
   ): Promise<{ jwt: string; expiresAt: number }> {
     checkNow(nowMs)
     if (typeof subject.sub !== 'string' || subject.sub === '') {
       throw new TypeError('sign: sub must be a non-empty string')
     }
+    if (typeof subject.client_id !== 'string' || subject.client_id === '') {
+      throw new TypeError('sign: client_id must be a non-empty string')
+    }
     if (typeof subject.email !== 'string') throw new TypeError('sign: email must be a string')
     if (!isRev(subject.rev)) throw new TypeError('sign: rev must be a non-negative integer')
     const { issuer, audience, ttlSeconds } = this.#options
     const iat = Math.floor(nowMs / 1000)
     const exp = iat + ttlSeconds
-    const jwt = await new SignJWT({ email: subject.email, rev: subject.rev })
+    const claims = { client_id: subject.client_id, email: subject.email, rev: subject.rev }
+    const jwt = await new SignJWT(claims)
       .setProtectedHeader({ alg: this.#signer.alg, kid: this.#signer.kid, typ: TYP })
       .setIssuer(issuer)
       .setAudience(audience)
@@ -131,7 +141,7 @@ export class SessionKeys {
         audience: this.#options.audience,
         typ: TYP,
         currentDate: new Date(nowMs),
-        requiredClaims: ['sub', 'iat', 'exp', 'jti'],
+        requiredClaims: ['sub', 'client_id', 'iat', 'exp', 'jti'],
       })
       payload = result.payload
     } catch (error) {
@@ -139,10 +149,12 @@ export class SessionKeys {
       if (error instanceof errors.JWTExpired) throw new TokenExpired()
       throw new TokenInvalid()
     }
-    const { sub, email, rev, iat, exp, jti } = payload
+    const { sub, client_id, email, rev, iat, exp, jti } = payload
     if (
       typeof sub !== 'string' ||
       sub === '' ||
+      typeof client_id !== 'string' ||
+      client_id === '' ||
       typeof email !== 'string' ||
       !isRev(rev) ||
       typeof iat !== 'number' ||
@@ -152,7 +164,13 @@ export class SessionKeys {
     ) {
       throw new TokenInvalid()
     }
-    return { sub, email, rev, iat, exp, jti }
+    // We never sign a token that lives longer than SESSION_TTL or was issued in the future. One
+    // that does was made with a key that leaked, or under a longer SESSION_TTL than this one: its
+    // own exp is not to be trusted, so lowering SESSION_TTL shortens the tokens already out.
+    if (exp - iat > this.#options.ttlSeconds || iat > nowMs / 1000 + IAT_LEEWAY_SECONDS) {
+      throw new TokenInvalid()
+    }
+    return { sub, client_id, email, rev, iat, exp, jti }
   }
 
   /** The public half of every key, for `/.well-known/jwks.json`. Frozen: shared by all callers. */

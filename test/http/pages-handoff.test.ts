@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { asService, startApp, type TestApp } from '../helpers/app.js'
+import { asAdmin, asService, startApp, type TestApp } from '../helpers/app.js'
 import { assertProblem, issueLink, verifyLink } from '../helpers/http.js'
 import {
   adminAction,
@@ -107,6 +107,18 @@ t.test('code handoff', async (t) => {
     },
   )
 
+  t.test('the session belongs to the backend that traded the code', async (t) => {
+    const { code } = await codeFor(freshEmail('client'))
+    const traded = await h.app.inject({
+      method: 'POST',
+      url: '/v1/sessions/exchange',
+      headers: asAdmin,
+      payload: { code },
+    })
+    t.equal(traded.statusCode, 200)
+    t.match(await introspect(h.app, traded.json().jwt), { active: true, client_id: 'ops' })
+  })
+
   t.test('a code lives 60 seconds', async (t) => {
     const { code } = await codeFor(freshEmail('slow'))
     h.clock.advance(61)
@@ -194,6 +206,12 @@ t.test('cookie handoff: redirects stay on site', async (t) => {
     ' //evil.example',
     '/%2F/evil.example',
   ]
+
+  t.test('a session handed over in a cookie names the hosted client', async (t) => {
+    const { res } = await signIn(h, freshEmail('hosted'))
+    const jwt = assertSessionCookie(t, res)
+    t.match(await introspect(h.app, jwt), { active: true, client_id: 'hosted' })
+  })
 
   t.test('GET /login drops every off-site next', async (t) => {
     const b = new Browser(h.app)

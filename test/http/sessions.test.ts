@@ -71,6 +71,24 @@ t.test('refresh returns a new jwt and a new refresh token', async (t) => {
   t.equal(newer.statusCode, 200, 'the new refresh token works in turn')
 })
 
+t.test('client_id names the API key that opened or refreshed the session', async (t) => {
+  const { session } = await signIn()
+  t.equal(decodeJwt(session.jwt).client_id, 'svc', 'verified by the service key')
+
+  const { token } = await issueLink(app, { email: `client-${++counter}@example.com` })
+  const byAdmin = (await verifyLink(app, { token }, asAdmin)).json().session as Session
+  t.equal(decodeJwt(byAdmin.jwt).client_id, 'ops', 'verified by the admin key')
+
+  const refreshed = await post(
+    '/v1/sessions/refresh',
+    { refresh_token: session.refresh_token },
+    asAdmin,
+  )
+  t.equal(refreshed.statusCode, 200)
+  t.equal(decodeJwt(refreshed.json().jwt).client_id, 'ops', 'refreshed by the admin key')
+  t.equal((await introspect(refreshed.json().jwt)).json().client_id, 'ops', 'introspection says so')
+})
+
 t.test('purpose separation', async (t) => {
   t.test('a login link token is not a refresh token', async (t) => {
     const { token } = await issueLink(app, { email: `purpose-${++counter}@example.com` })
@@ -92,11 +110,17 @@ t.test('purpose separation', async (t) => {
 })
 
 t.test('introspect', async (t) => {
-  t.test('an active session: sub and exp', async (t) => {
+  t.test('an active session: sub, client_id, exp and iat', async (t) => {
     const { userId, session } = await signIn()
     const res = await introspect(session.jwt)
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { active: true, sub: userId, exp: session.expires_at })
+    t.strictSame(res.json(), {
+      active: true,
+      sub: userId,
+      client_id: 'svc',
+      exp: session.expires_at,
+      iat: session.expires_at - config.sessionTtl,
+    })
   })
 
   t.test('garbage → active false, 200', async (t) => {

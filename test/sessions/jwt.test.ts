@@ -23,7 +23,12 @@ const options: SessionOptions = {
 }
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0, 250)
 const NOW_S = Math.floor(NOW / 1000)
-const subject = { sub: '0190b5a4-7c3e-7d1a-9f0e-1a2b3c4d5e6f', email: 'ada@example.com', rev: 3 }
+const subject = {
+  sub: '0190b5a4-7c3e-7d1a-9f0e-1a2b3c4d5e6f',
+  client_id: 'billing',
+  email: 'ada@example.com',
+  rev: 3,
+}
 
 const keyA = (await generateSessionKey({ kid: 'a', alg: 'EdDSA' })) as JWK
 const keyB = (await generateSessionKey({ kid: 'b', alg: 'EdDSA' })) as JWK
@@ -65,6 +70,7 @@ async function forge(
     iss: options.issuer,
     aud: options.audience,
     sub: subject.sub,
+    client_id: subject.client_id,
     email: subject.email,
     rev: subject.rev,
     iat: NOW_S,
@@ -101,11 +107,22 @@ t.test('sign → verify round trip with the exact header and claims', async (t) 
   t.equal(expiresAt, NOW_S + 900)
   t.strictSame(decodeProtectedHeader(jwt), { alg: 'EdDSA', kid: 'a', typ: 'at+jwt' })
   const raw = decodeJwt(jwt)
-  t.strictSame(Object.keys(raw).sort(), ['aud', 'email', 'exp', 'iat', 'iss', 'jti', 'rev', 'sub'])
+  t.strictSame(Object.keys(raw).sort(), [
+    'aud',
+    'client_id',
+    'email',
+    'exp',
+    'iat',
+    'iss',
+    'jti',
+    'rev',
+    'sub',
+  ])
   t.match(raw, {
     iss: options.issuer,
     aud: options.audience,
     sub: subject.sub,
+    client_id: 'billing',
     email: subject.email,
     rev: 3,
     iat: NOW_S,
@@ -116,6 +133,7 @@ t.test('sign → verify round trip with the exact header and claims', async (t) 
   const claims = await ring.verify(jwt, NOW)
   t.strictSame(claims, {
     sub: subject.sub,
+    client_id: 'billing',
     email: subject.email,
     rev: 3,
     iat: NOW_S,
@@ -167,6 +185,9 @@ t.test('claims are validated strictly', async (t) => {
   const cases: Record<string, Parameters<typeof forge>[1]> = {
     'no sub': { drop: ['sub'] },
     'empty sub': { claims: { sub: '' } },
+    'no client_id': { drop: ['client_id'] },
+    'empty client_id': { claims: { client_id: '' } },
+    'client_id not a string': { claims: { client_id: 7 } },
     'no email': { drop: ['email'] },
     'email not a string': { claims: { email: 42 } },
     'no rev': { drop: ['rev'] },
@@ -183,6 +204,32 @@ t.test('claims are validated strictly', async (t) => {
   for (const [name, change] of Object.entries(cases)) {
     t.type(await failure(ring.verify(await forge(keyA, change), NOW)), TokenInvalid, name)
   }
+})
+
+t.test('a lifetime longer than SESSION_TTL, or an iat in the future, is refused', async (t) => {
+  const valid: Record<string, Parameters<typeof forge>[1]> = {
+    'exactly SESSION_TTL': { claims: { iat: NOW_S - 100, exp: NOW_S - 100 + 900 } },
+    'shorter than SESSION_TTL': { claims: { iat: NOW_S, exp: NOW_S + 60 } },
+    'iat 30 s ahead (clock skew)': { claims: { iat: NOW_S + 30, exp: NOW_S + 930 } },
+  }
+  for (const [name, change] of Object.entries(valid)) {
+    t.equal((await ring.verify(await forge(keyA, change), NOW)).sub, subject.sub, name)
+  }
+  const invalid: Record<string, Parameters<typeof forge>[1]> = {
+    'one second longer': { claims: { iat: NOW_S, exp: NOW_S + 901 } },
+    'a year long': { claims: { iat: NOW_S - 60, exp: NOW_S + 365 * 86_400 } },
+    'iat 31 s ahead': { claims: { iat: NOW_S + 31, exp: NOW_S + 931 } },
+    'iat a day ahead': { claims: { iat: NOW_S + 86_400, exp: NOW_S + 86_400 + 900 } },
+  }
+  for (const [name, change] of Object.entries(invalid)) {
+    t.type(await failure(ring.verify(await forge(keyA, change), NOW)), TokenInvalid, name)
+  }
+
+  // The same key under a longer SESSION_TTL: lowering the setting shortens the tokens already out.
+  const hourly = await SessionKeys.load([keyA], { ...options, ttlSeconds: 3600 })
+  const { jwt } = await hourly.sign(subject, NOW)
+  t.equal((await hourly.verify(jwt, NOW)).sub, subject.sub, 'valid where it was signed')
+  t.type(await failure(ring.verify(jwt, NOW)), TokenInvalid, 'refused under SESSION_TTL 900')
 })
 
 t.test('alg none is refused', async (t) => {
@@ -433,6 +480,8 @@ t.test('sign and verify treat a broken clock or subject as a programming error',
   }
   for (const bad of [
     { ...subject, sub: '' },
+    { ...subject, client_id: '' },
+    { ...subject, client_id: undefined as unknown as string },
     { ...subject, email: undefined as unknown as string },
     { ...subject, rev: -1 },
     { ...subject, rev: 0.5 },

@@ -1,5 +1,6 @@
 import { issueLink } from '../../auth/issue-link.js'
 import { verifyLink } from '../../auth/verify-link.js'
+import { apiKeyName } from '../api-key-auth.js'
 import { sessionRecord, userRecord } from '../present.js'
 import {
   LinkRequestSchema,
@@ -66,7 +67,9 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         scope: body.scope,
         redirectTo: body.redirect_to,
         ip: body.ip,
-        consume: body.consume ?? true,
+        ...(body.consume === false
+          ? { consume: false }
+          : { consume: true, client: apiKeyName(request) }),
       })
       return {
         user: userRecord(result.user),

@@ -198,7 +198,7 @@ export function pageRoutes(
         ...check,
         consume: true,
         // The code handoff mints its session at the exchange, not here.
-        grant: config.handoff === 'cookie',
+        client: config.handoff === 'cookie' ? 'hosted' : null,
       })
       browser.unbind(reply)
       if (session) {

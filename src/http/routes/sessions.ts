@@ -1,6 +1,7 @@
 import { exchangeCode } from '../../auth/exchange.js'
 import { introspect } from '../../auth/introspect.js'
 import { refreshSession } from '../../auth/refresh.js'
+import { apiKeyName } from '../api-key-auth.js'
 import { sessionRecord } from '../present.js'
 import {
   ExchangeRequestSchema,
@@ -28,7 +29,8 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         response: { 200: SessionSchema, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
-    async (request) => sessionRecord(await refreshSession(deps, request.body.refresh_token)),
+    async (request) =>
+      sessionRecord(await refreshSession(deps, request.body.refresh_token, apiKeyName(request))),
   )
 
   app.post(
@@ -43,7 +45,8 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         response: { 200: SessionSchema, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
-    async (request) => sessionRecord(await exchangeCode(deps, request.body.code)),
+    async (request) =>
+      sessionRecord(await exchangeCode(deps, request.body.code, apiKeyName(request))),
   )
 
   app.post(
