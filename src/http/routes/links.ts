@@ -4,6 +4,7 @@ import { sessionRecord, userRecord } from '../present.js'
 import {
   LinkRequestSchema,
   LinkResponseSchema,
+  oneOfMessages,
   problemResponses,
   VerifyRequestSchema,
   VerifyResponseSchema,
@@ -17,7 +18,9 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     '/v1/links',
     {
       onRequest,
+      schemaErrorFormatter: oneOfMessages('exactly one of email and user_id'),
       schema: {
+        operationId: 'issueLink',
         tags: ['links'],
         summary: 'Issue a sign-in or access link, and email it or return it',
         security: [{ apiKey: [] }],
@@ -52,6 +55,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest,
       schema: {
+        operationId: 'verifyLink',
         tags: ['links'],
         summary: 'Verify a link token; for a login link, consume it and open a session',
         security: [{ apiKey: [] }],
