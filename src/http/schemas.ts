@@ -22,12 +22,12 @@ const RedirectTo = Type.String({
   maxLength: 2048,
   description: 'A path on this site (/after) or a URL on an origin in ALLOWED_REDIRECTS.',
 })
+const Ip = Type.String({ minLength: 2, maxLength: 45, description: 'An IPv4 or IPv6 address.' })
 // Request examples are shaped like the real thing (Swagger UI sends them as they are) and
 // verify nothing: trying them answers 401 or `active: false`, never 400.
 const TOKEN_EXAMPLE = `AQEB${'A'.repeat(60)}`
 const JWT_EXAMPLE =
   'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiIwMTkwZjFiMi03YzNkLTdlNGYtOGE1Yi02YzdkOGU5ZjBhMWIifQ.bm90IGEgc2lnbmF0dXJl'
-const Ip = Type.String({ minLength: 2, maxLength: 45, description: 'An IPv4 or IPv6 address.' })
 
 export const ProblemSchema = Type.Object(
   {
