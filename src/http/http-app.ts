@@ -34,6 +34,7 @@ export const OPENAPI_INFO = {
   title: 'latchkey',
   description: 'Passwordless sign-in: magic links, session JWTs and one-call revocation.',
   version: '1',
+  license: { name: 'MIT', identifier: 'MIT' },
 }
 
 /** Fastify's trustProxy. A hop count is given as the function it stands for (trust the N nearest
@@ -83,6 +84,8 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
+      // Where this instance answers: Swagger UI's "Try it out" and generated clients call it.
+      servers: [{ url: deps.config.publicUrl, description: 'This instance (PUBLIC_URL)' }],
       components: {
         securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
       },
@@ -102,10 +105,14 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     public: limits.perClientIp,
   }
 
-  await app.register(async (docs: App) => {
-    docs.addHook('onRequest', guards.public)
-    await docs.register(swaggerUi, { routePrefix: '/docs' })
-  })
+  // Off in production unless DOCS=on: the document is public anyway (openapi.yaml), but an
+  // operator decides whether an instance serves an interactive console. Off, /docs is a 404.
+  if (deps.config.docs) {
+    await app.register(async (docs: App) => {
+      docs.addHook('onRequest', guards.public)
+      await docs.register(swaggerUi, { routePrefix: '/docs' })
+    })
+  }
 
   await app.register(cookie)
   const browser = browserSecurity({

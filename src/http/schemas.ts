@@ -1,4 +1,7 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifySchemaValidationError } from 'fastify'
 import Type, { type Static } from 'typebox'
+import { ERROR_CODES } from '../errors.js'
 
 /**
  * Every request and response shape of the API. The OpenAPI document is generated from these.
@@ -20,6 +23,11 @@ const RedirectTo = Type.String({
   description: 'A path on this site (/after) or a URL on an origin in ALLOWED_REDIRECTS.',
 })
 const Ip = Type.String({ minLength: 2, maxLength: 45, description: 'An IPv4 or IPv6 address.' })
+// Request examples are shaped like the real thing (Swagger UI sends them as they are) and
+// verify nothing: trying them answers 401 or `active: false`, never 400.
+const TOKEN_EXAMPLE = `AQEB${'A'.repeat(60)}`
+const JWT_EXAMPLE =
+  'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiIwMTkwZjFiMi03YzNkLTdlNGYtOGE1Yi02YzdkOGU5ZjBhMWIifQ.bm90IGEgc2lnbmF0dXJl'
 
 export const ProblemSchema = Type.Object(
   {
@@ -27,7 +35,10 @@ export const ProblemSchema = Type.Object(
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    code: Type.String(),
+    code: Type.Enum(ERROR_CODES, {
+      type: 'string',
+      description: 'What went wrong, for programs: stable across versions.',
+    }),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable code.' },
 )
@@ -41,6 +52,8 @@ export const UserSchema = Type.Object({
 })
 export type UserRecord = Static<typeof UserSchema>
 
+// Exactly one of email and user_id: `{}` and both together fail validation (400), and the
+// document says so. The members are listed once, so a mistake in one is reported once.
 export const LinkRequestSchema = Type.Object(
   {
     email: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
@@ -53,9 +66,43 @@ export const LinkRequestSchema = Type.Object(
     create_user: Type.Optional(Type.Boolean()),
     bind_ip: Type.Optional(Ip),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    oneOf: [
+      Type.Object({ email: Type.String() }, { title: 'By email' }),
+      Type.Object({ user_id: Type.String() }, { title: 'By user id' }),
+    ],
+    'x-examples': {
+      email: {
+        summary: 'Return the link instead of emailing it; the user is created on first use',
+        value: { email: 'ada@example.com', deliver: 'none' },
+      },
+      user_id: {
+        summary: 'Email a link to a known user, back to /after when used',
+        value: { user_id: '0190f1b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b', redirect_to: '/after' },
+      },
+    },
+  },
 )
 export type LinkRequest = Static<typeof LinkRequestSchema>
+
+/**
+ * Validation messages for a body with a oneOf: the oneOf's own ("must match exactly one schema in
+ * oneOf") and its branches' say nothing to a person, so they become one sentence naming the
+ * choice. Every other mistake is reported as Fastify would.
+ */
+export const oneOfMessages =
+  (choice: string) =>
+  (errors: FastifySchemaValidationError[], dataVar: string): Error => {
+    const messages = errors.flatMap((error) => {
+      if (error.schemaPath.startsWith('#/oneOf/')) return []
+      if (error.keyword === 'oneOf' && error.instancePath === '') {
+        return [`${dataVar} must have ${choice}`]
+      }
+      return [`${dataVar}${error.instancePath} ${error.message}`]
+    })
+    return new Error(messages.join(', '))
+  }
 
 export const LinkResponseSchema = Type.Object({
   user_id: Uuid,
@@ -79,7 +126,7 @@ export const VerifyRequestSchema = Type.Object(
     ip: Type.Optional(Ip),
     consume: Type.Optional(Type.Boolean({ description: 'false checks without using up.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ token: TOKEN_EXAMPLE }] },
 )
 export type VerifyRequest = Static<typeof VerifyRequestSchema>
 
@@ -92,17 +139,17 @@ export const VerifyResponseSchema = Type.Object({
 
 export const RefreshRequestSchema = Type.Object(
   { refresh_token: TokenInput },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ refresh_token: TOKEN_EXAMPLE }] },
 )
 
 export const ExchangeRequestSchema = Type.Object(
   { code: TokenInput },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ code: TOKEN_EXAMPLE }] },
 )
 
 export const IntrospectRequestSchema = Type.Object(
   { jwt: Type.String({ minLength: 1, maxLength: 8192 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ jwt: JWT_EXAMPLE }] },
 )
 
 export const IntrospectResponseSchema = Type.Object({
@@ -181,6 +228,21 @@ export const JwksSchema = Type.Object({
 
 export const HealthSchema = Type.Object({ status: Type.String() })
 
-/** Responses every authenticated route may give, besides its own. */
+const RetryAfter = Type.Integer({ minimum: 0, description: 'Seconds to wait before trying again.' })
+
+/**
+ * Error answers as they are sent: problem+json, with Retry-After where waiting is the answer.
+ * The given statuses are those a route's own work can answer; `4xx` stands for the client errors
+ * any route can meet (wrong method, slow or oversized request, unsupported media type …).
+ */
 export const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, Type.Ref('Problem#')]))
+  Object.fromEntries(
+    [...statuses, '4xx'].map((status) => [
+      status,
+      {
+        description: typeof status === 'number' ? STATUS_CODES[status] : 'Any other client error',
+        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': RetryAfter } } : {}),
+        content: { 'application/problem+json': { schema: Type.Ref('Problem#') } },
+      },
+    ]),
+  )

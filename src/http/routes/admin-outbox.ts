@@ -9,6 +9,7 @@ export function adminOutboxRoutes(app: App, deps: RouteDeps, guards: Guards): vo
     {
       onRequest: guards.admin,
       schema: {
+        operationId: 'listOutbox',
         tags: ['admin'],
         summary: 'Email delivery: state, attempts and last error of each message, newest first',
         security: [{ apiKey: [] }],

@@ -15,7 +15,8 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
   const base = {
     onRequest: guards.admin,
   }
-  const schema = (summary: string) => ({
+  const schema = (operationId: string, summary: string) => ({
+    operationId,
     tags: ['admin'],
     summary,
     security: [{ apiKey: [] }],
@@ -27,7 +28,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       ...base,
       schema: {
-        ...schema('Find users by email, or list the newest'),
+        ...schema('listUsers', 'Find users by email, or list the newest'),
         querystring: UsersQuerySchema,
         response: { 200: UsersResponseSchema, ...errors },
       },
@@ -46,7 +47,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       ...base,
       schema: {
-        ...schema('Get a user'),
+        ...schema('getUser', 'Get a user'),
         params: UserIdParamsSchema,
         response: { 200: UserSchema, ...errors },
       },
@@ -59,7 +60,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       ...base,
       schema: {
-        ...schema('Delete a user; their tokens and sessions stop working'),
+        ...schema('deleteUser', 'Delete a user; their tokens and sessions stop working'),
         params: UserIdParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted' }, ...errors },
       },
@@ -75,7 +76,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       ...base,
       schema: {
-        ...schema('Revoke every link, code, refresh token and session of the user'),
+        ...schema('revokeUser', 'Revoke every link, code, refresh token and session of the user'),
         params: UserIdParamsSchema,
         response: { 200: RevokeResponseSchema, ...errors },
       },
@@ -95,7 +96,9 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
       {
         ...base,
         schema: {
-          ...schema(action === 'disable' ? 'Disable a user' : 'Enable a user again'),
+          ...(action === 'disable'
+            ? schema('disableUser', 'Disable a user')
+            : schema('enableUser', 'Enable a user again')),
           params: UserIdParamsSchema,
           response: { 200: UserSchema, ...errors },
         },

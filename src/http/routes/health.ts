@@ -5,15 +5,25 @@ import type { App, RouteDeps } from '../types.js'
 export function healthRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/healthz',
-    { schema: { tags: ['ops'], summary: 'The process is up', response: { 200: HealthSchema } } },
+    {
+      schema: {
+        operationId: 'health',
+        tags: ['ops'],
+        summary: 'The process is up',
+        security: [],
+        response: { 200: HealthSchema, ...problemResponses() },
+      },
+    },
     async () => ({ status: 'ok' }),
   )
   app.get(
     '/readyz',
     {
       schema: {
+        operationId: 'ready',
         tags: ['ops'],
         summary: 'The database answers',
+        security: [],
         response: { 200: HealthSchema, ...problemResponses(503) },
       },
     },

@@ -5,6 +5,7 @@ import { sessionRecord, userRecord } from '../present.js'
 import {
   LinkRequestSchema,
   LinkResponseSchema,
+  oneOfMessages,
   problemResponses,
   VerifyRequestSchema,
   VerifyResponseSchema,
@@ -18,7 +19,9 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     '/v1/links',
     {
       onRequest,
+      schemaErrorFormatter: oneOfMessages('exactly one of email and user_id'),
       schema: {
+        operationId: 'issueLink',
         tags: ['links'],
         summary: 'Issue a sign-in or access link, and email it or return it',
         security: [{ apiKey: [] }],
@@ -53,6 +56,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest,
       schema: {
+        operationId: 'verifyLink',
         tags: ['links'],
         summary: 'Verify a link token; for a login link, consume it and open a session',
         security: [{ apiKey: [] }],

@@ -22,6 +22,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest,
       schema: {
+        operationId: 'refreshSession',
         tags: ['sessions'],
         summary: 'Trade a refresh token for a new session JWT and refresh token',
         security: [{ apiKey: [] }],
@@ -38,6 +39,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest,
       schema: {
+        operationId: 'exchangeCode',
         tags: ['sessions'],
         summary: "Trade the hosted flow's one-time code (60 s) for a session",
         security: [{ apiKey: [] }],
@@ -54,6 +56,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest,
       schema: {
+        operationId: 'introspectSession',
         tags: ['sessions'],
         summary: 'Is this session JWT still active (signature, expiry, revocation, status)?',
         security: [{ apiKey: [] }],
@@ -69,8 +72,10 @@ export function sessionRoutes(app: App, deps: RouteDeps, guards: Guards): void {
     {
       onRequest: guards.public,
       schema: {
+        operationId: 'getJwks',
         tags: ['sessions'],
         summary: 'Public keys that verify session JWTs',
+        security: [],
         response: { 200: JwksSchema, ...problemResponses(429) },
       },
     },
