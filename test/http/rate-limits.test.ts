@@ -253,6 +253,34 @@ t.test('per recipient: +tags do not buy one inbox more emails', async (t) => {
   t.equal((await postLink(h.app, { email: 'adam@example.com' })).statusCode, 202, 'another inbox')
 })
 
+t.test('per recipient: Gmail’s dotted spellings and googlemail.com are one inbox', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '5/15m' })
+  // The reproduction: seven spellings of one inbox, seven 202s.
+  const spellings = [
+    'j.doe@gmail.com',
+    'jd.oe@gmail.com',
+    'jdo.e@gmail.com',
+    'j.d.oe@gmail.com',
+    'jdoe+x@googlemail.com',
+    'J.Doe@googlemail.com',
+    'j.d.o.e@gmail.com',
+  ]
+  const statuses = []
+  const users = new Set<string>()
+  for (const email of spellings) {
+    const res = await postLink(h.app, { email })
+    statuses.push(res.statusCode)
+    if (res.statusCode === 202) users.add(res.json().user_id)
+  }
+  t.same(statuses, [202, 202, 202, 202, 202, 429, 429], 'one budget: five emails, then 429')
+  t.equal(users.size, 5, 'each spelling is a user of its own; only the budget is shared')
+  await h.app.outbox.runOnce()
+  t.equal(h.mail.length, 5, 'five emails reached the inbox')
+  t.equal((await postLink(h.app, { email: 'jdoe2@gmail.com' })).statusCode, 202, 'another inbox')
+  t.equal((await postLink(h.app, { email: 'j.doe@example.com' })).statusCode, 202, 'elsewhere')
+  t.equal((await postLink(h.app, { email: 'jd.oe@example.com' })).statusCode, 202, 'dots count')
+})
+
 t.test('per recipient: known, unknown and disabled addresses get the same 429', async (t) => {
   const h = await started(t, { RATE_LIMIT_RECIPIENT: '2/15m' })
   const { app } = h
