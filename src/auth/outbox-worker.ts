@@ -175,6 +175,8 @@ export class OutboxWorker {
    * the same user lookup, an unknown address's included: whether an address gets an email is
    * decided here, not when the request was answered, so the work that follows a request does not
    * depend on the address (DESIGN security 14). What remains different is the email itself.
+   * (So a link asked for while its user was disabled is sent if an operator enables the user
+   * before the worker gets to it: it is minted for the user as they are when it is sent.)
    */
   async build(message: OutboxMessage): Promise<Outcome> {
     const { config, clock, keyring, store } = this.#deps

@@ -599,7 +599,7 @@ function outboxContract(t: Test, withStore: WithStore) {
     })
   })
 
-  t.test('markSuppressed ends the row as suppressed, with why, and it is not claimed again', async (t) => {
+  t.test('markSuppressed ends the row as suppressed, with why', async (t) => {
     const store = await withStore(t)
     const m = await store.enqueue(message())
     await store.claimDue(T0, LEASE, 10)
