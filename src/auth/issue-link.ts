@@ -80,9 +80,12 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     }
   }
 
-  // By email, every request gets the same answer and about the same work, whether the address is
-  // a user's, new, unknown or a disabled user's: a lookup or insert-or-read (users, phantoms),
-  // one outbox row, 202. What happens next is the outbox's business, seen only by operators.
+  // By email, every request gets the same answer and the same work, whether the address is a
+  // user's, new, unknown or a disabled user's: a lookup or insert-or-read (users, phantoms), one
+  // pending outbox row of the same shape, the worker's bell, 202. Whether the row is sent or
+  // suppressed is decided by the worker, after the same claim and lookup for every row (see
+  // outbox-worker.ts): work done after the answer only for some addresses would show in the
+  // timing of the next request (DESIGN security 14).
   //
   // The address's email budget is spent before anything depends on whether it belongs to
   // anyone: known, unknown and disabled addresses count alike and get the same 429. By user_id
@@ -90,18 +93,15 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   if (request.email !== undefined) await countEmailTo(deps, normaliseEmail(request.email))
   const user = await findUser(deps, request)
   if (request.userId !== undefined && user) await countEmailTo(deps, user.email)
-  const sendable = user !== undefined && user.status === 'active'
-  const payload: LinkPayload | Record<string, never> = sendable
-    ? {
-        ...fields,
-        rev: user.rev,
-        seq: oneTime ? user.seq : 0,
-        scope: context.scope,
-        redirect: context.redirect,
-        ip: context.ip,
-        ttlSeconds: ttl,
-      }
-    : {}
+  const payload: LinkPayload = {
+    ...fields,
+    rev: user?.rev ?? 0,
+    seq: oneTime ? (user?.seq ?? 0) : 0,
+    scope: context.scope,
+    redirect: context.redirect,
+    ip: context.ip,
+    ttlSeconds: ttl,
+  }
   const email = user?.email ?? normaliseEmail(request.email as string)
   // The stand-in id is looked up for every address asked for by email, known or not, so neither
   // the work nor the time it takes depends on whether the address has an account.
@@ -113,11 +113,10 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     userId: user?.id ?? null,
     recipient: email,
     payload,
-    status: sendable ? 'pending' : 'suppressed',
-    reason: sendable ? null : user ? 'user_disabled' : 'unknown_address',
+    status: 'pending',
     now: clock(),
   })
-  if (sendable) deps.outboxBell()
+  deps.outboxBell()
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
     userId: user?.id ?? (phantom as string),

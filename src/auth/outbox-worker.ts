@@ -1,5 +1,5 @@
 import { toSeconds } from '../clock.js'
-import { DeliveryFailure } from '../mail/mailer.js'
+import { DeliveryFailure, type MailMessage } from '../mail/mailer.js'
 import { linkMessage } from '../mail/templates/link.js'
 import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
 import type { OutboxMessage } from '../users/outbox-store.js'
@@ -24,6 +24,18 @@ export interface OutboxOptions {
   retentionMs: number
   random: () => number
 }
+
+/**
+ * What becomes of a row: an email to send; suppressed, by design (nobody to send it to, or a
+ * user who may not sign in); or dropped, because the link could no longer work.
+ */
+export type Outcome =
+  | { send: MailMessage }
+  | { suppress: 'unknown_address' | 'user_disabled' }
+  | { drop: string }
+
+/** The id looked up for a row without a user (an unknown address): no user has it. */
+const NO_USER = '00000000-0000-0000-0000-000000000000'
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   leaseMs: 60_000,
@@ -116,21 +128,26 @@ export class OutboxWorker {
   async #deliver(message: OutboxMessage): Promise<void> {
     const { store, clock } = this.#deps
     const fields = { outboxId: message.id, attempt: message.attempts }
-    let built: Awaited<ReturnType<OutboxWorker['build']>>
+    let outcome: Outcome
     try {
-      built = await this.build(message)
+      outcome = await this.build(message)
     } catch (err) {
       this.#log.error({ ...fields, err }, 'outbox message cannot be built')
       await store.markFailed(message.id, 'the message could not be built')
       return
     }
-    if (typeof built === 'string') {
-      this.#log.info({ ...fields, reason: built }, 'outbox message dropped')
-      await store.markFailed(message.id, built)
+    if ('suppress' in outcome) {
+      this.#log.info({ ...fields, reason: outcome.suppress }, 'outbox message suppressed')
+      await store.markSuppressed(message.id, outcome.suppress)
+      return
+    }
+    if ('drop' in outcome) {
+      this.#log.info({ ...fields, reason: outcome.drop }, 'outbox message dropped')
+      await store.markFailed(message.id, outcome.drop)
       return
     }
     try {
-      const { providerId } = await this.#deps.mailer.send(built, {
+      const { providerId } = await this.#deps.mailer.send(outcome.send, {
         idempotencyKey: `latchkey-outbox-${message.id}`,
       })
       await store.markSent(message.id, clock(), providerId ?? null)
@@ -150,21 +167,30 @@ export class OutboxWorker {
   }
 
   /**
-   * The email for a row, or the reason it should not be sent any more. The token is minted now,
-   * from the fields recorded when the request was accepted: the same bytes every attempt, and
-   * nothing secret was ever stored. A link that could no longer work is not sent.
+   * The email for a row, or why it is not sent. The token is minted now, from the fields
+   * recorded when the request was accepted: the same bytes every attempt, and nothing secret was
+   * ever stored. A link that could no longer work is not sent.
+   *
+   * Every request by email leaves a row like every other, and each row costs the same claim and
+   * the same user lookup, an unknown address's included: whether an address gets an email is
+   * decided here, not when the request was answered, so the work that follows a request does not
+   * depend on the address (DESIGN security 14). What remains different is the email itself.
+   * (So a link asked for while its user was disabled is sent if an operator enables the user
+   * before the worker gets to it: it is minted for the user as they are when it is sent.)
    */
-  async build(message: OutboxMessage) {
+  async build(message: OutboxMessage): Promise<Outcome> {
     const { config, clock, keyring, store } = this.#deps
     const payload = message.payload as LinkPayload
-    if (message.userId === null) return 'no user'
-    if (payload.expiresAt <= toSeconds(clock())) return 'the link expired before it could be sent'
-    const user = await store.findById(message.userId)
-    if (!user) return 'the user was deleted'
-    if (user.status !== 'active') return 'the user is disabled'
-    if (user.rev !== payload.rev) return 'the user was revoked'
+    const user = await store.findById(message.userId ?? NO_USER)
+    if (message.userId === null) return { suppress: 'unknown_address' }
+    if (!user) return { drop: 'the user was deleted' }
+    if (user.status !== 'active') return { suppress: 'user_disabled' }
+    if (payload.expiresAt <= toSeconds(clock())) {
+      return { drop: 'the link expired before it could be sent' }
+    }
+    if (user.rev !== payload.rev) return { drop: 'the user was revoked' }
     if (hasFlag(payload.flags, Flag.OneTime) && user.seq !== payload.seq) {
-      return 'the link was voided: another link was used first'
+      return { drop: 'the link was voided: another link was used first' }
     }
     const context = { scope: payload.scope, redirect: payload.redirect, ip: payload.ip }
     const token = keyring.mint(
@@ -178,13 +204,14 @@ export class OutboxWorker {
       },
       context,
     )
-    return linkMessage({
+    const send = linkMessage({
       to: message.recipient,
       link: buildLink(config.publicUrl, token, payload.redirect),
       appName: config.mail.appName,
       ttlSeconds: payload.ttlSeconds,
       oneTime: hasFlag(payload.flags, Flag.OneTime),
     })
+    return { send }
   }
 
   /** Exponential backoff with jitter (half fixed, half random); never sooner than Retry-After. */

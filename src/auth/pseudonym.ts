@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { inboxOf } from './inbox.js'
 
 /**
  * The key under which an address without a user gets its stable stand-in id. Keyed, so the
@@ -11,25 +12,13 @@ export function phantomKey(key: Buffer, email: string): string {
 /**
  * The key of an address's email rate-limit counter. Keyed like phantomKey, and separated from it,
  * so a counter's key and a phantom row's key never match: one cannot be found from the other.
- * It counts by inbox rather than by spelling: lower-cased, and without a `+tag` in the local part
- * (`ada+1@x` and `ada+2@x` are two users but one inbox to flood). Counting a few distinct
- * mailboxes together is harmless; letting one inbox take many budgets is not.
+ * It counts by inbox rather than by spelling (see inboxOf).
  */
 export function recipientKey(key: Buffer, email: string): string {
   return createHmac('sha256', key)
     .update('latchkey/rate-limit/recipient\0')
     .update(inboxOf(email))
     .digest('base64url')
-}
-
-/** `Ada+news@Example.com` → `ada@example.com`: the inbox an address delivers to. */
-function inboxOf(email: string): string {
-  const lower = email.toLowerCase()
-  const at = lower.lastIndexOf('@')
-  const plus = lower.indexOf('+')
-  // A local part that starts with + (`+tag@x`) is an address of its own, kept whole.
-  if (at === -1 || plus <= 0 || plus > at) return lower
-  return lower.slice(0, plus) + lower.slice(at)
 }
 
 /**

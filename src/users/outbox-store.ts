@@ -10,7 +10,10 @@ export interface OutboxMessage {
   recipient: string
   payload: unknown
   status: OutboxStatus
-  /** Why a message was suppressed (never sent by design): unknown_address, user_disabled. */
+  /**
+   * Why a message was suppressed (never sent by design): unknown_address, user_disabled. Decided
+   * by the worker at send time, so every request's row is handled alike (see outbox-worker.ts).
+   */
   reason: string | null
   attempts: number
   nextAttemptAt: number
@@ -49,6 +52,8 @@ export interface OutboxStore {
   markSent(id: string, now: number, providerId: string | null): Promise<void>
   markRetry(id: string, nextAttemptAt: number, error: string): Promise<void>
   markFailed(id: string, error: string): Promise<void>
+  /** A pending row that is not to be sent, by design: status suppressed, with why. */
+  markSuppressed(id: string, reason: string): Promise<void>
   listOutbox(query: OutboxQuery): Promise<OutboxMessage[]>
   countOutbox(): Promise<Record<OutboxStatus, number>>
   /** Deletes messages that are no longer pending and were created before `createdBefore`. */

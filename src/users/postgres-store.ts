@@ -134,6 +134,11 @@ const SQL = {
     text: `UPDATE outbox SET status = 'failed', last_error = $1
            WHERE id = $2 AND status = 'pending'`,
   },
+  markSuppressed: {
+    name: 'lk_mark_suppressed',
+    text: `UPDATE outbox SET status = 'suppressed', reason = $1
+           WHERE id = $2 AND status = 'pending'`,
+  },
   countOutbox: {
     name: 'lk_count_outbox',
     text: 'SELECT status, count(*) AS n FROM outbox GROUP BY status',
@@ -291,6 +296,10 @@ export class PostgresStore implements Store {
 
   async markFailed(id: string, error: string): Promise<void> {
     if (isUuid(id)) await this.#query(SQL.markFailed, [error, id])
+  }
+
+  async markSuppressed(id: string, reason: string): Promise<void> {
+    if (isUuid(id)) await this.#query(SQL.markSuppressed, [reason, id])
   }
 
   async listOutbox(query: OutboxQuery): Promise<OutboxMessage[]> {

@@ -48,6 +48,7 @@ export class SqliteStore implements Store {
   readonly #markSent: Database.Statement<[number, string | null, string]>
   readonly #markRetry: Database.Statement<[number, string, string]>
   readonly #markFailed: Database.Statement<[string, string]>
+  readonly #markSuppressed: Database.Statement<[string, string]>
   readonly #countOutbox: Database.Statement<[], { status: OutboxStatus; n: number }>
   readonly #pruneOutbox: Database.Statement<[number]>
 
@@ -141,6 +142,9 @@ export class SqliteStore implements Store {
     )
     this.#markFailed = db.prepare(
       "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status = 'pending'",
+    )
+    this.#markSuppressed = db.prepare(
+      "UPDATE outbox SET status = 'suppressed', reason = ? WHERE id = ? AND status = 'pending'",
     )
     this.#countOutbox = db.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status')
     this.#pruneOutbox = db.prepare(
@@ -250,6 +254,10 @@ export class SqliteStore implements Store {
 
   async markFailed(id: string, error: string): Promise<void> {
     guard(() => this.#markFailed.run(error, id))
+  }
+
+  async markSuppressed(id: string, reason: string): Promise<void> {
+    guard(() => this.#markSuppressed.run(reason, id))
   }
 
   async listOutbox(query: OutboxQuery): Promise<OutboxMessage[]> {

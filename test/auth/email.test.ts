@@ -69,7 +69,7 @@ t.test('CR, LF, NUL and other control characters are refused anywhere', async (t
   t.throws(() => normaliseEmail('ada@example.com\0'), InvalidRequest, 'NUL is not trimmed')
 })
 
-t.test('length is bounded at 254 characters', async (t) => {
+t.test('length is bounded at 254 bytes', async (t) => {
   const local = 'a'.repeat(64)
   const domain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`
   const longest = `${local}@${domain}`
@@ -81,7 +81,72 @@ t.test('length is bounded at 254 characters', async (t) => {
   // Punycode is longer than what was typed: the limit holds after encoding too.
   const idn = `${'a'.repeat(64)}@${Array(6).fill('例えば日本語のドメイン名').join('.')}.jp`
   t.ok(idn.length <= MAX_EMAIL_LENGTH, 'short as typed')
-  t.throws(() => normaliseEmail(idn), InvalidRequest, 'too long once punycode-encoded')
+  t.throws(() => normaliseEmail(idn), InvalidRequest, 'too long in UTF-8')
+  const mixed = `${'a'.repeat(64)}@${Array(15).fill('ßü例').join('.')}.com`
+  t.ok(Buffer.byteLength(mixed) <= MAX_EMAIL_LENGTH, 'short in UTF-8 as typed')
+  t.throws(() => normaliseEmail(mixed), InvalidRequest, 'too long once punycode-encoded')
+  // Counted in UTF-8 bytes, as mail servers count: 64 characters of 2 bytes are 128.
+  t.equal(normaliseEmail(`${'ü'.repeat(32)}@example.com`), `${'ü'.repeat(32)}@example.com`)
+  t.throws(() => normaliseEmail(`${'ü'.repeat(33)}@example.com`), InvalidRequest, '66 bytes')
+  t.throws(
+    () => normaliseEmail(`${' '.repeat(2000)}ada@example.com`),
+    InvalidRequest,
+    'over-long input is refused before it is trimmed',
+  )
+})
+
+/** Invisible, reordering and unassigned characters: each one of the issue's, and a few more. */
+const INVISIBLE = [
+  '\u200b', // zero width space
+  '\u200c', // zero width non-joiner
+  '\u200d', // zero width joiner
+  '\u200e', // left-to-right mark
+  '\u202e', // right-to-left override
+  '\u2066', // left-to-right isolate
+  '\u2060', // word joiner
+  '\u00ad', // soft hyphen
+  '\ufeff', // zero width no-break space (BOM)
+  '\u3164', // Hangul filler: a letter, drawn as nothing
+  '\ufe0f', // variation selector 16
+  '\ue000', // private use
+  '\u{f0000}', // supplementary private use
+  '\u0378', // unassigned
+  '\ud800', // a lone surrogate
+  '\u{e0041}', // tag latin capital letter A
+]
+
+const codePoint = (c: string) => `U+${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`
+
+t.test('invisible, bidi, private-use and unassigned characters are refused anywhere', async (t) => {
+  for (const c of INVISIBLE) {
+    const shown = codePoint(c)
+    const places: [string, string][] = [
+      ['inside the local part', `a${c}b@example.com`],
+      ['before the @', `ab${c}@example.com`],
+      ['inside the domain', `ab@exa${c}mple.com`],
+      ['after the @', `ab@${c}example.com`],
+    ]
+    for (const [where, email] of places) {
+      // Named by code point: the raw character would garble the test's name.
+      t.throws(() => normaliseEmail(email), InvalidRequest, `${shown} ${where}`)
+    }
+    // At either end: refused, or trimmed away with the whitespace (U+FEFF is whitespace to
+    // String.prototype.trim). Either way nothing invisible is left in an address.
+    for (const edge of [`${c}ab@example.com`, `ab@example.com${c}`]) {
+      const out = attempt(edge)
+      t.ok(out instanceof InvalidRequest || out === 'ab@example.com', `${shown} at an end`)
+    }
+  }
+  t.throws(() => normaliseEmail('admin\u202egro.elpmaxe@example.com'), InvalidRequest, 'spoofing')
+})
+
+t.test('NFC first: composed and decomposed spellings are one address', async (t) => {
+  const composed = 'j\u00f6rg@example.com'
+  const decomposed = 'jo\u0308rg@example.com'
+  t.not(composed, decomposed)
+  t.equal(normaliseEmail(decomposed), composed)
+  t.equal(normaliseEmail(composed), composed)
+  t.equal(normaliseEmail('ada@bu\u0308cher.de'), 'ada@xn--bcher-kva.de', 'in the domain too')
 })
 
 t.test('malformed addresses are refused', async (t) => {
@@ -170,30 +235,39 @@ t.test('property: normalising twice is the same as once', async (t) => {
   t.pass('idempotent')
 })
 
-t.test('property: the output never holds CR, LF or any control character', async (t) => {
-  fc.assert(
-    fc.property(anyString, (input) => {
-      const out = attempt(input)
-      return (
-        typeof out !== 'string' ||
-        (!/[\r\n\p{Cc}\s]/u.test(out) && out.length <= MAX_EMAIL_LENGTH && out.includes('@'))
-      )
-    }),
-  )
-  t.pass('no control characters out')
-})
+/** What no output may hold (the categories DESIGN requirement 16 names). */
+const FORBIDDEN_OUT = /[\r\n\s\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}]/u
+
+t.test(
+  'property: the output is NFC, bounded, and never holds a control or invisible character',
+  async (t) => {
+    fc.assert(
+      fc.property(anyString, (input) => {
+        const out = attempt(input)
+        return (
+          typeof out !== 'string' ||
+          (!FORBIDDEN_OUT.test(out) &&
+            Buffer.byteLength(out) <= MAX_EMAIL_LENGTH &&
+            out === out.normalize('NFC') &&
+            out.includes('@'))
+        )
+      }),
+    )
+    t.pass('no control characters out')
+  },
+)
 
 t.test('property: ordinary addresses pass through unchanged', async (t) => {
   fc.assert(fc.property(fc.emailAddress(), (email) => normaliseEmail(email) === email))
   t.pass('accepted as given')
 })
 
-t.test('property: a control character inside an address is refused', async (t) => {
+t.test('property: a control or invisible character inside an address is refused', async (t) => {
   fc.assert(
     fc.property(
       fc.emailAddress(),
       fc.nat(),
-      fc.constantFrom('\r', '\n', '\0', '\t', '\x7f', '\x1b', '\x85'),
+      fc.constantFrom('\r', '\n', '\0', '\t', '\x7f', '\x1b', '\x85', ...INVISIBLE),
       (email, at, c) => {
         // Strictly inside: the surrounding whitespace is trimmed, as the form field would be.
         const i = 1 + (at % (email.length - 1))
@@ -202,4 +276,36 @@ t.test('property: a control character inside an address is refused', async (t) =
     ),
   )
   t.pass('refused')
+})
+
+/** A character a forbidden-character check must catch: drawn from the whole code space. */
+const forbiddenChar = fc
+  .integer({ min: 0, max: 0x10ffff })
+  .map((n) => String.fromCodePoint(n))
+  .filter((c) => FORBIDDEN_OUT.test(c))
+
+t.test('property: any Cc, Cf, Co, Cn, Cs or space character anywhere is refused', async (t) => {
+  fc.assert(
+    fc.property(fc.emailAddress(), fc.nat(), forbiddenChar, (email, at, c) => {
+      const i = 1 + (at % (email.length - 1))
+      return attempt(email.slice(0, i) + c + email.slice(i)) instanceof InvalidRequest
+    }),
+  )
+  t.pass('refused')
+})
+
+t.test('property: canonically equivalent spellings normalise alike', async (t) => {
+  const local = fc.string({
+    unit: fc.constantFrom('a', 'o', 'u', '\u00f6', '\u00fc', '\u0308', '\u0301', '\u00e9', 'e'),
+    minLength: 1,
+    maxLength: 20,
+  })
+  fc.assert(
+    fc.property(local, (name) => {
+      const nfc = attempt(`x${name.normalize('NFC')}@example.com`)
+      const nfd = attempt(`x${name.normalize('NFD')}@example.com`)
+      return typeof nfc === 'string' ? nfc === nfd : typeof nfd !== 'string'
+    }),
+  )
+  t.pass('one address')
 })

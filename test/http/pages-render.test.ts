@@ -40,6 +40,7 @@ const PAGES: Page[] = [
   { name: 'forbidden', message: MESSAGE },
   { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
   { name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 },
+  { name: 'rate-limited', limit: 'form', retryAfterSeconds: 900, next: NEXT },
   { name: 'unavailable', next: NEXT },
 ]
 
@@ -159,7 +160,7 @@ t.test('one document shape for every page', async (t) => {
     const titled =
       page.name === 'link-error'
         ? page.reason === 'token_expired'
-        : page.name !== 'rate-limited' || page.limit === 'recipient'
+        : page.name !== 'rate-limited' || page.limit !== 'ip'
     if (titled) {
       t.ok(html.includes(`<title>${titles[page.name]} — Acme</title>`), `${label}: its title`)
     }
@@ -326,6 +327,17 @@ t.test('rate-limited: which limit, how long to wait, the way back, and no form',
     'the network sentence',
   )
   t.match(ip, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
+
+  const form = render({ name: 'rate-limited', limit: 'form', retryAfterSeconds: 600 }, base)
+  t.match(form, /<h1>Too many sign-in emails<\/h1>/)
+  t.ok(
+    form.includes(
+      'Too many sign-in emails were requested from your network. Try again in 10 minutes.',
+    ),
+    'the form budget’s sentence: from this network, not to this address',
+  )
+  t.match(form, /If a sign-in link was sent, it still works/)
+  t.equal(forms(form).length, 0, 'nothing to post')
 
   const wait = (seconds: number) =>
     render({ name: 'rate-limited', limit: 'ip', retryAfterSeconds: seconds }, base).match(

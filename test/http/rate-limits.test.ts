@@ -10,11 +10,13 @@ import {
   COOKIE,
   HEADINGS,
   heading,
+  mustForm,
   requestLink,
+  SAME_ORIGIN,
   setCookie,
 } from './pages-browser.js'
 
-// The three limits of DESIGN requirement 15, in memory (test/integration/rate-limits-redis.test.ts
+// The limits of DESIGN requirement 15, in memory (test/integration/rate-limits-redis.test.ts
 // runs them in Redis). Time is the app's ManualClock: windows end when a test says so.
 
 const started = async (t: Test, env: Record<string, string>): Promise<TestApp> => {
@@ -253,6 +255,34 @@ t.test('per recipient: +tags do not buy one inbox more emails', async (t) => {
   t.equal((await postLink(h.app, { email: 'adam@example.com' })).statusCode, 202, 'another inbox')
 })
 
+t.test('per recipient: Gmail’s dotted spellings and googlemail.com are one inbox', async (t) => {
+  const h = await started(t, { RATE_LIMIT_RECIPIENT: '5/15m' })
+  // The issue's reproduction: seven spellings of one inbox, seven 202s.
+  const spellings = [
+    'j.doe@gmail.com',
+    'jd.oe@gmail.com',
+    'jdo.e@gmail.com',
+    'j.d.oe@gmail.com',
+    'jdoe+x@googlemail.com',
+    'J.Doe@googlemail.com',
+    'j.d.o.e@gmail.com',
+  ]
+  const statuses = []
+  const users = new Set<string>()
+  for (const email of spellings) {
+    const res = await postLink(h.app, { email })
+    statuses.push(res.statusCode)
+    if (res.statusCode === 202) users.add(res.json().user_id)
+  }
+  t.same(statuses, [202, 202, 202, 202, 202, 429, 429], 'one budget: five emails, then 429')
+  t.equal(users.size, 5, 'each spelling is a user of its own; only the budget is shared')
+  await h.app.outbox.runOnce()
+  t.equal(h.mail.length, 5, 'five emails reached the inbox')
+  t.equal((await postLink(h.app, { email: 'jdoe2@gmail.com' })).statusCode, 202, 'another inbox')
+  t.equal((await postLink(h.app, { email: 'j.doe@example.com' })).statusCode, 202, 'elsewhere')
+  t.equal((await postLink(h.app, { email: 'jd.oe@example.com' })).statusCode, 202, 'dots count')
+})
+
 t.test('per recipient: known, unknown and disabled addresses get the same 429', async (t) => {
   const h = await started(t, { RATE_LIMIT_RECIPIENT: '2/15m' })
   const { app } = h
@@ -311,10 +341,130 @@ t.test('the hosted form: a page past the recipient limit, sharing the API’s co
   t.match(heading((await requestLink(other, 'lin@example.com')).body), HEADINGS.sent, 'later')
 })
 
+/** The login form's fields, fetched once: a script posts them again and again. */
+async function formOnce(b: Browser): Promise<Record<string, string>> {
+  const page = await b.get('/login')
+  return mustForm(page.body, '/login')
+}
+
+/** The number of users (admin API). */
+async function userCount(h: TestApp): Promise<number> {
+  const res = await h.app.inject({
+    method: 'GET',
+    url: '/v1/admin/users?limit=200',
+    headers: asAdmin,
+  })
+  return res.json().users.length
+}
+
+t.test('the hosted form: 25 posts with one CSRF token no longer send 25 emails', async (t) => {
+  // The issue's reproduction, with the default limits: one form token, posted 25 times.
+  const defaults = { RATE_LIMIT_FORM_IP: '10/15m', RATE_LIMIT_RECIPIENT: '5/15m' }
+
+  // To one inbox, spelt 25 ways: the recipient limit holds it to five.
+  const one = await started(t, defaults)
+  const b = new Browser(one.app)
+  const fields = await formOnce(b)
+  const statuses = []
+  for (let i = 0; i < 25; i++) {
+    // Dots between any of the letters, a +tag, either domain: 25 spellings of jdoe@gmail.com.
+    const local = [...'jdoe'].map((c, at) => (i & (1 << at) ? `${c}.` : c)).join('')
+    const email = `${local.replace(/\.$/, '')}+${i}@${i % 2 ? 'gmail.com' : 'googlemail.com'}`
+    statuses.push((await b.post('/login', { ...fields, email })).statusCode)
+  }
+  await one.app.outbox.runOnce()
+  t.equal(statuses.filter((s) => s === 200).length, 5, `five accepted: ${statuses}`)
+  t.equal(statuses.filter((s) => s === 429).length, 20, 'the rest: the rate-limited page')
+  t.ok(one.mail.length <= 5, `at most five emails, not 25 (${one.mail.length})`)
+  t.ok((await userCount(one)) <= 5, 'at most five users, not 25')
+
+  // To 25 different inboxes: the per-IP form budget holds the script to ten.
+  const many = await started(t, defaults)
+  const c = new Browser(many.app)
+  const token = await formOnce(c)
+  const answers: LightMyRequestResponse[] = []
+  for (let i = 0; i < 25; i++) {
+    answers.push(await c.post('/login', { ...token, email: `victim-${i}@example.com` }))
+  }
+  await many.app.outbox.runOnce()
+  t.same(
+    answers.map((r) => r.statusCode),
+    [...Array(10).fill(200), ...Array(15).fill(429)],
+    'ten, then 429',
+  )
+  t.equal(many.mail.length, 10, 'ten emails, not 25')
+  t.equal(await userCount(many), 10, 'ten users, not 25')
+  const page = answers[10] as LightMyRequestResponse
+  assertTooManyPage(t, page, /^Too many sign-in emails$/, '15 minutes')
+  t.equal(page.headers['retry-after'], '900')
+  t.ok(
+    page.body.includes('Too many sign-in emails were requested from your network.'),
+    'says which limit',
+  )
+  t.notOk(page.body.includes('victim-10@example.com'), 'does not repeat the address')
+})
+
+t.test('the form budget: the same page for every address, per client IP', async (t) => {
+  const h = await started(t, { RATE_LIMIT_FORM_IP: '2/15m' })
+  const { app } = h
+  await issueLink(app, { email: 'known@example.com' })
+  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await adminAction(app, disabled.userId, 'disable')
+
+  const from = (ip: string) => {
+    const b = new Browser(app)
+    return async (email: string) => {
+      const page = await b.get('/login')
+      const res = await app.inject({
+        method: 'POST',
+        url: '/login',
+        remoteAddress: ip,
+        headers: {
+          ...SAME_ORIGIN,
+          cookie: [...b.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: new URLSearchParams({ ...mustForm(page.body, '/login'), email }).toString(),
+      })
+      return res
+    }
+  }
+  const ask = from('198.51.100.7')
+  const crossSite = await app.inject({
+    method: 'POST',
+    url: '/login',
+    remoteAddress: '198.51.100.7',
+    headers: {
+      'sec-fetch-site': 'cross-site',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    payload: 'email=known%40example.com',
+  })
+  t.equal(crossSite.statusCode, 403, 'a forged post is refused before it counts')
+  t.equal((await ask('not an address')).statusCode, 400, 'an invalid address counts')
+  t.equal((await ask('known@example.com')).statusCode, 200)
+
+  const pages: LightMyRequestResponse[] = []
+  for (const email of ['known@example.com', 'unknown@example.com', 'disabled@example.com']) {
+    pages.push(await ask(email))
+  }
+  const [known, ...others] = pages.map(comparable)
+  t.equal(known?.status, 429)
+  for (const other of others) t.same(other, known, 'byte for byte the same page')
+
+  t.equal((await from('198.51.100.8')('known@example.com')).statusCode, 200, 'another IP: its own')
+  const api = await postLink(app, { email: 'known@example.com' })
+  t.equal(api.statusCode, 202, 'the API is not behind the form’s budget')
+
+  h.clock.advance(15 * 60)
+  t.equal((await ask('known@example.com')).statusCode, 200, 'a new window')
+})
+
 t.test('every limit off: nothing is counted', async (t) => {
   const h = await started(t, {})
   for (let i = 0; i < 30; i++) {
     t.equal((await get(h, '/login')).statusCode, 200)
+    t.equal((await requestLink(new Browser(h.app), `form-${i}@example.com`)).statusCode, 200)
     t.equal((await postLink(h.app, { email: 'many@example.com' })).statusCode, 202)
   }
 })

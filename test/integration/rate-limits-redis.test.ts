@@ -8,6 +8,7 @@ import { asAdmin, asService, serviceKey, startApp, type TestApp, tempDir } from 
 import { assertProblem, issueLink, postLink } from '../helpers/http.js'
 import { isolated, REDIS_URL } from '../helpers/redis.js'
 import { freePort, until } from '../helpers/service.js'
+import { Browser, mustForm, SAME_ORIGIN } from '../http/pages-browser.js'
 
 // The limits in Redis, as several instances share them: a real Redis (REDIS_TEST_URL, by default
 // the local one on 6379), each run under its own key prefix, deleted afterwards. Then Redis gone
@@ -94,6 +95,37 @@ t.test('two instances share their counters through Redis', async (t) => {
     t.ok(ttl > 0 && ttl <= 3_600_000, `${key} expires with its window`)
   }
   t.same(warnings(a).concat(warnings(b)), [], 'no fallback while Redis answers')
+})
+
+t.test('the hosted form’s per-IP email budget is shared, and alone turns Redis on', async (t) => {
+  const { redis, prefix } = await isolated(t)
+  // Only this limit on: the counters must still go to Redis.
+  const [a, b] = await twoInstances(t, { REDIS_URL, RATE_LIMIT_FORM_IP: '3/1h' }, prefix)
+  const browser = new Browser(a.app)
+  const page = await browser.get('/login')
+  const fields = mustForm(page.body, '/login')
+  const post = (h: TestApp, email: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/login',
+      remoteAddress: '192.0.2.8',
+      headers: {
+        ...SAME_ORIGIN,
+        cookie: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: new URLSearchParams({ ...fields, email }).toString(),
+    })
+  const statuses = []
+  for (let i = 0; i < 5; i++) {
+    statuses.push((await post(i % 2 ? b : a, `form-${i}@example.com`)).statusCode)
+  }
+  t.same(statuses, [200, 200, 200, 429, 429], 'three emails in all, on either instance')
+
+  const keys = (await redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length))
+  t.equal(keys.length, 1, `one counter: ${keys}`)
+  t.match(keys[0], /^form:[A-Za-z0-9_-]{43}$/, 'the client IP, hashed')
+  t.equal(await redis.get(`${prefix}${keys[0]}`), '5', 'every post counted in Redis')
 })
 
 t.test('concurrent requests on two instances: exactly the limit gets through', async (t) => {

@@ -599,6 +599,22 @@ function outboxContract(t: Test, withStore: WithStore) {
     })
   })
 
+  t.test('markSuppressed ends the row as suppressed, with why', async (t) => {
+    const store = await withStore(t)
+    const m = await store.enqueue(message())
+    await store.claimDue(T0, LEASE, 10)
+    await store.markSuppressed(m.id, 'unknown_address')
+    t.strictSame(await find(store, m.id), {
+      ...m,
+      status: 'suppressed',
+      reason: 'unknown_address',
+      attempts: 1,
+      nextAttemptAt: T0 + LEASE,
+    })
+    t.strictSame(await store.claimDue(T0 + 1_000 * DAY, LEASE, 10), [], 'never due again')
+    t.strictSame(await store.countOutbox(), { pending: 0, sent: 0, failed: 0, suppressed: 1 })
+  })
+
   t.test('a result for a row that is no longer pending changes nothing', async (t) => {
     const store = await withStore(t)
     const failed = await store.enqueue(message({ now: T0 }))
@@ -616,12 +632,14 @@ function outboxContract(t: Test, withStore: WithStore) {
       await store.markSent(row.id, T0 + 10, 'late-provider-id')
       await store.markRetry(row.id, T0 + 20, 'late retry')
       await store.markFailed(row.id, 'late failure')
+      await store.markSuppressed(row.id, 'user_disabled')
     }
     t.strictSame(await store.listOutbox({ limit: 10 }), before, 'late results are ignored')
 
     await t.resolves(store.markSent(UNKNOWN_ID, T0, null), 'unknown ids are ignored')
     await t.resolves(store.markRetry(UNKNOWN_ID, T0, 'x'))
     await t.resolves(store.markFailed(UNKNOWN_ID, 'x'))
+    await t.resolves(store.markSuppressed(UNKNOWN_ID, 'x'))
     t.strictSame(await store.listOutbox({ limit: 10 }), before)
   })
 

@@ -30,8 +30,16 @@ export type Page =
   | { name: 'link-error'; reason: LinkErrorReason; next?: string }
   /** A request we refused (cross-site form, missing CSRF token). */
   | { name: 'forbidden'; message: string }
-  /** Past a rate limit: of this network's requests, or of the emails to one address. */
-  | { name: 'rate-limited'; limit: 'ip' | 'recipient'; retryAfterSeconds: number; next?: string }
+  /**
+   * Past a rate limit: of this network's requests (`ip`), of the emails to one address
+   * (`recipient`), or of the emails this network asked for through the form (`form`).
+   */
+  | {
+      name: 'rate-limited'
+      limit: 'ip' | 'recipient' | 'form'
+      retryAfterSeconds: number
+      next?: string
+    }
   /** The database does not answer: nothing was done, try again shortly. */
   | { name: 'unavailable'; next?: string }
 
@@ -140,19 +148,29 @@ function view(page: Page & PageBase) {
  * up to whole minutes (hours past an hour and a half). Nothing in it depends on the address, so
  * it is the same page whether or not the address has an account.
  */
-function rateLimited(limit: 'ip' | 'recipient', retryAfterSeconds: number) {
+function rateLimited(limit: 'ip' | 'recipient' | 'form', retryAfterSeconds: number) {
   const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60))
   const hours = Math.ceil(minutes / 60)
   const wait = minutes > 90 ? `${hours} hours` : minutes === 1 ? '1 minute' : `${minutes} minutes`
-  return limit === 'recipient'
-    ? {
-        heading: 'Too many sign-in emails',
-        sentence: `Too many sign-in emails were requested for this address. Try again in ${wait}.`,
-        note: 'If a sign-in link was sent, it still works: look for it in your inbox, and in your spam or junk folder.',
-      }
-    : {
-        heading: 'Too many requests',
-        sentence: `Too many requests came from your network in a short time. Try again in ${wait}.`,
-        note: 'This limit protects the people who use this service. Waiting a moment is enough.',
-      }
+  const stillWorks =
+    'If a sign-in link was sent, it still works: look for it in your inbox, and in your spam or junk folder.'
+  if (limit === 'recipient') {
+    return {
+      heading: 'Too many sign-in emails',
+      sentence: `Too many sign-in emails were requested for this address. Try again in ${wait}.`,
+      note: stillWorks,
+    }
+  }
+  if (limit === 'form') {
+    return {
+      heading: 'Too many sign-in emails',
+      sentence: `Too many sign-in emails were requested from your network. Try again in ${wait}.`,
+      note: stillWorks,
+    }
+  }
+  return {
+    heading: 'Too many requests',
+    sentence: `Too many requests came from your network in a short time. Try again in ${wait}.`,
+    note: 'This limit protects the people who use this service. Waiting a moment is enough.',
+  }
 }

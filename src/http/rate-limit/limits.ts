@@ -24,6 +24,8 @@ export interface RateLimits {
   perApiKey: onRequestAsyncHookHandler
   /** Per recipient address, for the use cases that send email. */
   recipients: RecipientLimiter
+  /** Sign-in emails asked for through the hosted form, per client IP address (as clientIp). */
+  formEmails(request: FastifyRequest): Promise<RateVerdict>
 }
 
 export interface RateLimitOptions {
@@ -34,7 +36,7 @@ export interface RateLimitOptions {
 const ALLOWED: RateVerdict = Object.freeze({ allowed: true, retryAfterSeconds: 0 })
 
 /**
- * The three limits of DESIGN requirement 15, counted by @fastify/rate-limit in one store: in
+ * The limits of DESIGN requirement 15, counted by @fastify/rate-limit in one store: in
  * this process, or in Redis when REDIS_URL is set (falling back to this process while Redis is
  * unavailable). The limits are checked by hooks of our own rather than the plugin's, so the
  * answer past a limit is ours: problem+json for machines, a page for people.
@@ -47,7 +49,7 @@ export async function rateLimits(
   const { config, clock } = deps
   const limits = config.rateLimits
   let open: () => Counters = () => new MemoryCounters(clock)
-  if (config.redisUrl !== undefined && (limits.ip || limits.apiKey || limits.recipient)) {
+  if (config.redisUrl !== undefined && Object.values(limits).some((rate) => rate !== null)) {
     const breaker = new Breaker(clock, app.log)
     const client = connectRedis(config.redisUrl, breaker)
     const shared = new RedisCounters(client, options.redisPrefix ?? `${config.redisKeyPrefix}rl:`)
@@ -77,9 +79,12 @@ export async function rateLimits(
   const byIp = limiter(limits.ip)
   const byApiKey = limiter(limits.apiKey)
   const byRecipient = limiter(limits.recipient)
+  const byFormIp = limiter(limits.formIp)
 
+  const clientOf = (request: FastifyRequest) =>
+    clientKey(deps.keyring.pseudonymKey, normalizeIP(request.ip))
   const clientIp = (request: FastifyRequest, budget = 'ip') =>
-    byIp(`${budget}:${clientKey(deps.keyring.pseudonymKey, normalizeIP(request.ip))}`)
+    byIp(`${budget}:${clientOf(request)}`)
   return {
     clientIp,
     perClientIp: async (request) => {
@@ -100,6 +105,7 @@ export async function rateLimits(
       }
     },
     recipients: { hit: (recipientKey) => byRecipient(`to:${recipientKey}`) },
+    formEmails: (request) => byFormIp(`form:${clientOf(request)}`),
   }
 }
 

@@ -59,7 +59,7 @@ export function pageRoutes(
   const tooMany = (
     request: Parameters<typeof send>[0],
     reply: Parameters<typeof send>[1],
-    limit: 'ip' | 'recipient',
+    limit: 'ip' | 'recipient' | 'form',
     retryAfterSeconds: number,
     next?: string,
   ) => {
@@ -122,6 +122,12 @@ export function pageRoutes(
     if (!browser.formIsOurs(request, form.csrf)) {
       return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
     }
+    // The emails one client address asks for, whichever addresses they go to: the recipient
+    // limit holds each inbox to a few, this holds a script (one form token, posted again and
+    // again) to a few in all, and so the users it can create. Counted before the address is
+    // even read: the same for every address, known, unknown, disabled or not one at all.
+    const budget = await limits.formEmails(request)
+    if (!budget.allowed) return tooMany(request, reply, 'form', budget.retryAfterSeconds, next)
     const email = typeof form.email === 'string' ? form.email : ''
     let issued: Awaited<ReturnType<typeof issueLink>>
     try {

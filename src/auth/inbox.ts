@@ -1,0 +1,28 @@
+/**
+ * Domains whose mailboxes ignore dots in the local part, and which deliver to one another: every
+ * spelling of `j.doe@gmail.com` (`jdoe`, `j.d.o.e`, at googlemail.com) reaches one person.
+ */
+const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com'])
+
+/**
+ * The inbox a normalised address delivers to, as far as the email budget is concerned:
+ * lower-cased and without a `+tag` in the local part (`Ada+news@Example.com` → `ada@example.com`);
+ * at Gmail also without dots, and googlemail.com is gmail.com. Users stay distinct (each spelling
+ * is an account of its own); only the budget is shared. Counting a few distinct mailboxes
+ * together would be harmless; letting one inbox take many budgets is not.
+ */
+export function inboxOf(email: string): string {
+  const lower = email.toLowerCase()
+  const at = lower.lastIndexOf('@')
+  if (at === -1) return lower
+  let local = lower.slice(0, at)
+  let domain = lower.slice(at + 1)
+  const plus = local.indexOf('+')
+  // A local part that starts with + (`+tag@x`) is an address of its own, kept whole.
+  if (plus > 0) local = local.slice(0, plus)
+  if (GMAIL_DOMAINS.has(domain)) {
+    local = local.replaceAll('.', '')
+    domain = 'gmail.com'
+  }
+  return `${local}@${domain}`
+}
