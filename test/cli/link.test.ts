@@ -79,3 +79,18 @@ t.test('link refuses bad input with a message', async (t) => {
     t.notMatch(run.stderr, STACK)
   }
 })
+
+t.test('link --send emails it through MAIL_TRANSPORT and prints no link of its own', async (t) => {
+  const dataDir = tempDir(t)
+  const run = await cli(dataDir, ['link', 'someone@example.com', '--send'], {
+    ...(await secretsEnv()),
+    MAIL_TRANSPORT: 'log',
+  })
+  t.equal(run.code, 0, run.stderr)
+  // The log transport prints the email, link included, which is what it is for.
+  t.match(run.stdout, /^To: someone@example\.com$/m)
+  t.match(
+    run.stdout,
+    /\nQueued for someone@example\.com \(user [0-9a-f-]{36}\); see GET \/v1\/admin\/outbox/,
+  )
+})
