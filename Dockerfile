@@ -1,7 +1,13 @@
 # syntax=docker/dockerfile:1
 
-# Build: compile TypeScript and the better-sqlite3 native module.
-FROM node:20-bookworm-slim AS build
+# Node.js 26, the Active LTS line since October 2026 (Node 20 reached its end of life in April
+# 2026), pinned to one release so that a rebuild gets the same runtime: raise it here, for both
+# stages at once. better-sqlite3 supports Node 26 from 12.10 on. Debian 13 (trixie), because
+# Debian 12 left regular security support in June 2026.
+ARG NODE_IMAGE=node:26.11.1-trixie-slim
+
+# Build: compile TypeScript and the better-sqlite3 native module (for this Node release).
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -13,8 +19,9 @@ COPY scripts/copy-assets.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Run: production dependencies and compiled code only, as an unprivileged user.
-FROM node:20-bookworm-slim
+# Run: production dependencies and compiled code only, as an unprivileged user. package.json
+# comes along for `latchkey --version`.
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

@@ -8,7 +8,8 @@ import { generateSessionKey } from './sessions/jwt.js'
 
 export const DEV_SECRETS_FILE = 'dev-secrets.json'
 
-type Generated = Partial<Record<(typeof GENERATED_IN_DEVELOPMENT)[number], string>>
+type Secret = (typeof GENERATED_IN_DEVELOPMENT)[number]
+type Generated = Partial<Record<Secret, string>>
 
 /**
  * Development only: fills LINK_SECRETS, SESSION_KEYS and API_KEYS that the environment does not
@@ -20,7 +21,7 @@ export async function withDevSecrets(
   env: Env,
   dataDir: string,
 ): Promise<{ env: Env; newApiKeys: { name: string; role: string; key: string }[] }> {
-  const missing = GENERATED_IN_DEVELOPMENT.filter((name) => !env[name] && !env[`${name}_FILE`])
+  const missing = missingSecrets(env)
   if (missing.length === 0) return { env, newApiKeys: [] }
 
   const file = join(dataDir, DEV_SECRETS_FILE)
@@ -51,9 +52,41 @@ export async function withDevSecrets(
     writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 })
     chmodSync(file, 0o600)
   }
+  return { env: fill(env, missing, stored), newApiKeys }
+}
+
+/**
+ * Development only, for the commands other than `serve`: fills what the environment does not set
+ * from DATA_DIR/dev-secrets.json, and generates nothing. A command that generated secrets would
+ * print API keys nobody asked for and leave a file that a later `serve` trusts; so when the file
+ * lacks a setting too, it stops and says how to get one.
+ */
+export function withStoredDevSecrets(env: Env, dataDir: string): Env {
+  const missing = missingSecrets(env)
+  if (missing.length === 0) return env
+  const file = join(dataDir, DEV_SECRETS_FILE)
+  const stored = readStored(file)
+  const lacking = missing.filter((name) => !stored[name])
+  if (lacking.length > 0) {
+    throw new ConfigError([
+      `${lacking.join(', ')}: not set, and ${file} does not hold ${lacking.length > 1 ? 'them' : 'it'}. ` +
+        'In development, start the service once with this DATA_DIR (`latchkey serve`) to ' +
+        'generate them there; otherwise set LINK_SECRETS, SESSION_KEYS and API_KEYS (print a ' +
+        'fresh set with `latchkey keys`).',
+    ])
+  }
+  return fill(env, missing, stored)
+}
+
+/** The secrets the environment sets neither directly nor through NAME_FILE. */
+function missingSecrets(env: Env): Secret[] {
+  return GENERATED_IN_DEVELOPMENT.filter((name) => !env[name] && !env[`${name}_FILE`])
+}
+
+function fill(env: Env, missing: Secret[], stored: Generated): Env {
   const filled: Record<string, string | undefined> = { ...env }
   for (const name of missing) filled[name] = stored[name]
-  return { env: filled, newApiKeys }
+  return filled
 }
 
 /** A missing file is an empty one; an unreadable or corrupt one stops the start, never replaced. */
@@ -65,9 +98,14 @@ function readStored(file: string): Generated {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new ConfigError([`${file}: cannot be read (${(error as Error).message})`])
   }
+  let parsed: unknown
   try {
-    return JSON.parse(text) as Generated
+    parsed = JSON.parse(text)
   } catch {
-    throw new ConfigError([`${file}: is not valid JSON; fix or delete it`])
+    parsed = undefined
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`${file}: is not a JSON object of settings; fix or delete it`])
+  }
+  return parsed as Generated
 }

@@ -1,45 +1,14 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Test } from 'tap'
 import t from 'tap'
-import type { Env } from '../src/config.js'
-import { childEnv } from './helpers/child-env.js'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-mail-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+import { runCli, tempDir } from './helpers/cli.js'
 
 /**
- * Runs `latchkey …args` with no latchkey setting inherited but those given, and DATA_DIR an empty
- * directory, so a test sees whether the command creates keys or a database there.
+ * Runs `latchkey …args` with DATA_DIR an empty directory, so a test sees whether the command
+ * creates keys or a database there.
  */
-function cli(dataDir: string, args: string[], env: Env = {}): Promise<Run> {
-  const base = childEnv({}, { clean: true })
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...base, DATA_DIR: dataDir, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
+const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { DATA_DIR: dataDir, ...env })
 
 t.test('mail preview --out writes the HTML email, needing no keys nor data', async (t) => {
   const dir = tempDir(t)
@@ -82,16 +51,24 @@ t.test('mail preview without --out prints both parts, with the defaults', async 
 
 t.test('mail with no or another subcommand, or a bad LINK_TTL, says what to do', async (t) => {
   const dir = tempDir(t)
-  const usages = [['mail'], ['mail', 'send'], ['mail', 'preview', 'extra']]
+  const usages: [string[], RegExp][] = [
+    [['mail'], /^Usage: latchkey mail \[options\] \[command\][\s\S]*\n {2}preview \[options\]/],
+    [['mail', 'send'], /^error: unknown command 'send'\n/],
+    [['mail', 'preview', 'extra'], /^error: too many arguments for 'preview'/],
+    [['mail', 'preview', '--out', ''], /^error: option '--out <file>' argument '' is invalid/],
+  ]
   const [badTtl, ...runs] = await Promise.all([
     cli(dir, ['mail', 'preview'], { LINK_TTL: 'soon' }),
-    ...usages.map((args) => cli(dir, args)),
+    ...usages.map(([args]) => cli(dir, args)),
   ])
-  for (const [i, args] of usages.entries()) {
+  for (const [i, [args, message]] of usages.entries()) {
     t.equal(runs[i]?.code, 2, args.join(' '))
-    t.match(runs[i]?.stderr, /Usage: latchkey mail preview \[--out <file>\]/)
+    t.match(runs[i]?.stderr, message)
+    t.equal(runs[i]?.stdout, '')
   }
   t.equal(badTtl?.code, 1)
-  t.match(badTtl?.stderr, /LINK_TTL/)
+  t.match(badTtl?.stderr, /LINK_TTL: must be a whole number of seconds/)
+  t.notMatch(badTtl?.stderr, /\n\s+at /)
   t.equal(badTtl?.stdout, '')
+  t.same(readdirSync(dir), [], 'nothing written')
 })

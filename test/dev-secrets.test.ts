@@ -6,7 +6,8 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { ApiKeys, generateApiKey } from '../src/auth/api-keys.js'
 import { type Env, loadConfig } from '../src/config.js'
-import { DEV_SECRETS_FILE, withDevSecrets } from '../src/dev-secrets.js'
+import { DEV_SECRETS_FILE, withDevSecrets, withStoredDevSecrets } from '../src/dev-secrets.js'
+import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 
 function tempDir(t: Test): string {
@@ -141,4 +142,46 @@ t.test('an existing file is completed, not replaced', async (t) => {
   t.equal(newApiKeys.length, 2)
   t.equal(statSync(join(dataDir, DEV_SECRETS_FILE)).mode & 0o777, 0o600, 'and tightened to 0600')
   t.doesNotThrow(() => loadConfig(env))
+})
+
+t.test('withStoredDevSecrets fills from the file and never writes', async (t) => {
+  const dataDir = tempDir(t)
+  const file = join(dataDir, DEV_SECRETS_FILE)
+  const apiKeys = generateApiKey('mine', 'admin').entry
+  await withDevSecrets({ API_KEYS: apiKeys }, dataDir)
+  const before = readFileSync(file, 'utf8')
+
+  const env = withStoredDevSecrets({ API_KEYS: apiKeys }, dataDir)
+  t.equal(env.LINK_SECRETS, stored(dataDir).LINK_SECRETS)
+  t.equal(env.API_KEYS, apiKeys, 'what the environment sets wins')
+  t.doesNotThrow(() => loadConfig(env))
+
+  // The file lacks API_KEYS (they were set when it was written): only that is named.
+  const error = t.throws(() => withStoredDevSecrets({}, dataDir)) as ConfigError
+  t.type(error, ConfigError)
+  t.match(error.problems, [/^API_KEYS: not set, and .*dev-secrets\.json does not hold it\./])
+  t.equal(readFileSync(file, 'utf8'), before, 'the file is unchanged')
+
+  const given = { LINK_SECRETS: 'x', SESSION_KEYS: 'y', API_KEYS_FILE: 'z' }
+  t.equal(withStoredDevSecrets(given, join(dataDir, 'absent')), given, 'nothing to fill: no read')
+})
+
+t.test('withStoredDevSecrets with no file names all three, and creates nothing', async (t) => {
+  const dataDir = join(tempDir(t), 'data')
+  const error = t.throws(() => withStoredDevSecrets({}, dataDir)) as ConfigError
+  t.match(error.problems, [/^LINK_SECRETS, SESSION_KEYS, API_KEYS: not set/])
+  t.notOk(existsSync(dataDir))
+})
+
+t.test('a file that is not a JSON object stops both, and is left for a person', async (t) => {
+  for (const text of ['{not json', 'null', '[]', '"x"']) {
+    const dataDir = tempDir(t)
+    writeFileSync(join(dataDir, DEV_SECRETS_FILE), text)
+    const message = /dev-secrets\.json: is not a JSON object of settings; fix or delete it/
+    const generating = await withDevSecrets({}, dataDir).catch((error: unknown) => error)
+    t.match(generating, { problems: [message] }, text)
+    const reading = t.throws(() => withStoredDevSecrets({}, dataDir))
+    t.match(reading, { problems: [message] }, text)
+    t.equal(readFileSync(join(dataDir, DEV_SECRETS_FILE), 'utf8'), text)
+  }
 })

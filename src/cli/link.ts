@@ -1,0 +1,35 @@
+import { issueLink } from '../auth/issue-link.js'
+import { OutboxWorker } from '../auth/outbox-worker.js'
+import { withDeps } from './deps.js'
+
+interface LinkOptions {
+  ttl?: number
+  redirect?: string
+  send?: boolean
+}
+
+export async function link(email: string, options: LinkOptions): Promise<void> {
+  const issued = await withDeps(async (deps) => {
+    const result = await issueLink(deps, {
+      email,
+      redirectTo: options.redirect,
+      ttlSeconds: options.ttl,
+      deliver: options.send ? 'email' : 'none',
+      createUser: true,
+    })
+    // Through the outbox like every email: sent now, or left for the service to retry.
+    if (options.send) await new OutboxWorker(deps, stderrLogger).runOnce()
+    return result
+  })
+  process.stdout.write(
+    issued.link === undefined
+      ? `Queued for ${email} (user ${issued.userId}); see GET /v1/admin/outbox for its delivery.\n`
+      : `${issued.link}\n`,
+  )
+}
+
+const stderrLogger = {
+  info: () => undefined,
+  warn: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
+  error: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
+}

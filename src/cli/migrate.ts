@@ -1,0 +1,6 @@
+import { withDeps } from './deps.js'
+
+export async function migrate(): Promise<void> {
+  await withDeps((deps) => deps.store.migrate())
+  process.stdout.write('Migrations are up to date.\n')
+}

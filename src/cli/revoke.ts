@@ -1,0 +1,7 @@
+import { revokeUser } from '../auth/revoke.js'
+import { withDeps } from './deps.js'
+
+export async function revoke(userId: string): Promise<void> {
+  const result = await withDeps((deps) => revokeUser(deps, userId.toLowerCase()))
+  process.stdout.write(`Revoked user ${result.userId}; rev is now ${result.rev}.\n`)
+}
