@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +17,7 @@ export async function renderOpenApi(): Promise<string> {
     loadConfig({
       DATA_DIR: dataDir,
       DATABASE_URL: ':memory:',
-      LINK_SECRETS: `1:${'A'.repeat(43)}`,
+      LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
       SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'openapi' })]),
       API_KEYS: generateApiKey('openapi', 'admin').entry,
       LOG_LEVEL: 'silent',

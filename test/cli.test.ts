@@ -60,7 +60,9 @@ t.test('keys prints settings that a production configuration accepts together', 
   t.equal(run.code, 0, run.stderr)
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'production',
-    MAIL_TRANSPORT: 'log',
+    MAIL_TRANSPORT: 'resend',
+    RESEND_API_KEY: 're_test',
+    MAIL_FROM: 'login@x.example',
     PUBLIC_URL: 'https://x.example',
     DATA_DIR: dataDir,
   }
