@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
 import Value from 'typebox/value'
 import { ConfigError } from './errors.js'
+import { weakSecretReason } from './secret-strength.js'
 
 /**
  * The whole configuration, as one TypeBox schema: it gives the Config type and the runtime check.
@@ -162,6 +163,108 @@ const SOURCE: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
 }
 
+/**
+ * What each setting must be, in words, and how to put it right. A value the schema refuses is
+ * reported with these words, never the validator's own ("must match pattern …"): the person
+ * reading them set an environment variable, not a JSON document.
+ */
+const EXPECTED: Record<string, { is: string; fix: string }> = {
+  PORT: { is: 'a port number', fix: 'set a whole number from 0 to 65535' },
+  HOST: { is: 'an address to listen on', fix: 'set an IP address or host name, like 0.0.0.0' },
+  PUBLIC_URL: {
+    is: 'an absolute http(s) URL',
+    fix: 'set the address people reach latchkey at, like https://login.example.com, without query or fragment',
+  },
+  DATABASE_URL: { is: 'a database', fix: 'set a SQLite file path or a postgres:// URL' },
+  DATABASE_POOL_SIZE: {
+    is: 'a number of connections',
+    fix: 'set a whole number from 1 to 1000',
+  },
+  DATA_DIR: { is: 'a directory', fix: 'set the path of a directory latchkey may write to' },
+  REDIS_URL: { is: 'a Redis URL', fix: 'set redis://host:6379, or rediss://… for TLS' },
+  REDIS_KEY_PREFIX: {
+    is: 'a key prefix',
+    fix: 'use 1 to 64 letters, digits and _ . : -, like latchkey:',
+  },
+  MAIL_TRANSPORT: { is: 'a mail transport', fix: 'set resend, or log in development' },
+  RESEND_API_KEY: { is: 'a Resend API key', fix: 'set the key Resend gave you (re_…)' },
+  RESEND_BASE_URL: {
+    is: 'an http(s) URL',
+    fix: 'leave it unset to use Resend, or set the base URL of a Resend-compatible API',
+  },
+  MAIL_FROM: {
+    is: 'a sender',
+    fix: 'set an address on a domain your mail provider verified, like Acme <login@acme.example>',
+  },
+  APP_NAME: { is: 'a name for emails', fix: 'use 1 to 100 characters' },
+  LINK_TTL: { is: 'a number of seconds', fix: 'set a whole number from 1 to 4294967295' },
+  LINK_TTL_MAX: { is: 'a number of seconds', fix: 'set a whole number from 1 to 4294967295' },
+  ACCESS_TTL_MAX: { is: 'a number of seconds', fix: 'set a whole number from 1 to 4294967295' },
+  SESSION_TTL: { is: 'a number of seconds', fix: 'set a whole number from 1 to 4294967295' },
+  REFRESH_TTL: { is: 'a number of seconds', fix: 'set a whole number from 1 to 4294967295' },
+  SESSION_AUDIENCE: {
+    is: 'an audience',
+    fix: 'set the aud your backends expect, or leave it unset',
+  },
+  ALLOWED_REDIRECTS: {
+    is: 'an exact origin',
+    fix: 'list origins like https://app.example, comma-separated, without path or trailing slash',
+  },
+  TRUST_PROXY: {
+    is: 'a proxy setting',
+    fix: 'set true, false, a number of hops, or proxy IP addresses and CIDR ranges',
+  },
+  RATE_LIMIT_IP: { is: 'a rate', fix: 'set count/window, like 60/1m (s, m or h), or off' },
+  RATE_LIMIT_API_KEY: { is: 'a rate', fix: 'set count/window, like 60/1m (s, m or h), or off' },
+  RATE_LIMIT_RECIPIENT: { is: 'a rate', fix: 'set count/window, like 60/1m (s, m or h), or off' },
+  RATE_LIMIT_FORM_IP: { is: 'a rate', fix: 'set count/window, like 60/1m (s, m or h), or off' },
+  HOSTED_SIGNUP: {
+    is: 'true or false',
+    fix: 'set true (the form creates users) or false (it signs in existing users only)',
+  },
+  DOCS: { is: 'on or off', fix: 'set on to serve /docs, or off' },
+  REQUEST_TIMEOUT: { is: 'a number of seconds', fix: 'set a whole number from 1 to 3600' },
+  HEADERS_TIMEOUT: { is: 'a number of seconds', fix: 'set a whole number from 1 to 3600' },
+  KEEP_ALIVE_TIMEOUT: { is: 'a number of seconds', fix: 'set a whole number from 1 to 3600' },
+  MAX_CONNECTIONS: {
+    is: 'a number of connections',
+    fix: 'set a whole number from 1 to 1000000',
+  },
+  HANDOFF: { is: 'a hand-over', fix: 'set cookie or code' },
+  LOG_LEVEL: { is: 'a log level', fix: 'set fatal, error, warn, info, debug, trace or silent' },
+}
+
+/** Settings whose values are never repeated in a message: they are, or may hold, secrets. */
+const SECRET_SETTINGS = new Set([
+  'LINK_SECRETS',
+  'SESSION_KEYS',
+  'API_KEYS',
+  'RESEND_API_KEY',
+  'DATABASE_URL',
+  'REDIS_URL',
+])
+
+const GENERATE = 'generate one with `latchkey keys`'
+
+/** What is wrong with one entry of a list of keys, by the field that is wrong. */
+const ENTRY_PROBLEMS: Record<string, Record<string, string>> = {
+  LINK_SECRETS: {
+    kid: 'the kid is not a whole number from 0 to 255; give each secret a kid from 0 to 255',
+    secret: `the secret is not base64url of 32 bytes or more; ${GENERATE}`,
+  },
+  SESSION_KEYS: {
+    '': `not a private JWK (a JSON object with kid, kty and d); ${GENERATE}`,
+    kid: 'the key has no kid; give each key a kid of its own',
+    kty: `the key is not EC (P-256) or OKP (Ed25519), the two kinds latchkey signs with; ${GENERATE}`,
+    d: `the key has no private part (d), and a public key cannot sign; ${GENERATE}`,
+  },
+  API_KEYS: {
+    name: 'the name is not 1 to 64 letters, digits and _ . -; rename it',
+    role: 'the role is not service or admin; use one of them',
+    hash: 'the hash is not 64 hex digits; configure the SHA-256 of the key, never the key itself (`latchkey keys` prints an entry)',
+  },
+}
+
 /** Every setting latchkey reads; each may also come from NAME_FILE. */
 export const SETTINGS = [...new Set(Object.values(SOURCE))]
 
@@ -185,7 +288,7 @@ export function resolveEnv(env: Env, problems: string[]): Env {
     try {
       out[base] = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
     } catch {
-      problems.push(`${name}: cannot read the file it names`)
+      problems.push(`${name}: cannot read the file it names; check the path and its permissions`)
     }
   }
   return out
@@ -265,21 +368,92 @@ export function loadConfig(rawEnv: Env): Config {
     logLevel: get('LOG_LEVEL') ?? 'info',
   }
 
-  for (const error of Value.Errors(ConfigSchema, candidate)) {
-    // A union reports once per branch; the branch messages add nothing for a person.
-    if (error.keyword === 'const' && error.schemaPath.includes('/anyOf/')) continue
-    if (error.keyword === 'minItems') {
-      // Production names an unset secret itself, below; say it once.
-      const name = sourceOf(error.instancePath)
-      if (!(production && !env[name]?.trim())) problems.push(`${name}: missing`)
-      continue
-    }
-    problems.push(`${sourceOf(error.instancePath)}: ${error.message}`)
-  }
+  problems.push(...schemaProblems(candidate, get, (name) => production && !env[name]?.trim()))
   if (problems.length === 0) problems.push(...crossChecks(candidate as Config))
   if (production) problems.push(...productionChecks(env))
   if (problems.length > 0) throw new ConfigError([...new Set(problems)])
   return candidate as Config
+}
+
+/**
+ * Each setting checked against its part of the schema on its own, so that every bad setting is
+ * named (the validator stops after a few errors) and each in its own words (EXPECTED).
+ * `unsetInProduction` says whether production will name a missing secret itself.
+ */
+function schemaProblems(
+  candidate: Record<string, unknown>,
+  raw: (name: string) => string | undefined,
+  unsetInProduction: (name: string) => boolean,
+): string[] {
+  const problems: string[] = []
+  const properties = ConfigSchema.properties as Record<string, TSchema>
+  for (const [path, name] of Object.entries(SOURCE)) {
+    const [top = '', field] = path.split('/')
+    const parent = properties[top] as TSchema & {
+      properties?: Record<string, TSchema>
+      required?: string[]
+    }
+    const schema = field === undefined ? parent : parent.properties?.[field]
+    const value = field === undefined ? candidate[top] : (candidate[top] as never)[field]
+    const required = field === undefined ? ConfigSchema.required : (parent.required ?? [])
+    if (value === undefined && !required.includes(field ?? top)) continue
+    if (schema === undefined || Value.Check(schema, value)) continue
+    if (name in ENTRY_PROBLEMS) {
+      problems.push(...entryProblems(name, schema, value, unsetInProduction(name)))
+    } else if (name === 'ALLOWED_REDIRECTS') {
+      const item = (schema as TSchema & { items: TSchema }).items
+      for (const origin of value as unknown[]) {
+        if (!Value.Check(item, origin)) problems.push(notA(name, String(origin)))
+      }
+    } else {
+      problems.push(notA(name, raw(name)))
+    }
+  }
+  return problems
+}
+
+/** `NAME: "value" is not …; fix`, the value left out when it may be a secret. */
+function notA(name: string, value: string | undefined): string {
+  const expected = EXPECTED[name] ?? { is: 'valid', fix: 'see the configuration table' }
+  const what = value === undefined || SECRET_SETTINGS.has(name) ? 'the value' : quote(value)
+  return `${name}: ${what} is not ${expected.is}; ${expected.fix}`
+}
+
+/** Problems of a list of keys, entry by entry, in the words of ENTRY_PROBLEMS. */
+function entryProblems(name: string, schema: TSchema, value: unknown, unset: boolean): string[] {
+  const entries = value as unknown[]
+  if (entries.length === 0) {
+    // Production names an unset secret itself; say it once.
+    return unset ? [] : [`${name}: missing; ${GENERATE}`]
+  }
+  const item = (schema as TSchema & { items: TSchema & { properties: Record<string, TSchema> } })
+    .items
+  const words = ENTRY_PROBLEMS[name] as Record<string, string>
+  const problems: string[] = []
+  entries.forEach((entry, i) => {
+    if (Value.Check(item, entry)) return
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${name}: entry ${i + 1}: ${words['']}`)
+      return
+    }
+    for (const [field, fieldSchema] of Object.entries(item.properties)) {
+      if (Value.Check(fieldSchema, (entry as Record<string, unknown>)[field])) continue
+      problems.push(`${name}: entry ${i + 1}: ${words[field]}`)
+    }
+  })
+  return problems
+}
+
+/**
+ * A value as a message shows it: quoted, shortened, and with every character outside printable
+ * ASCII escaped, so that a stray control character cannot rewrite the terminal it is shown in.
+ */
+function quote(value: string): string {
+  const short = value.length > 60 ? `${value.slice(0, 60)}…` : value
+  return JSON.stringify(short).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /** What production demands. Checked whatever else is wrong, so every problem shows at once. */
@@ -287,14 +461,26 @@ function productionChecks(env: Env): string[] {
   const problems: string[] = []
   const set = (name: string) => Boolean(env[name]?.trim())
   for (const name of GENERATED_IN_DEVELOPMENT) {
-    if (!set(name)) problems.push(`${name}: required in production`)
+    if (!set(name)) problems.push(`${name}: missing, and production needs it; ${GENERATE}`)
   }
-  if (!set('MAIL_TRANSPORT')) problems.push('MAIL_TRANSPORT: required in production')
-  if (env.MAIL_TRANSPORT?.trim() === 'resend' && !set('MAIL_FROM')) {
-    problems.push('MAIL_FROM: required in production')
+  const transport = env.MAIL_TRANSPORT?.trim()
+  if (!transport) {
+    problems.push('MAIL_TRANSPORT: missing, and production needs it; set resend')
+  } else if (transport === 'log') {
+    // The log transport prints every sign-in link: whoever reads the logs could sign in as anyone.
+    problems.push(
+      'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+    )
+  }
+  if (transport === 'resend' && !set('MAIL_FROM')) {
+    problems.push(
+      'MAIL_FROM: missing, and production needs it with resend; set an address on a domain Resend verified',
+    )
   }
   if (!env.PUBLIC_URL?.trim().startsWith('https://')) {
-    problems.push('PUBLIC_URL: must be an https:// URL in production')
+    problems.push(
+      'PUBLIC_URL: not https, which production needs (links carry sign-in tokens); set the https:// address people reach latchkey at',
+    )
   }
   return problems
 }
@@ -302,29 +488,39 @@ function productionChecks(env: Env): string[] {
 /** Rules that span fields; run once the shape is right. */
 function crossChecks(config: Config): string[] {
   const problems: string[] = []
-  if (config.linkTtl > config.linkTtlMax) problems.push('LINK_TTL: must not exceed LINK_TTL_MAX')
-  if (!isPublicUrl(config.publicUrl)) {
-    problems.push('PUBLIC_URL: must be an absolute http(s) URL without query or fragment')
+  if (config.linkTtl > config.linkTtlMax) {
+    problems.push('LINK_TTL: longer than LINK_TTL_MAX; lower LINK_TTL or raise LINK_TTL_MAX')
   }
+  if (config.server.headersTimeout > config.server.requestTimeout) {
+    problems.push(
+      'HEADERS_TIMEOUT: longer than REQUEST_TIMEOUT, which includes the headers; lower HEADERS_TIMEOUT or raise REQUEST_TIMEOUT',
+    )
+  }
+  if (!isPublicUrl(config.publicUrl)) problems.push(notA('PUBLIC_URL', config.publicUrl))
   for (const origin of config.allowedRedirects) {
-    if (originOf(origin) !== origin) {
-      problems.push(
-        `ALLOWED_REDIRECTS: "${origin}" is not an exact origin like https://app.example`,
-      )
-    }
+    if (originOf(origin) !== origin) problems.push(notA('ALLOWED_REDIRECTS', origin))
   }
   const kids = config.linkSecrets.map((s) => s.kid)
-  if (new Set(kids).size !== kids.length) problems.push('LINK_SECRETS: kids must be distinct')
+  for (const kid of new Set(kids.filter((kid, i) => kids.indexOf(kid) !== i))) {
+    problems.push(`LINK_SECRETS: kid ${kid} names two secrets; give each secret a kid of its own`)
+  }
   // Compared as bytes, in their one canonical spelling: base64url's last character carries
   // spare bits, so two spellings could otherwise hide one secret.
   for (const { kid, secret } of config.linkSecrets) {
     if (!isCanonicalBase64url(secret)) {
-      problems.push(`LINK_SECRETS: the secret of kid ${kid} is not canonical base64url`)
+      problems.push(
+        `LINK_SECRETS: the secret of kid ${kid} is not in canonical base64url (its last character has stray bits); ${GENERATE}`,
+      )
+      continue
+    }
+    const weakness = weakSecretReason(Buffer.from(secret, 'base64url'))
+    if (weakness !== undefined) {
+      problems.push(`LINK_SECRETS: the secret of kid ${kid} ${weakness}; ${GENERATE}`)
     }
   }
   const secrets = config.linkSecrets.map((s) => s.secret)
   if (new Set(secrets).size !== secrets.length) {
-    problems.push('LINK_SECRETS: each entry needs its own secret')
+    problems.push(`LINK_SECRETS: one secret appears under two kids; ${GENERATE} for each`)
   }
   // The HMAC secrets and the JWT signing keys must be independent: one leaked value must never
   // both forge links and sign sessions.
@@ -332,18 +528,30 @@ function crossChecks(config: Config): string[] {
     config.sessionKeys.map((k) => Buffer.from(k.d, 'base64url').toString('base64url')),
   )
   if (secrets.some((s) => sessionSecrets.has(s))) {
-    problems.push('LINK_SECRETS and SESSION_KEYS: must not share key material')
+    problems.push(
+      `LINK_SECRETS and SESSION_KEYS: a link secret is also a session key; ${GENERATE} for each`,
+    )
+  }
+  for (const { kid, d } of config.sessionKeys) {
+    const weakness = weakSecretReason(Buffer.from(d, 'base64url'))
+    if (weakness !== undefined) {
+      problems.push(
+        `SESSION_KEYS: the private part (d) of kid ${quote(kid)} ${weakness}; ${GENERATE}`,
+      )
+    }
   }
   const sessionKids = config.sessionKeys.map((k) => k.kid)
-  if (new Set(sessionKids).size !== sessionKids.length) {
-    problems.push('SESSION_KEYS: kids must be distinct')
+  for (const kid of new Set(sessionKids.filter((kid, i) => sessionKids.indexOf(kid) !== i))) {
+    problems.push(`SESSION_KEYS: kid ${quote(kid)} names two keys; give each key a kid of its own`)
   }
   const apiKeyNames = config.apiKeys.map((k) => k.name)
-  if (new Set(apiKeyNames).size !== apiKeyNames.length) {
-    problems.push('API_KEYS: names must be distinct')
+  for (const name of new Set(apiKeyNames.filter((n, i) => apiKeyNames.indexOf(n) !== i))) {
+    problems.push(`API_KEYS: the name ${name} is given to two keys; give each key its own name`)
   }
   if (config.mail.transport === 'resend' && !config.mail.resendApiKey) {
-    problems.push('RESEND_API_KEY: required when MAIL_TRANSPORT is resend')
+    problems.push(
+      'RESEND_API_KEY: missing, and MAIL_TRANSPORT=resend needs it; set your Resend API key',
+    )
   }
   return problems
 }
@@ -385,13 +593,6 @@ function isPublicUrl(value: string): boolean {
 
 function isCanonicalBase64url(value: string): boolean {
   return Buffer.from(value, 'base64url').toString('base64url') === value
-}
-
-function sourceOf(instancePath: string): string {
-  const parts = instancePath.split('/').filter(Boolean)
-  return (
-    SOURCE[`${parts[0]}/${parts[1]}`] ?? SOURCE[parts[0] ?? ''] ?? (instancePath || 'configuration')
-  )
 }
 
 function integer(value: string): number {
@@ -443,18 +644,18 @@ function parseRate(name: string, value: string, problems: string[]): Rate | null
   if (value.toLowerCase() === 'off') return null
   const match = /^(\d{1,10})\/(\d{1,5})([smh])$/.exec(value)
   if (!match) {
-    problems.push(`${name}: "${value}" is not count/window (like 60/1m; s, m or h) or off`)
+    problems.push(notA(name, value))
     return null
   }
   const max = Number(match[1])
   const windowSeconds = Number(match[2]) * (WINDOW_UNIT_SECONDS[match[3] as string] as number)
   // Reported here, in words, and then left out: the schema would only say it again.
   if (max < 1 || max > 1_000_000_000) {
-    problems.push(`${name}: the count must be 1 to 1000000000 (off turns the limit off)`)
+    problems.push(`${name}: the count is not 1 to 1000000000; set one in that range, or off`)
     return null
   }
   if (windowSeconds < 1 || windowSeconds > 24 * 3600) {
-    problems.push(`${name}: the window must be 1s to 24h`)
+    problems.push(`${name}: the window is not 1s to 24h; set one in that range`)
     return null
   }
   return { max, windowSeconds }
@@ -477,9 +678,7 @@ function parseTrustProxy(value: string, problems: string[]): Config['trustProxy'
   const entries = value.split(',').map((entry) => entry.trim())
   for (const entry of entries) {
     if (!isAddressOrRange(entry)) {
-      problems.push(
-        `TRUST_PROXY: "${entry}" is not true, false, a number of hops, or an IP address or CIDR range`,
-      )
+      problems.push(notA('TRUST_PROXY', entry))
       return false
     }
   }
@@ -500,7 +699,7 @@ function parseLinkSecrets(value: string | undefined, problems: string[]): unknow
   return value.split(',').map((entry, i) => {
     const [kid, secret, ...rest] = entry.trim().split(':')
     if (secret === undefined || rest.length > 0) {
-      problems.push(`LINK_SECRETS: entry ${i + 1} is not kid:base64url-secret`)
+      problems.push(`LINK_SECRETS: entry ${i + 1}: not kid:base64url-secret; ${GENERATE}`)
     }
     return { kid: integer(kid ?? ''), secret: secret ?? '' }
   })
@@ -512,7 +711,9 @@ function parseApiKeys(value: string | undefined, problems: string[]): unknown[] 
   return value.split(',').map((entry, i) => {
     const [name, role, hash, ...rest] = entry.trim().split(':')
     if (hash === undefined || rest.length > 0) {
-      problems.push(`API_KEYS: entry ${i + 1} is not name:role:sha256hex`)
+      problems.push(
+        `API_KEYS: entry ${i + 1}: not name:role:sha256hex; \`latchkey keys\` prints one`,
+      )
     }
     return { name, role, hash: hash?.toLowerCase() }
   })
@@ -526,6 +727,6 @@ function parseJsonArray(name: string, value: string | undefined, problems: strin
   } catch {
     // reported below
   }
-  problems.push(`${name}: must be a JSON array of private JWKs`)
+  problems.push(`${name}: not a JSON array of private JWKs; ${GENERATE}`)
   return []
 }

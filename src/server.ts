@@ -39,9 +39,6 @@ export async function serve(env: Env = process.env): Promise<void> {
     throw error
   }
   const app = await buildApp(config)
-  if (config.production && config.mail.transport === 'log') {
-    app.log.warn('MAIL_TRANSPORT=log prints sign-in links to the console; use it for development')
-  }
   let closing = false
   const close = async (signal: string) => {
     if (closing) return

@@ -6,8 +6,16 @@ import fc from 'fast-check'
 import type { Test } from 'tap'
 import t from 'tap'
 import { generateApiKey } from '../src/auth/api-keys.js'
-import { type Config, type Env, loadConfig, resolveEnv } from '../src/config.js'
+import {
+  type Config,
+  ConfigSchema,
+  type Env,
+  loadConfig,
+  resolveEnv,
+  SETTINGS,
+} from '../src/config.js'
 import { ConfigError } from '../src/errors.js'
+import { weakSecretReason } from '../src/secret-strength.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -202,12 +210,21 @@ t.test('LINK_SECRETS: malformed entries are refused', async (t) => {
 })
 
 t.test('LINK_SECRETS: duplicate kids are refused', async (t) => {
-  refuses(t, { LINK_SECRETS: `1:${secret()},1:${secret()}` }, /LINK_SECRETS: kids/)
+  refuses(
+    t,
+    { LINK_SECRETS: `1:${secret()},1:${secret()}` },
+    /LINK_SECRETS: kid 1 names two secrets/,
+  )
 })
 
 t.test('LINK_SECRETS: the same secret under two kids is refused', async (t) => {
   const s = secret()
-  refuses(t, { LINK_SECRETS: `1:${s},2:${s}` }, /LINK_SECRETS: each entry/, 'same spelling')
+  refuses(
+    t,
+    { LINK_SECRETS: `1:${s},2:${s}` },
+    /LINK_SECRETS: one secret appears under two kids/,
+    'same spelling',
+  )
   // Security requirement 1: the check is on key material, not on how it is spelled. The last
   // base64url character of a 32-byte secret carries 2 spare bits, so four spellings decode to the
   // same 32 bytes.
@@ -378,8 +395,8 @@ t.test('numbers: bad values are refused, each naming its variable', async (t) =>
 })
 
 t.test('LINK_TTL may not exceed LINK_TTL_MAX', async (t) => {
-  refuses(t, { LINK_TTL: '3601' }, /LINK_TTL: must not exceed LINK_TTL_MAX/)
-  refuses(t, { LINK_TTL: '600', LINK_TTL_MAX: '300' }, /LINK_TTL: must not exceed/)
+  refuses(t, { LINK_TTL: '3601' }, /LINK_TTL: longer than LINK_TTL_MAX/)
+  refuses(t, { LINK_TTL: '600', LINK_TTL_MAX: '300' }, /LINK_TTL: longer than/)
   const config = loadConfig({ ...keys, LINK_TTL: '3600' })
   t.equal(config.linkTtl, 3600, 'equal is fine')
   t.equal(loadConfig({ ...keys, LINK_TTL: '60', LINK_TTL_MAX: '120' }).linkTtlMax, 120)
@@ -421,7 +438,9 @@ t.test('production with nothing set names every missing thing at once', async (t
 const production: Env = {
   ...keys,
   NODE_ENV: 'production',
-  MAIL_TRANSPORT: 'log',
+  MAIL_TRANSPORT: 'resend',
+  RESEND_API_KEY: 're_test',
+  MAIL_FROM: 'Acme <login@acme.example>',
   PUBLIC_URL: 'https://login.example',
 }
 
@@ -438,12 +457,84 @@ t.test('production refuses each missing piece, naming it', async (t) => {
   }
   refuses(t, { ...production, PUBLIC_URL: 'http://login.example' }, /^PUBLIC_URL.*https/, 'http')
   refuses(t, { ...production, PUBLIC_URL: undefined }, /^PUBLIC_URL.*https/, 'the default')
-  refuses(
-    t,
-    { ...production, MAIL_TRANSPORT: 'resend', RESEND_API_KEY: 're_x' },
-    'MAIL_FROM',
-    'resend without MAIL_FROM',
+  refuses(t, { ...production, MAIL_FROM: undefined }, 'MAIL_FROM', 'resend without MAIL_FROM')
+})
+
+t.test('production refuses the log transport, which prints sign-in links', async (t) => {
+  const problems = problemsOf({ ...production, MAIL_TRANSPORT: 'log' })
+  t.same(problems, [
+    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+  ])
+  t.equal(loadConfig({ ...keys, MAIL_TRANSPORT: 'log' }).mail.transport, 'log', 'development')
+})
+
+const twice = (bytes: Buffer): Buffer => Buffer.concat([bytes, bytes])
+
+/** Weak secrets people write instead of generating one, each 32 bytes or more. */
+const WEAK_SECRETS: [string, Buffer][] = [
+  ['all zero bytes', Buffer.alloc(32)],
+  ['AAAA… (zero bytes, as base64url)', Buffer.from('A'.repeat(43), 'base64url')],
+  ['one byte repeated', Buffer.alloc(48, 0xa5)],
+  ['a short pattern repeated', Buffer.from('deadbeef'.repeat(8), 'hex')],
+  ['16 random bytes twice', twice(randomBytes(16))],
+  ['counting up', Buffer.from(Array.from({ length: 32 }, (_, i) => i))],
+  ['counting down in steps of 3', Buffer.from(Array.from({ length: 40 }, (_, i) => 250 - 3 * i))],
+  ['few distinct values', Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 7) % 5))],
+  ['a password', Buffer.from('correct horse battery staple, 2024!')],
+  ['a hex string', Buffer.from(randomBytes(32).toString('hex'))],
+  ['a base64 string', Buffer.from(randomBytes(32).toString('base64'))],
+]
+
+t.test('LINK_SECRETS: low-entropy secrets are refused in every mode (DESIGN 1)', async (t) => {
+  for (const [label, bytes] of WEAK_SECRETS) {
+    t.ok(bytes.length >= 32, `${label}: long enough to pass the length check`)
+    const value = `1:${bytes.toString('base64url')}`
+    for (const env of [keys, production]) {
+      const problems = problemsOf({ ...env, LINK_SECRETS: value })
+      t.match(
+        problems,
+        [/^LINK_SECRETS: the secret of kid 1 .*; generate one with `latchkey keys`$/],
+        `${label} (${env === production ? 'production' : 'development'})`,
+      )
+    }
+  }
+  t.match(
+    problemsOf({
+      ...keys,
+      LINK_SECRETS: `1:${secret()},2:${Buffer.alloc(32).toString('base64url')}`,
+    }),
+    [/^LINK_SECRETS: the secret of kid 2 takes only 1 distinct byte value;/],
+    'a weak second entry is named by its kid',
   )
+})
+
+t.test('production with a dead secret and the log transport names both (issue 9, 4)', async (t) => {
+  const problems = problemsOf({
+    ...production,
+    LINK_SECRETS: `1:${Buffer.alloc(32).toString('base64url')}`,
+    MAIL_TRANSPORT: 'log',
+  })
+  t.equal(problems.length, 2, JSON.stringify(problems))
+  t.match(problems, [/^LINK_SECRETS: /, /^MAIL_TRANSPORT: /])
+})
+
+t.test('SESSION_KEYS: a key whose private part is low-entropy is refused', async (t) => {
+  const zero = { ...sessionKey, d: Buffer.alloc(32).toString('base64url') }
+  t.match(problemsOf({ ...keys, SESSION_KEYS: JSON.stringify([zero]) }), [
+    /^SESSION_KEYS: the private part \(d\) of kid "s1" takes only 1 distinct byte value; generate one with `latchkey keys`$/,
+  ])
+})
+
+t.test('property: secrets from random bytes are never called weak', async (t) => {
+  // Unbiased: fast-check otherwise favours small and repeated values on purpose, which random
+  // bytes are not (and which the checks exist to catch).
+  fc.assert(
+    fc.property(fc.noBias(fc.uint8Array({ minLength: 32, maxLength: 64 })), (bytes) => {
+      return weakSecretReason(bytes) === undefined
+    }),
+    { numRuns: 20_000 },
+  )
+  t.pass('no random secret was refused')
 })
 
 t.test('a ConfigError lists its problems in its message', async (t) => {
@@ -729,8 +820,8 @@ t.test('RATE_LIMIT_*: bad values are refused, each naming its variable', async (
   t.same(
     problems,
     [
-      'RATE_LIMIT_IP: the count must be 1 to 1000000000 (off turns the limit off)',
-      'RATE_LIMIT_RECIPIENT: "5/1y" is not count/window (like 60/1m; s, m or h) or off',
+      'RATE_LIMIT_IP: the count is not 1 to 1000000000; set one in that range, or off',
+      'RATE_LIMIT_RECIPIENT: "5/1y" is not a rate; set count/window, like 60/1m (s, m or h), or off',
     ],
     'every problem once, in words a person can act on',
   )
@@ -757,4 +848,92 @@ t.test('property: count/window parses back exactly', async (t) => {
     ),
   )
   t.pass('round trip held')
+})
+
+// Issue 9, item 14: a person reads these messages, not a validator's log.
+t.test(
+  'property: every message names its variable, in words, without validator noise',
+  async (t) => {
+    const patterns = [
+      ...JSON.stringify(ConfigSchema).matchAll(/"pattern":"((?:[^"\\]|\\.)*)"/g),
+    ].map((m) => JSON.parse(`"${m[1]}"`) as string)
+    t.ok(patterns.length >= 4, 'the schema has patterns to look for')
+    const noise = [
+      /anyOf|oneOf|allOf/i,
+      /must match/i,
+      /must be (string|integer|number|boolean|array|object|equal|null)/i,
+      /must (have|not have)/i,
+      /constant|schema|pattern|properties/i,
+      /minLength|maxLength|minimum|maximum|minItems/,
+      /\/[a-z]+\/\d|#\//,
+    ]
+    const names = SETTINGS.filter((name) => name !== 'NODE_ENV')
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({
+        unit: fc.constantFrom('1', ':', ',', '/', 'a', 'Z', '[', '{', '"', ' ', '-', '.', '='),
+        maxLength: 40,
+      }),
+      fc.constantFrom('0', '-1', '1.5', '99999999999', 'true', 'off', '[]', '{}', '[1]', 'null'),
+      fc
+        .constantFrom(
+          'https://',
+          'http://',
+          'redis://',
+          'postgres://',
+          '1:',
+          '[{',
+          'a:service:',
+          '5/',
+        )
+        .chain((prefix) => fc.string({ maxLength: 30 }).map((s) => prefix + s)),
+    )
+    fc.assert(
+      fc.property(fc.constantFrom(...names), value, (name, v) => {
+        let problems: string[]
+        try {
+          loadConfig({ ...keys, [name]: v })
+          return true
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error
+          problems = error.problems
+        }
+        if (!problems.some((p) => new RegExp(`\\b${name}\\b`).test(p))) {
+          throw new Error(`no problem names ${name}: ${JSON.stringify(problems)}`)
+        }
+        for (const problem of problems) {
+          // What the message quotes of the value is the value's, not the validator's.
+          const words = problem.replace(/"(?:[^"\\]|\\.)*"/g, '""')
+          const heard = [
+            ...noise.filter((n) => n.test(words)),
+            ...patterns.filter((p) => words.includes(p)),
+          ]
+          if (heard.length > 0) throw new Error(`noise ${heard[0]} in: ${problem}`)
+          if (!/^[A-Z_]+( and [A-Z_]+)?: .+; .+/.test(problem)) {
+            throw new Error(`not "NAME: what is wrong; the fix": ${problem}`)
+          }
+        }
+        return true
+      }),
+      { numRuns: 3000 },
+    )
+    t.pass('every message held')
+  },
+)
+
+t.test('every setting of the schema has words for its problems', async (t) => {
+  // A setting added to the schema without a row here would be reported in borrowed words.
+  for (const name of SETTINGS.filter((n) => n !== 'NODE_ENV')) {
+    const problems = (() => {
+      try {
+        loadConfig({ ...keys, [name]: '\u0001' })
+        return []
+      } catch (error) {
+        return (error as ConfigError).problems
+      }
+    })()
+    for (const problem of problems)
+      t.notMatch(problem, /is not valid; see the configuration table/, name)
+  }
 })

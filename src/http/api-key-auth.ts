@@ -8,7 +8,9 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/
+// The scheme is case-insensitive and may be followed by more than one space (RFC 9110, 11.1);
+// the key itself is compared exactly.
+const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i
 
 /** An onRequest hook: a valid API key of the role (admin keys may do anything), or 401 / 403. */
 export function requireRole(apiKeys: ApiKeys, role: Role): onRequestAsyncHookHandler {

@@ -6,12 +6,15 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/typ
 import Fastify from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config } from '../config.js'
-import { InvalidRequest } from '../errors.js'
+import { InvalidRequest, Unavailable } from '../errors.js'
 import { requireRole } from './api-key-auth.js'
 import { browserSecurity } from './browser.js'
+import { connectionOptions } from './connections.js'
 import { loggerOptions } from './logging.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { rateLimits } from './rate-limit/limits.js'
+import { REQUEST_ID_HEADER, requestId } from './request-id.js'
+import { RouteMethods } from './route-methods.js'
 import { adminRoutes } from './routes/admin.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { healthRoutes } from './routes/health.js'
@@ -53,7 +56,15 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     // answers like any other: problem+json, without echoing the URL.
     frameworkErrors: (error, request, reply) =>
       errorHandler(new InvalidRequest('The URL is malformed.', { cause: error }), request, reply),
+    ...connectionOptions(deps.config.server),
+    genReqId: requestId,
+    // Fastify's own 503 while closing is plain JSON; the onRequest hook below answers instead.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // More connections than this are closed as they arrive, before they cost anything.
+  app.server.maxConnections = deps.config.server.maxConnections
+  const routes = new RouteMethods()
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method))
 
   // TypeBox validates requests: bodies exactly as sent (`"one_time": "false"` is an error, not a
   // quiet `false`), query strings and path parameters with string-to-number conversion. Unknown
@@ -72,7 +83,17 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
 
   app.addSchema(ProblemSchema)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler(notFoundHandler)
+  app.setNotFoundHandler(notFoundHandler((path) => routes.of(path)))
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+    // A request on a connection still open while the service stops: the client retries
+    // elsewhere (Fastify sends `connection: close` with it).
+    if (closing) throw new Unavailable('The service is shutting down.')
+  })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
     reply.header('referrer-policy', 'no-referrer')

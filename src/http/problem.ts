@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, LatchkeyError, RateLimited, Unavailable } from '../errors.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
@@ -53,16 +55,63 @@ export function problem(code: ErrorCode, detail: string): Problem {
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   reply.header('cache-control', 'no-store')
   reply.header('x-content-type-options', 'nosniff')
+  reply.header(REQUEST_ID_HEADER, reply.request.id)
   if (body.status === 401) reply.header('www-authenticate', 'Bearer')
   return reply.code(body.status).type(PROBLEM_TYPE).send(body)
+}
+
+/** The headers of a problem written without Fastify (a raw response or socket). */
+function rawHeaders(body: string, requestId: string): Record<string, string> {
+  return {
+    'content-type': `${PROBLEM_TYPE}; charset=utf-8`,
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    [REQUEST_ID_HEADER]: requestId,
+  }
+}
+
+/**
+ * A whole HTTP/1.1 answer for a connection Node refuses before there is a request to route
+ * (headers too large, too slow, not HTTP); the connection closes after it.
+ */
+export function problemOnSocket(body: Problem, requestId: string): string {
+  const json = JSON.stringify(body)
+  const headers = { ...rawHeaders(json, requestId), connection: 'close' }
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
+  return `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\n${lines.join('')}\r\n${json}`
+}
+
+/**
+ * The answer to a bug, written straight to the response. Going through reply.send again could
+ * fail the way the first answer did (a header with a forbidden character, an onSend hook or a
+ * serializer that throws) and end in Fastify's own JSON; this path has nothing left to fail.
+ */
+function sendInternalError(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const res = reply.raw
+  if (res.headersSent || res.destroyed) {
+    // Part of another answer is out: cutting the connection is the only honest signal left.
+    res.destroy()
+    return reply
+  }
+  reply.hijack()
+  const body = JSON.stringify(problem('internal_error', 'Something went wrong on our side.'))
+  // Whatever the handler set is dropped: one of its headers may be what failed.
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
+  res.writeHead(500, rawHeaders(body, request.id))
+  res.end(body)
+  return reply
 }
 
 /** Codes for the errors Fastify itself raises before a handler runs. */
 function codeForStatus(status: number): ErrorCode {
   if (status === 404) return 'not_found'
   if (status === 405) return 'method_not_allowed'
+  if (status === 408) return 'request_timeout'
   if (status === 413) return 'payload_too_large'
   if (status === 415) return 'unsupported_media_type'
+  if (status === 431) return 'headers_too_large'
   if (status === 429) return 'rate_limited'
   if (status === 503) return 'unavailable'
   return 'invalid_request'
@@ -86,21 +135,37 @@ export function errorHandler(
     if (body.status >= 500) request.log.error({ err: error.cause ?? error }, 'request failed')
     return sendProblem(reply, body)
   }
-  const fastifyError = error as FastifyError
-  const status = fastifyError.statusCode
-  if (status !== undefined && status >= 400 && status < 500) {
+  // Anything may be thrown, null and strings included.
+  const status = (error as Partial<FastifyError> | null)?.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
     // Validation and parser messages name the field and the rule, never the value sent.
-    return sendProblem(reply, problem(codeForStatus(status), fastifyError.message))
+    return sendProblem(reply, problem(codeForStatus(status), (error as FastifyError).message))
   }
   request.log.error({ err: error }, 'request failed')
-  return sendProblem(reply, problem('internal_error', 'Something went wrong on our side.'))
+  return sendInternalError(request, reply)
 }
 
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(
-    reply,
-    problem('not_found', `No route ${request.method} ${pathOf(request.url)}.`),
-  )
+/**
+ * Answers a request no route took: 405 with Allow when the path exists for other methods, 404
+ * otherwise. `methodsOf` gives the methods the routes answer on a path.
+ */
+export function notFoundHandler(methodsOf: (path: string) => string[]) {
+  return (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = pathOf(request.url)
+    const allowed = methodsOf(path)
+    // A route that takes this method may still find nothing (a file under /docs/static).
+    if (allowed.length === 0 || allowed.includes(request.method)) {
+      return sendProblem(reply, problem('not_found', `No route ${request.method} ${path}.`))
+    }
+    reply.header('allow', allowed.join(', '))
+    return sendProblem(
+      reply,
+      problem(
+        'method_not_allowed',
+        `${path} does not answer ${request.method}; it answers ${allowed.join(', ')}.`,
+      ),
+    )
+  }
 }
 
 export function pathOf(url: string): string {

@@ -2,8 +2,7 @@ import type { Mailer, MailMessage, SendOptions } from './mailer.js'
 
 /**
  * Development transport: prints the message, link included, as one block on the console. This is
- * the one deliberate place a link reaches output; production refuses to start with it unless
- * MAIL_TRANSPORT=log is set explicitly.
+ * the one deliberate place a link reaches output; production refuses to start with it.
  */
 export class LogTransport implements Mailer {
   constructor(private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}

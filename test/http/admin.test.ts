@@ -38,7 +38,6 @@ t.test('API key authentication', async (t) => {
     'a wrong key': 'Bearer lk_not-a-real-key',
     'the key without Bearer': adminKey.key,
     'Basic instead of Bearer': `Basic ${Buffer.from(`ops:${adminKey.key}`).toString('base64')}`,
-    'two spaces after Bearer': `Bearer  ${adminKey.key}`,
     'a key with a trailing extra part': `Bearer ${adminKey.key} extra`,
     'an empty Bearer': 'Bearer ',
     'the key with one character changed': `Bearer ${adminKey.key.slice(0, -1)}${

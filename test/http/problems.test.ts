@@ -126,15 +126,37 @@ t.test('unknown routes → 404 not_found problem', async (t) => {
     ['GET', '/nope'],
     ['GET', '/v1/nope'],
     ['POST', '/v1/links/nope'],
-    ['GET', '/v1/links'],
-    ['DELETE', '/v1/links/verify'],
-    ['PUT', '/v1/admin/users'],
+    ['GET', '/v1/admin/users/a/b/c'],
     ['GET', '/login/nope?token=abc'],
+    ['GET', '/docs/static/nope.js'],
   ]
   for (const [method, url] of cases) {
     const res = await app.inject({ method, url, headers: asAdmin })
     assertProblem(t, res, 404, 'not_found')
+    t.notOk(res.headers.allow, 'no Allow on a 404')
     t.notMatch(res.json().detail, /token=/, 'the detail names the path, not the query')
+  }
+})
+
+t.test('a known path with the wrong method → 405 method_not_allowed with Allow', async (t) => {
+  const cases: [InjectOptions['method'], string, string][] = [
+    ['GET', '/v1/links', 'POST'],
+    ['DELETE', '/v1/links/verify', 'POST'],
+    ['PUT', '/v1/admin/users', 'GET, HEAD'],
+    ['POST', '/v1/admin/users/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'DELETE, GET, HEAD'],
+    ['DELETE', '/login', 'GET, HEAD, POST'],
+    ['GET', '/v1/sessions/refresh', 'POST'],
+    ['PATCH', '/healthz', 'GET, HEAD'],
+    ['OPTIONS', '/.well-known/jwks.json?x=1', 'GET, HEAD'],
+  ]
+  for (const [method, url, allow] of cases) {
+    t.test(`${method} ${url}`, async (t) => {
+      // No key at all: which methods a path answers is public (the OpenAPI document says it).
+      const res = await app.inject({ method, url })
+      assertProblem(t, res, 405, 'method_not_allowed')
+      t.equal(res.headers.allow, allow)
+      t.notMatch(res.json().detail, /\?/, 'the detail names the path, not the query')
+    })
   }
 })
 
