@@ -5,6 +5,7 @@ import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
 import type { OutboxMessage } from '../users/outbox-store.js'
 import type { AuthDeps } from './deps.js'
 import { buildLink, type LinkPayload } from './issue-link.js'
+import { checkRedirect } from './redirect.js'
 
 export interface WorkerLogger {
   info(fields: object, message: string): void
@@ -166,7 +167,18 @@ export class OutboxWorker {
     if (hasFlag(payload.flags, Flag.OneTime) && user.seq !== payload.seq) {
       return 'the link was voided: another link was used first'
     }
-    const context = { scope: payload.scope, redirect: payload.redirect, ip: payload.ip }
+    // Checked again as it is sent: a row queued before targets were canonicalised (or before its
+    // origin left ALLOWED_REDIRECTS) gets the spelling verifiers compare with, or is not sent.
+    let redirect: string | undefined
+    try {
+      redirect =
+        payload.redirect === undefined
+          ? undefined
+          : checkRedirect(payload.redirect, config.allowedRedirects)
+    } catch {
+      return 'the redirect target is no longer allowed'
+    }
+    const context = { scope: payload.scope, redirect, ip: payload.ip }
     const token = keyring.mint(
       {
         purpose: payload.purpose === Purpose.Access ? Purpose.Access : Purpose.Login,
@@ -180,7 +192,7 @@ export class OutboxWorker {
     )
     return linkMessage({
       to: message.recipient,
-      link: buildLink(config.publicUrl, token, payload.redirect),
+      link: buildLink(config.publicUrl, token, redirect),
       appName: config.mail.appName,
       ttlSeconds: payload.ttlSeconds,
       oneTime: hasFlag(payload.flags, Flag.OneTime),

@@ -153,14 +153,21 @@ export function pageRoutes(
     const token = typeof query.token === 'string' ? query.token : ''
     const next = typeof query.next === 'string' && query.next !== '' ? query.next : undefined
     try {
-      // A dry run: checks the link and names its user; nothing is consumed or set.
-      const { user } = await verifyLink(deps, {
+      // A dry run: checks the link and names its user; nothing is consumed or set. The form
+      // carries the target as the link binds it (its canonical spelling), not as it was typed.
+      const { user, redirectTo } = await verifyLink(deps, {
         token,
         redirectTo: next,
         ip: request.ip,
         consume: false,
       })
-      return send(request, reply, { name: 'confirm', maskedEmail: mask(user.email), token, next })
+      const page: Page = {
+        name: 'confirm',
+        maskedEmail: mask(user.email),
+        token,
+        next: redirectTo ?? undefined,
+      }
+      return send(request, reply, page)
     } catch (error) {
       return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
     }
@@ -184,7 +191,12 @@ export function pageRoutes(
         form.elsewhere !== 'confirmed' &&
         !browser.isBoundTo(request, peek.user.id, now)
       ) {
-        const page: Page = { name: 'elsewhere', maskedEmail: mask(peek.user.email), token, next }
+        const page: Page = {
+          name: 'elsewhere',
+          maskedEmail: mask(peek.user.email),
+          token,
+          next: peek.redirectTo ?? undefined,
+        }
         return send(request, reply, page)
       }
       // Only a login link signs in, and a code is handed to the link's target: without one there
@@ -194,6 +206,8 @@ export function pageRoutes(
       if (config.handoff === 'code' && !peek.redirectTo) {
         return send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
       }
+      // From here on the link is spent, so nothing after it may fail on input: the target was
+      // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
       const { user, session, redirectTo } = await verifyLink(deps, {
         ...check,
         consume: true,
