@@ -231,9 +231,17 @@ export function pageRoutes(
     }
   })
 
+  // Signing out changes state, so it takes the same proof as every other form: a page of ours,
+  // in this browser. An application that signs people out sends them to GET /logout, which only
+  // shows the button: a sibling site posting here blindly would log people out at will.
+  app.get('/logout', hidden, async (request, reply) => {
+    const query = request.query as Form
+    return send(request, reply, { name: 'logout', next: safeNext(query.next) })
+  })
+
   app.post('/logout', hidden, async (request, reply) => {
     const form = (request.body ?? {}) as Form
-    if (!browser.isSameSite(request)) {
+    if (!browser.formIsOurs(request, form.csrf)) {
       return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
     }
     browser.clearSession(reply)
