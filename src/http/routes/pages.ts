@@ -129,7 +129,9 @@ export function pageRoutes(
         email,
         redirectTo: next,
         deliver: 'email',
-        createUser: true,
+        // HOSTED_SIGNUP=false: existing users only. An unknown address gets the same page and
+        // the same work, its row suppressed in the outbox, as create_user: false on the API.
+        createUser: config.hostedSignup,
         browserBound: true,
       })
     } catch (error) {
