@@ -5,6 +5,7 @@ import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
 import type { OutboxMessage } from '../users/outbox-store.js'
 import type { AuthDeps } from './deps.js'
 import { buildLink, type LinkPayload } from './issue-link.js'
+import { checkRedirect } from './redirect.js'
 
 export interface WorkerLogger {
   info(fields: object, message: string): void
@@ -22,6 +23,12 @@ export interface OutboxOptions {
   maxDelayMs: number
   /** Finished messages older than this are deleted. */
   retentionMs: number
+  /**
+   * Users created by a request who never signed in, and stand-in ids, are deleted once unused
+   * this long (see UserStore.pruneUnused), in batches of `pruneBatch`.
+   */
+  unusedRetentionMs: number
+  pruneBatch: number
   random: () => number
 }
 
@@ -44,6 +51,8 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   baseDelayMs: 2_000,
   maxDelayMs: 5 * 60_000,
   retentionMs: 30 * 24 * 3600_000,
+  unusedRetentionMs: 30 * 24 * 3600_000,
+  pruneBatch: 1000,
   random: Math.random,
 }
 
@@ -192,7 +201,18 @@ export class OutboxWorker {
     if (hasFlag(payload.flags, Flag.OneTime) && user.seq !== payload.seq) {
       return { drop: 'the link was voided: another link was used first' }
     }
-    const context = { scope: payload.scope, redirect: payload.redirect, ip: payload.ip }
+    // Checked again as it is sent: a row queued before targets were canonicalised (or before its
+    // origin left ALLOWED_REDIRECTS) gets the spelling verifiers compare with, or is not sent.
+    let redirect: string | undefined
+    try {
+      redirect =
+        payload.redirect === undefined
+          ? undefined
+          : checkRedirect(payload.redirect, config.allowedRedirects)
+    } catch {
+      return { drop: 'the redirect target is no longer allowed' }
+    }
+    const context = { scope: payload.scope, redirect, ip: payload.ip }
     const token = keyring.mint(
       {
         purpose: payload.purpose === Purpose.Access ? Purpose.Access : Purpose.Login,
@@ -206,7 +226,7 @@ export class OutboxWorker {
     )
     const send = linkMessage({
       to: message.recipient,
-      link: buildLink(config.publicUrl, token, payload.redirect),
+      link: buildLink(config.publicUrl, token, redirect),
       appName: config.mail.appName,
       ttlSeconds: payload.ttlSeconds,
       oneTime: hasFlag(payload.flags, Flag.OneTime),
@@ -228,5 +248,17 @@ export class OutboxWorker {
     this.#lastPrune = now
     const removed = await this.#deps.store.pruneOutbox(now - this.#options.retentionMs)
     if (removed > 0) this.#log.info({ removed }, 'old outbox messages deleted')
+    // In batches, so no single statement holds its locks for long on a big backlog.
+    const { unusedRetentionMs, pruneBatch } = this.#options
+    const unused = { users: 0, phantoms: 0 }
+    for (;;) {
+      const batch = await this.#deps.store.pruneUnused(now - unusedRetentionMs, pruneBatch)
+      unused.users += batch.users
+      unused.phantoms += batch.phantoms
+      if (batch.users < pruneBatch && batch.phantoms < pruneBatch) break
+    }
+    if (unused.users + unused.phantoms > 0) {
+      this.#log.info(unused, 'unused users and stand-in ids deleted')
+    }
   }
 }

@@ -1,9 +1,10 @@
 import { toSeconds } from '../clock.js'
-import { TokenRevoked, TokenUsed } from '../errors.js'
+import { InvalidRequest, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
 import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
 import type { User } from '../users/store.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { checkRedirect } from './redirect.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 export type VerifyRequest = LinkCheck & (DryRun | Consume)
@@ -46,10 +47,11 @@ export interface VerifyResult {
  */
 export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
   const { config, keyring, store, clock } = deps
+  const redirect = presentedTarget(request.redirectTo, config.allowedRedirects)
   const fields = keyring.open(
     request.token,
     { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
-    { scope: request.scope, redirect: request.redirectTo, ip: request.ip },
+    { scope: request.scope, redirect, ip: request.ip },
     toSeconds(clock()),
   )
   let user = await loadTokenUser(store, fields)
@@ -77,9 +79,27 @@ export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promis
       login && request.consume && request.client !== null
         ? await grantSession(deps, user, request.client)
         : null,
-    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (request.redirectTo ?? null) : null,
+    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (redirect ?? null) : null,
     scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
     browserBound: hasFlag(fields.flags, Flag.BrowserBound),
     login,
+  }
+}
+
+/**
+ * The target a verifier presents, spelled as links bind it (see redirect.ts), so the encoded and
+ * the unencoded form of one target both match. A target we would never issue cannot be one the
+ * link binds: it fails as token_invalid, here, before anything is read or used up.
+ */
+function presentedTarget(
+  target: string | undefined,
+  allowedOrigins: readonly string[],
+): string | undefined {
+  if (target === undefined) return undefined
+  try {
+    return checkRedirect(target, allowedOrigins)
+  } catch (error) {
+    if (error instanceof InvalidRequest) throw new TokenInvalid()
+    throw error
   }
 }

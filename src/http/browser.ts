@@ -22,8 +22,6 @@ export interface BrowserSecurity {
    * sends them) name this origin, and the form token matches the browser's CSRF cookie.
    */
   formIsOurs(request: FastifyRequest, formToken: unknown): boolean
-  /** Same-origin or same-site navigation (logout may be posted by the application's pages). */
-  isSameSite(request: FastifyRequest): boolean
   /** Marks this browser as the one that asked for a link for `userId`, at `nowSeconds`. */
   bind(reply: FastifyReply, userId: string, nowSeconds: number): void
   /** Whether this browser asked for a link for `userId` within `maxAgeSeconds`. */
@@ -72,15 +70,6 @@ export function browserSecurity(options: {
         typeof formToken === 'string' &&
         equal(formToken, mac('csrf', secret))
       )
-    },
-
-    isSameSite(request) {
-      const site = request.headers['sec-fetch-site']
-      if (site !== undefined && !['same-origin', 'same-site', 'none'].includes(site as string)) {
-        return false
-      }
-      const origin = sentOrigin(request)
-      return origin === undefined || origin === publicOrigin || site === 'same-site'
     },
 
     // The cookie names the user by a keyed hash: a UUIDv7 in clear would tell whoever typed an

@@ -4,6 +4,7 @@ import { Unavailable } from '../errors.js'
 import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
 import {
+  checkLimit,
   checkTime,
   isUserStatus,
   type OutboxRow,
@@ -89,11 +90,43 @@ const SQL = {
     text: 'UPDATE users SET status = $1 WHERE id = $2 RETURNING *',
   },
   delete: { name: 'lk_delete_user', text: 'DELETE FROM users WHERE id = $1' },
+  // A read records when the address was last asked for.
   phantom: {
     name: 'lk_phantom',
-    text: `INSERT INTO phantoms (key, id, created_at) VALUES ($1, $2, $3)
-           ON CONFLICT (key) DO UPDATE SET key = excluded.key
+    text: `INSERT INTO phantoms (key, id, created_at, seen_at) VALUES ($1, $2, $3, $3)
+           ON CONFLICT (key) DO UPDATE SET seen_at = GREATEST(phantoms.seen_at, excluded.seen_at)
            RETURNING id`,
+  },
+  // Pruning unused users takes two statements in one transaction (see pruneUnused): lock the
+  // candidates, then delete those that still have no recent or pending email, as seen by a
+  // snapshot taken after the locks were granted.
+  lockUnusedUsers: {
+    name: 'lk_lock_unused_users',
+    text: `SELECT id FROM users u
+           WHERE status = 'active' AND last_login_at IS NULL AND created_at < $1
+             AND NOT EXISTS (
+               SELECT 1 FROM outbox o
+               WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= $1)
+             )
+           ORDER BY created_at
+           LIMIT $2
+           FOR UPDATE SKIP LOCKED`,
+  },
+  pruneUsers: {
+    name: 'lk_prune_users',
+    text: `DELETE FROM users u
+           WHERE u.id = ANY($1::uuid[])
+             AND NOT EXISTS (
+               SELECT 1 FROM outbox o
+               WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= $2)
+             )`,
+  },
+  // seen_at is compared again on the row itself, so a phantom asked for while this runs stays.
+  prunePhantoms: {
+    name: 'lk_prune_phantoms',
+    text: `DELETE FROM phantoms p
+           WHERE p.seen_at < $1
+             AND p.key IN (SELECT key FROM phantoms WHERE seen_at < $1 LIMIT $2)`,
   },
   enqueue: {
     name: 'lk_enqueue',
@@ -259,6 +292,29 @@ export class PostgresStore implements Store {
     return (row as { id: string }).id
   }
 
+  /**
+   * One statement would not do: an email queued for a candidate between the DELETE's snapshot
+   * and its row lock would go unseen, and the cascade would delete it. Locking first (skipping
+   * users someone is queueing an email for right now), then deleting under a fresh snapshot,
+   * keeps every user with a pending or recent email; a queue attempt that arrives after the lock
+   * waits, then fails its foreign key and is answered 503, never lost silently.
+   */
+  async pruneUnused(before: number, limit: number): Promise<{ users: number; phantoms: number }> {
+    checkTime(before)
+    checkLimit(limit)
+    const users = await this.#transaction(async (client) => {
+      const locked = await client.query<{ id: string }>({
+        ...SQL.lockUnusedUsers,
+        values: [before, limit],
+      })
+      if (locked.rows.length === 0) return 0
+      const ids = locked.rows.map((row) => row.id)
+      return (await client.query({ ...SQL.pruneUsers, values: [ids, before] })).rowCount ?? 0
+    })
+    const phantoms = (await this.#query(SQL.prunePhantoms, [before, limit])).rowCount ?? 0
+    return { users, phantoms }
+  }
+
   async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {
     checkTime(message.now)
     const [row] = await this.#rows<OutboxRow>(SQL.enqueue, [
@@ -351,6 +407,34 @@ export class PostgresStore implements Store {
     if (this.#closed) return
     this.#closed = true
     await this.#pool.end()
+  }
+
+  /** `work` on one connection inside BEGIN … COMMIT; failures roll back and become Unavailable. */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Unavailable('The user store is closed.')
+    if (!this.#schemaReady) await this.#ensureSchema()
+    let client: pg.PoolClient
+    try {
+      client = await this.#pool.connect()
+    } catch (error) {
+      throw unavailable(error)
+    }
+    // As in migrate(): a checked-out connection's 'error' event must have a listener.
+    const ignore = () => undefined
+    client.on('error', ignore)
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      client.removeListener('error', ignore)
+      client.release()
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      client.removeListener('error', ignore)
+      client.release(true)
+      throw unavailable(error)
+    }
   }
 
   async #user(statement: Statement, values: unknown[]): Promise<User | undefined> {

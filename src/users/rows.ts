@@ -74,3 +74,10 @@ export function checkTime(now: number): void {
     throw new TypeError('now must be milliseconds since the Unix epoch')
   }
 }
+
+/** A caller's mistake, not the database's: throws TypeError. */
+export function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new TypeError('limit must be a positive integer')
+  }
+}

@@ -6,6 +6,7 @@ import { Unavailable } from '../errors.js'
 import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
 import {
+  checkLimit,
   checkTime,
   isUserStatus,
   type OutboxRow,
@@ -40,7 +41,9 @@ export class SqliteStore implements Store {
   readonly #delete: Database.Statement<[string]>
   readonly #ping: Database.Statement<[], { ok: number }>
   readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
-  readonly #phantom: Database.Statement<[string, string, number], { id: string }>
+  readonly #phantom: Database.Statement<[string, string, number, number], { id: string }>
+  readonly #pruneUsers: Database.Statement<{ before: number; limit: number }>
+  readonly #prunePhantoms: Database.Statement<{ before: number; limit: number }>
   readonly #enqueue: Database.Statement<unknown[], SqliteOutboxRow>
   readonly #claimDue: Database.Transaction<
     (now: number, leasedUntil: number, limit: number) => SqliteOutboxRow[]
@@ -105,11 +108,31 @@ export class SqliteStore implements Store {
     this.#delete = db.prepare('DELETE FROM users WHERE id = ?')
     this.#ping = db.prepare('SELECT 1 AS ok')
 
-    // Insert-or-read in one statement, the same work as findOrCreate for a new user.
+    // Insert-or-read in one statement, the same work as findOrCreate for a new user; a read
+    // records when the address was last asked for.
     this.#phantom = db.prepare(
-      `INSERT INTO phantoms (key, id, created_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET key = excluded.key
+      `INSERT INTO phantoms (key, id, created_at, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)
        RETURNING id`,
+    )
+    // One statement under the write lock: an email queued for the user by another process either
+    // committed first (and the user stays) or waits and then fails its foreign key. Deleting the
+    // user cascades only to rows older than `before` and finished, which would be pruned anyway.
+    this.#pruneUsers = db.prepare(
+      `DELETE FROM users WHERE id IN (
+         SELECT u.id FROM users u
+         WHERE u.status = 'active' AND u.last_login_at IS NULL AND u.created_at < :before
+           AND NOT EXISTS (
+             SELECT 1 FROM outbox o
+             WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= :before)
+           )
+         LIMIT :limit
+       )`,
+    )
+    this.#prunePhantoms = db.prepare(
+      `DELETE FROM phantoms WHERE key IN (
+         SELECT key FROM phantoms WHERE seen_at < :before LIMIT :limit
+       )`,
     )
     this.#enqueue = db.prepare(
       `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
@@ -218,8 +241,17 @@ export class SqliteStore implements Store {
 
   async phantomId(key: string, now: number): Promise<string> {
     checkTime(now)
-    const row = guard(() => this.#phantom.get(key, uuidv7(), now))
+    const row = guard(() => this.#phantom.get(key, uuidv7(), now, now))
     return (row as { id: string }).id
+  }
+
+  async pruneUnused(before: number, limit: number): Promise<{ users: number; phantoms: number }> {
+    checkTime(before)
+    checkLimit(limit)
+    return {
+      users: guard(() => this.#pruneUsers.run({ before, limit })).changes,
+      phantoms: guard(() => this.#prunePhantoms.run({ before, limit })).changes,
+    }
   }
 
   async enqueue(message: NewOutboxMessage): Promise<OutboxMessage> {

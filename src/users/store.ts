@@ -52,6 +52,14 @@ export interface UserStore {
    * UUIDv7 on first use. `key` is a keyed hash of the address, never the address.
    */
   phantomId(key: string, now: number): Promise<string>
+  /**
+   * Deletes, at most `limit` of each, what requests left behind and nobody used: active users
+   * created before `before` who never signed in and have no email pending or queued since
+   * `before`, and stand-in ids last asked for before `before`. Disabled users stay: a disable is
+   * an operator's decision, and pruning would let the address come back active. A user being
+   * sent an email at that moment is never pruned from under it.
+   */
+  pruneUnused(before: number, limit: number): Promise<{ users: number; phantoms: number }>
   /** Resolves when the database answers; rejects otherwise (readiness). */
   ping(): Promise<void>
   /** Applies pending schema migrations; resolves once the schema is current. */

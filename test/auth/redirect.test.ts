@@ -13,7 +13,7 @@ const show = (s: string): string =>
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
 
-t.test('paths on this site are accepted and returned unchanged', async (t) => {
+t.test('paths on this site in their canonical spelling are returned unchanged', async (t) => {
   for (const target of [
     '/',
     '/a/b?x=1#y',
@@ -29,16 +29,15 @@ t.test('paths on this site are accepted and returned unchanged', async (t) => {
     // before resolving, so this is the path "/%09/evil.example" on this site, not a way off it.
     '/%09/evil.example',
     '/%5Cevil.example',
-    '/ü/ñ',
+    '/%C3%BC/%C3%B1',
   ]) {
     t.equal(checkRedirect(target, ALLOWED), target, target)
     t.equal(new URL(target, SELF).origin, SELF, `${target} stays on ${SELF}`)
   }
 })
 
-t.test('URLs on an exactly listed origin are accepted and returned unchanged', async (t) => {
+t.test('URLs on an exactly listed origin in their canonical spelling are unchanged', async (t) => {
   for (const target of [
-    'https://app.example',
     'https://app.example/',
     'https://app.example/after/login?x=1#y',
     'http://localhost:5173/callback',
@@ -47,11 +46,50 @@ t.test('URLs on an exactly listed origin are accepted and returned unchanged', a
   }
 })
 
+t.test('a target comes back in its one ASCII spelling', async (t) => {
+  const IDN = ['https://xn--wgv71a.example']
+  for (const [target, canonical, allowed = ALLOWED] of [
+    ['/über', '/%C3%BCber'],
+    ['/日本', '/%E6%97%A5%E6%9C%AC'],
+    ['/%E6%97%A5%E6%9C%AC', '/%E6%97%A5%E6%9C%AC'],
+    ['/%e6%97%a5%e6%9C%Ac', '/%E6%97%A5%E6%9C%AC'],
+    ['/日本?q=日本#日本', '/%E6%97%A5%E6%9C%AC?q=%E6%97%A5%E6%9C%AC#%E6%97%A5%E6%9C%AC'],
+    ['/😀', '/%F0%9F%98%80'],
+    ['/a/../b', '/b'],
+    ['/a/./b/.', '/a/b/'],
+    ['/..', '/'],
+    ['/%2e%2e/a', '/a'],
+    ["/a?x='", '/a?x=%27'],
+    ['/a"b<c>', '/a%22b%3Cc%3E'],
+    ['/100%', '/100%'],
+    ['https://app.example', 'https://app.example/'],
+    ['HTTPS://APP.EXAMPLE/X', 'https://app.example/X'],
+    ['https://app.example:443/x', 'https://app.example/x'],
+    ['https://app.example/ü?ä#ö', 'https://app.example/%C3%BC?%C3%A4#%C3%B6'],
+    ['https://日本.example/ü', 'https://xn--wgv71a.example/%C3%BC', IDN],
+    ['https://xn--wgv71a.example/ü', 'https://xn--wgv71a.example/%C3%BC', IDN],
+  ] as [string, string, string[]?][]) {
+    const result = checkRedirect(target, allowed)
+    t.equal(result, canonical, show(target))
+    t.match(result, /^[\x21-\x7e]+$/, `${show(target)}: printable ASCII`)
+    t.equal(checkRedirect(result, allowed), result, `${show(target)}: canonical is a fixed point`)
+  }
+})
+
 t.test('ways off-site are refused', async (t) => {
   for (const target of [
     '//evil.example',
     '///evil.example',
     '//evil.example/a',
+    // Dot segments resolve into a protocol-relative path: another host to a browser.
+    '/..//evil.example',
+    '/.//evil.example',
+    '/a/..//evil.example',
+    '/a/b/../..//evil.example',
+    '/%2e%2e//evil.example',
+    '/%2E//evil.example',
+    '/.%2e/.//evil.example',
+    '/..//evil.example/?a#b',
     '/\\evil.example',
     '\\\\evil.example',
     '\\/evil.example',
@@ -73,6 +111,10 @@ t.test('ways off-site are refused', async (t) => {
     'https://user@app.example/',
     'https://app.example@evil.example',
     'https://app.example:@evil.example',
+    // Empty userinfo disappears when parsed; it is still a trick, never a target.
+    'https://:@app.example/',
+    'https://@app.example/',
+    'https://app.example@app.example/',
     'https://app.example%40evil.example@evil.example',
     'https://evil.example',
     'https://evil.example/https://app.example',
@@ -108,6 +150,14 @@ t.test('tabs, newlines, spaces, backslashes and controls are refused anywhere', 
     '\u00a0',
     '\u2028',
     '\ufeff',
+    // Invisible and bidi formatting characters, and a lone surrogate (which parses as U+FFFD).
+    '\u200b',
+    '\u200c',
+    '\u202e',
+    '\u2060',
+    '\u00ad',
+    '\ud800',
+    '\udfff',
   ]) {
     for (const target of [
       `${c}/a`,
@@ -144,6 +194,8 @@ t.test('empty and over-long targets are refused', async (t) => {
   t.equal(checkRedirect(longest, ALLOWED), longest, '2048 characters')
   t.throws(() => checkRedirect(`${longest}a`, ALLOWED), InvalidRequest, '2049 characters')
   t.throws(() => checkRedirect(`https://app.example/${'a'.repeat(2100)}`, ALLOWED), InvalidRequest)
+  // The bound is on what is bound and emitted: 700 characters that become 4200 when encoded.
+  t.throws(() => checkRedirect(`/${'ü'.repeat(700)}`, ALLOWED), InvalidRequest, 'encoded: 4201')
 })
 
 /** The open-redirect invariant, checked from a base path as well as the root. */
@@ -154,7 +206,9 @@ function staysSafe(target: string): boolean {
   } catch (error) {
     return error instanceof InvalidRequest
   }
-  if (result !== target) return false
+  // ASCII, fit for a Location header; a fixed point; never protocol-relative.
+  if (!/^[\x21-\x7e]+$/.test(result) || result.startsWith('//')) return false
+  if (checkRedirect(result, ALLOWED) !== result) return false
   for (const base of [SELF, `${SELF}/login/link?token=x`]) {
     const origin = new URL(result, base).origin
     if (origin !== SELF && !ALLOWED.includes(origin)) return false
@@ -198,6 +252,14 @@ const piece = fc.constantFrom(
   'ａｐｐ.example',
   '。',
   'x',
+  '%2e',
+  '%2E%2e',
+  '/..',
+  '/.',
+  '日本',
+  'ü',
+  '\u202e',
+  '\ud800',
 )
 
 t.test('property: a result never leads off this site or the listed origins', async (t) => {
@@ -216,12 +278,52 @@ t.test('property: a result never leads off this site or the listed origins', asy
   t.pass('open-redirect invariant held')
 })
 
-t.test('property: any path from the root that is not protocol-relative is accepted', async (t) => {
+const upperEscapes = (s: string) => s.replace(/%[0-9a-f]{2}/gi, (e) => e.toUpperCase())
+
+t.test('property: a path from the root keeps its meaning, unless it leads off-site', async (t) => {
   fc.assert(
     fc.property(fc.webPath(), (p) => {
       const target = `/${p.replace(/^\/+/, '')}`
-      return checkRedirect(target, ALLOWED) === target
+      const resolved = new URL(target, SELF)
+      if (resolved.pathname.startsWith('//')) {
+        return throwsInvalid(() => checkRedirect(target, ALLOWED))
+      }
+      const result = checkRedirect(target, ALLOWED)
+      return new URL(result, SELF).href === upperEscapes(resolved.href)
     }),
   )
-  t.pass('paths accepted')
+  t.pass('paths accepted, meaning kept')
 })
+
+t.test('property: a target and its percent-encoded spelling are one target', async (t) => {
+  // Segments of letters and digits in any script: what a backend may pass raw or encoded.
+  const segment = fc
+    .string({ unit: 'grapheme', minLength: 1, maxLength: 6 })
+    .filter((s) => /^[\p{L}\p{N}]+$/u.test(s))
+  const spellings = fc.array(segment, { minLength: 1, maxLength: 5 }).chain((segments) =>
+    fc.tuple(
+      fc.constant(`/${segments.join('/')}`),
+      // encodeURIComponent writes upper-case escapes; some libraries write lower case.
+      fc.boolean().map((lower) => {
+        const encoded = `/${segments.map(encodeURIComponent).join('/')}`
+        return lower ? encoded.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()) : encoded
+      }),
+    ),
+  )
+  fc.assert(
+    fc.property(spellings, ([raw, encoded]) => {
+      const canonical = checkRedirect(raw, ALLOWED)
+      return checkRedirect(encoded, ALLOWED) === canonical && /^[\x21-\x7e]+$/.test(canonical)
+    }),
+  )
+  t.pass('one target, however spelled')
+})
+
+function throwsInvalid(fn: () => unknown): boolean {
+  try {
+    fn()
+    return false
+  } catch (error) {
+    return error instanceof InvalidRequest
+  }
+}

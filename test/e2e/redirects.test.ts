@@ -146,3 +146,26 @@ t.test('a link to the allowed app cannot be pointed elsewhere, and still works',
   t.equal(new URL(me.page.url()).origin, target.url, 'the genuine link lands at the app')
   stayedHome(t, me, codeMode)
 })
+
+t.test('a non-ASCII target signs in and lands there, sent in ASCII', async (t) => {
+  const { latchkey, target } = cookieMode
+  for (const [i, [path, ascii]] of (
+    [
+      ['/日本', '/%E6%97%A5%E6%9C%AC'],
+      ['/über?q=ä', '/%C3%BCber?q=%C3%A4'],
+    ] as [string, string][]
+  ).entries()) {
+    const me = await newTab(browser)
+    t.teardown(() => me.context.close())
+    const link = await requestLink(me, latchkey, `unicode-${i}@example.com`, `${target.url}${path}`)
+    t.equal(new URL(link).searchParams.get('next'), `${target.url}${ascii}`, `${path}: bound`)
+    await me.page.goto(link)
+    await heading(me, 'Sign in to latchkey').waitFor()
+    const answer = await press(me, 'Continue')
+    t.equal(answer.status(), 303, `${path}: 303, not a 500`)
+    t.equal(answer.headers().location, `${target.url}${ascii}`, `${path}: ASCII Location`)
+    await heading(me, `Received ${ascii}`).waitFor()
+    t.ok(target.hits.includes(ascii), `${path}: the application got the request`)
+    stayedHome(t, me, cookieMode)
+  }
+})

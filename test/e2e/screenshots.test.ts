@@ -70,6 +70,12 @@ t.test('the sign-in pages', async (t) => {
   await press(me, 'Continue')
   await shoot(t, me, 'signed-in', 'You’re signed in')
 
+  // Where an application sends people to sign out; its button signs this browser out.
+  await page.goto(`${latchkey.url}/logout?next=/login`)
+  await shoot(t, me, 'logout', 'Sign out of latchkey?')
+  await press(me, 'Sign out')
+  await page.getByRole('heading', { name: 'Sign in to latchkey' }).waitFor()
+
   // A form whose CSRF cookie is gone (the browser dropped it, the page sat open too long).
   const stale = await latchkey.apiLink('stale@example.com')
   await page.goto(stale.link)
@@ -151,6 +157,7 @@ t.test('every screenshot is on disk', async (t) => {
     'confirm',
     'elsewhere-confirm',
     'signed-in',
+    'logout',
     'forbidden',
     'error-used',
     'error-revoked',

@@ -88,6 +88,45 @@ t.test('cookie handoff: form, email, link, one click, signed in at the target', 
   t.pass('the link works once')
 })
 
+t.test(
+  'signing out: the app sends people to GET /logout; nobody can post it blindly',
+  async (t) => {
+    const { latchkey, target } = cookieMode
+    const me = await tab(t)
+    const email = 'grace@example.com'
+    await me.page.goto(await requestLink(me, latchkey, email, `${target.url}/whoami`))
+    await press(me, 'Continue')
+    await heading(me, `Signed in as ${email}`).waitFor()
+    const jwt = (await me.cookie(SESSION_COOKIE))?.value
+
+    // A page of the application (another port: same site, another origin, like a sibling
+    // subdomain) posts the sign-out form blindly: refused, and the session stays.
+    await me.page.evaluate(
+      `(() => {
+      const form = document.createElement('form')
+      form.method = 'post'
+      form.action = ${JSON.stringify(`${latchkey.url}/logout`)}
+      document.body.append(form)
+      form.submit()
+    })()`,
+    )
+    await heading(me, 'Request blocked').waitFor()
+    t.equal((await me.cookie(SESSION_COOKIE))?.value, jwt, 'a blind post signs nobody out')
+
+    // The way that works: a link to the sign-out page, which changes nothing until pressed.
+    await me.page.goto(
+      `${latchkey.url}/logout?${new URLSearchParams({ next: `${target.url}/whoami` })}`,
+    )
+    await heading(me, 'Sign out of latchkey?').waitFor()
+    t.equal((await me.cookie(SESSION_COOKIE))?.value, jwt, 'opening the page signs nobody out')
+    const answer = await press(me, 'Sign out')
+    t.equal(answer.status(), 303)
+    await heading(me, 'Not signed in').waitFor()
+    t.equal(new URL(me.page.url()).origin, target.url, 'and back at the application')
+    t.notOk(await me.cookie(SESSION_COOKIE), 'the session cookie is gone')
+  },
+)
+
 t.test('code handoff: form, email, link, one click, the app trades the code', async (t) => {
   const { latchkey, target } = codeMode
   const me = await tab(t)

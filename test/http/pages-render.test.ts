@@ -36,6 +36,7 @@ const PAGES: Page[] = [
   { name: 'confirm', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'elsewhere', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'signed-in', email: EMAIL },
+  { name: 'logout', next: NEXT },
   ...REASONS.map((reason): Page => ({ name: 'link-error', reason, next: NEXT })),
   { name: 'forbidden', message: MESSAGE },
   { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
@@ -133,6 +134,7 @@ t.test('one document shape for every page', async (t) => {
     confirm: 'Confirm sign-in',
     elsewhere: 'Sign in on this device?',
     'signed-in': 'Signed in',
+    logout: 'Sign out',
     'link-error': 'This link has expired',
     forbidden: 'Request blocked',
     'rate-limited': 'Too many sign-in emails',
@@ -289,13 +291,36 @@ t.test('an empty app name or address draws no empty badge', async (t) => {
   t.notMatch(render({ name: 'confirm', maskedEmail: '', token: 't' }), /lk-avatar/)
 })
 
-t.test('sent, signed-in and forbidden have no form to forge; forbidden links back', async (t) => {
+t.test('sent and forbidden have no form to forge; forbidden links back', async (t) => {
   t.equal(forms(render({ name: 'sent', email: EMAIL })).length, 0)
-  t.equal(forms(render({ name: 'signed-in', email: EMAIL })).length, 0)
   const forbidden = render({ name: 'forbidden', message: MESSAGE })
   t.equal(forms(forbidden).length, 0)
   t.match(forbidden, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
 })
+
+t.test(
+  'signing out is a form with the CSRF token, on the signed-in and the logout page',
+  async (t) => {
+    const [signedIn, ...more] = forms(render({ name: 'signed-in', email: EMAIL }))
+    t.equal(more.length, 0, 'signed-in: one form')
+    t.match(signedIn?.attributes, /method="post" action="\/logout"/, 'signed-in: posts to /logout')
+    t.same(signedIn?.hidden, [['csrf', CSRF]], 'signed-in: the CSRF token, no target')
+    t.match(signedIn?.body, />Sign out<\/button>/)
+
+    const [logout, ...others] = forms(render({ name: 'logout', next: NEXT }))
+    t.equal(others.length, 0, 'logout: one form')
+    t.match(logout?.attributes, /method="post" action="\/logout"/, 'logout: posts to /logout')
+    t.same(
+      logout?.hidden,
+      [
+        ['csrf', CSRF],
+        ['next', NEXT],
+      ],
+      'logout: the CSRF token and the target, intact',
+    )
+    t.same(forms(render({ name: 'logout' }))[0]?.hidden, [['csrf', CSRF]], 'no target, no field')
+  },
+)
 
 t.test('rate-limited: which limit, how long to wait, the way back, and no form', async (t) => {
   const base = { appName: 'Acme', csrf: 'c' }

@@ -12,11 +12,13 @@ import {
   flagsOf,
   HEADINGS,
   heading,
+  introspect,
   mailedLink,
   mustForm,
   openAndConfirm,
   removes,
   requestLink,
+  SAME_ORIGIN,
   setCookie,
   setCookies,
   tokenIn,
@@ -271,16 +273,10 @@ t.test('POST /logout clears the session cookie and goes back to /login', async (
   t.equal(signedIn.statusCode, 200)
   const jwt = assertSessionCookie(t, signedIn)
   t.equal(b.cookies.get(COOKIE.session), jwt, 'the browser holds the session')
+  const form = mustForm(signedIn.body, '/logout')
+  t.same(Object.keys(form), ['csrf'], 'the signed-in page signs out with its CSRF token')
 
-  const crossSite = await b.post('/logout', {}, { 'sec-fetch-site': 'cross-site' })
-  t.equal(crossSite.statusCode, 403, 'cross-site: 403')
-  t.match(heading(crossSite.body), HEADINGS.forbidden)
-  t.notOk(setCookie(crossSite, COOKIE.session), 'cross-site: the session cookie is left alone')
-  const foreign = await b.post('/logout', {}, { origin: 'https://evil.example' })
-  t.equal(foreign.statusCode, 403, 'another Origin: 403')
-  t.equal(b.cookies.get(COOKIE.session), jwt, 'still signed in')
-
-  const res = await b.post('/logout', { next: '//evil.example' })
+  const res = await b.post('/logout', { ...form, next: '//evil.example' })
   t.equal(res.statusCode, 303, '303')
   t.equal(res.headers.location, '/login', 'to /login (an off-site next is ignored)')
   t.equal(res.headers['cache-control'], 'no-store')
@@ -293,6 +289,97 @@ t.test('POST /logout clears the session cookie and goes back to /login', async (
     t.ok(cleared.attributes.has('secure'), 'Secure (a __Host- cookie needs it to be replaced)')
   }
   t.notOk(b.cookies.has(COOKIE.session), 'the browser dropped it')
+})
+
+t.test('POST /logout needs the CSRF token and our own page (DESIGN 9)', async (t) => {
+  const email = freshEmail('logout-csrf')
+  const b = new Browser(app)
+  await requestLink(b, email)
+  const jwt = assertSessionCookie(t, await openAndConfirm(b, await mailedLink(h, email)))
+  const { csrf = '' } = mustForm((await b.get('/logout')).body, '/logout')
+
+  // A sibling subdomain's page is same-site, not same-origin: it may not sign people out.
+  const sibling = { 'sec-fetch-site': 'same-site', origin: 'https://app.login.example.test' }
+  const other = new Browser(app)
+  const otherCsrf = mustForm((await other.get('/login')).body, '/login').csrf ?? ''
+  for (const [what, form, headers] of [
+    ['no token', {}, SAME_ORIGIN],
+    ['an empty token', { csrf: '' }, SAME_ORIGIN],
+    ['a wrong token', { csrf: `${csrf.slice(0, -1)}x` }, SAME_ORIGIN],
+    ["another browser's token", { csrf: otherCsrf }, SAME_ORIGIN],
+    ['no token, from a sibling subdomain', {}, sibling],
+    ['the token, from a sibling subdomain', { csrf }, sibling],
+    ['the token, cross-site', { csrf }, { 'sec-fetch-site': 'cross-site' }],
+    ['the token, another Origin', { csrf }, { origin: 'https://evil.example' }],
+    ['no token, an old browser', { next: '/x' }, {}],
+  ] as [string, Record<string, string>, Record<string, string>][]) {
+    const res = await b.post('/logout', form, headers)
+    t.equal(res.statusCode, 403, `${what}: 403`)
+    t.match(heading(res.body), HEADINGS.forbidden, `${what}: the forbidden page`)
+    t.notOk(res.headers.location, `${what}: no redirect`)
+    t.notOk(setCookie(res, COOKIE.session), `${what}: the session cookie is left alone`)
+    t.equal(b.cookies.get(COOKIE.session), jwt, `${what}: still signed in`)
+  }
+  const res = await b.post('/logout', { csrf })
+  t.equal(res.statusCode, 303, 'with the token from our own page: signed out')
+  t.notOk(b.cookies.has(COOKIE.session))
+})
+
+t.test('GET /logout shows a sign-out button and changes nothing', async (t) => {
+  const email = freshEmail('logout-page')
+  const b = new Browser(app)
+  await requestLink(b, email)
+  const jwt = assertSessionCookie(t, await openAndConfirm(b, await mailedLink(h, email)))
+
+  // An application sends people here, as a link or a redirect: a cross-site navigation.
+  const target = 'https://app.example.test/bye?see=you'
+  for (const method of ['get', 'head'] as const) {
+    const page = await b[method](`/logout?${new URLSearchParams({ next: target })}`, {
+      'sec-fetch-site': 'cross-site',
+    })
+    t.equal(page.statusCode, 200, `${method}: 200`)
+    assertPageHeaders(t, page)
+    t.notOk(page.headers.location, `${method}: no redirect`)
+    t.notOk(setCookie(page, COOKIE.session), `${method}: the session cookie is left alone`)
+    t.equal(b.cookies.get(COOKIE.session), jwt, `${method}: still signed in`)
+  }
+  const page = await b.get(`/logout?${new URLSearchParams({ next: target })}`)
+  t.match(heading(page.body), /^Sign out of /)
+  const form = mustForm(page.body, '/logout')
+  t.same(Object.keys(form).sort(), ['csrf', 'next'])
+  t.equal(form.next, target, 'the target is kept for after')
+  const session = await introspect(app, jwt)
+  t.equal(session.active, true, 'the session is still active')
+
+  const res = await b.post('/logout', form)
+  t.equal(res.statusCode, 303, 'the button signs out')
+  t.equal(res.headers.location, target, 'and goes on to the target')
+  t.notOk(b.cookies.has(COOKIE.session), 'the browser dropped the session cookie')
+
+  for (const next of ['//evil.example', 'https://evil.example/', '/..//evil.example']) {
+    const odd = await b.get(`/logout?${new URLSearchParams({ next })}`)
+    t.equal(odd.statusCode, 200, `${next}: the page`)
+    t.notOk('next' in mustForm(odd.body, '/logout'), `${next}: dropped`)
+  }
+})
+
+t.test('POST /logout sends a non-ASCII target as ASCII', async (t) => {
+  const b = new Browser(app)
+  for (const [next, location] of [
+    ['/日本', '/%E6%97%A5%E6%9C%AC'],
+    ['/über', '/%C3%BCber'],
+    ['/%e6%97%a5%E6%9C%AC', '/%E6%97%A5%E6%9C%AC'],
+  ] as const) {
+    const form = mustForm((await b.get(`/logout?${new URLSearchParams({ next })}`)).body, '/logout')
+    t.equal(form.next, location, `${next}: the page carries its ASCII spelling`)
+    // Posted as typed, too: an application's own form would.
+    for (const sent of [form.next ?? '', next]) {
+      const res = await b.post('/logout', { csrf: form.csrf ?? '', next: sent })
+      t.equal(res.statusCode, 303, `${sent}: 303, not a 500`)
+      t.equal(res.headers.location, location, `${sent}: Location ${location}`)
+      t.match(String(res.headers.location), /^[\x21-\x7e]+$/, `${sent}: ASCII only`)
+    }
+  }
 })
 
 t.test('GET /assets/latchkey.css: text/css with an ETag, 304 when unchanged', async (t) => {
@@ -390,7 +477,13 @@ t.test('a form from our own page is accepted with Origin: null (no-referrer page
   const logout = await h.app.inject({
     method: 'POST',
     url: '/logout',
-    headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    headers: {
+      cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: 'null',
+      'sec-fetch-site': 'same-origin',
+    },
+    payload: `csrf=${encodeURIComponent(csrf)}`,
   })
   t.equal(logout.statusCode, 303, 'logout from our own page too')
 })

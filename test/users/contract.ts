@@ -261,6 +261,79 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       t.equal(await store.findById(a), undefined, 'a phantom is not a user')
     })
 
+    t.test('pruneUnused deletes users nobody used, once unused for the period', async (t) => {
+      const store = await withStore(t)
+      const CUT = T0 + 31 * DAY
+      const user = async (email: string, at = T0) => (await store.findOrCreate(email, at)).user
+      const email = async (userId: string, at: number, end: 'pending' | 'sent' | 'failed') => {
+        const row = await store.enqueue(message({ userId, now: at }))
+        if (end === 'sent') await store.markSent(row.id, at + 1, 'p')
+        if (end === 'failed') await store.markFailed(row.id, 'bounce')
+        return row
+      }
+      const unused = await user('unused@example.com')
+      const oldMail = await user('old-mail@example.com')
+      const oldRow = await email(oldMail.id, T0 + DAY, 'sent')
+      const signedIn = await user('signed-in@example.com')
+      await store.consume(signedIn.id, { rev: 0, seq: 0 }, T0 + DAY)
+      const disabled = await user('disabled@example.com')
+      await store.setStatus(disabled.id, 'disabled')
+      const pending = await user('pending@example.com')
+      await email(pending.id, T0 + DAY, 'pending')
+      const recent = await user('recent@example.com')
+      await email(recent.id, CUT, 'failed')
+      const young = await user('young@example.com', CUT)
+
+      t.same(await store.pruneUnused(T0, 100), { users: 0, phantoms: 0 }, 'nothing is older')
+      t.same(await store.pruneUnused(CUT, 100), { users: 2, phantoms: 0 })
+      t.equal(await store.findById(unused.id), undefined, 'never used: deleted')
+      t.equal(await store.findById(oldMail.id), undefined, 'emailed long ago, unused: deleted')
+      t.notOk(await find(store, oldRow.id), 'its old email row went with it')
+      t.ok(await store.findById(signedIn.id), 'signed in once: kept')
+      t.ok(await store.findById(disabled.id), 'disabled: kept, so the address cannot come back')
+      t.ok(await store.findById(pending.id), 'an email still pending: kept')
+      t.ok(await store.findById(recent.id), 'an email since the cut-off: kept')
+      t.ok(await store.findById(young.id), 'created at the cut-off: kept')
+      t.same(await store.pruneUnused(CUT, 100), { users: 0, phantoms: 0 }, 'again: nothing')
+      const again = await store.findOrCreate('unused@example.com', CUT + 1)
+      t.equal(again.created, true, 'the address is free for a new user')
+      t.not(again.user.id, unused.id)
+    })
+
+    t.test('pruneUnused deletes stand-in ids not asked for in the period', async (t) => {
+      const store = await withStore(t)
+      const CUT = T0 + 31 * DAY
+      const idle = await store.phantomId('idle', T0)
+      const busy = await store.phantomId('busy', T0)
+      t.equal(await store.phantomId('busy', CUT), busy, 'asked for again at the cut-off')
+      const young = await store.phantomId('young', CUT)
+      t.same(await store.pruneUnused(CUT, 100), { users: 0, phantoms: 1 })
+      t.equal(await store.phantomId('busy', CUT + 1), busy, 'one still asked for keeps its id')
+      t.equal(await store.phantomId('young', CUT + 1), young)
+      t.not(await store.phantomId('idle', CUT + 1), idle, 'an idle one was forgotten')
+      // An older request arriving late (another instance's clock) does not make one look idle.
+      await store.phantomId('busy', T0)
+      t.same(await store.pruneUnused(CUT, 100), { users: 0, phantoms: 0 })
+    })
+
+    t.test('pruneUnused deletes at most limit of each per call', async (t) => {
+      const store = await withStore(t)
+      for (let i = 0; i < 5; i++) {
+        await store.findOrCreate(`u${i}@example.com`, T0)
+        await store.phantomId(`p${i}`, T0)
+      }
+      const counts = []
+      for (let i = 0; i < 4; i++) counts.push(await store.pruneUnused(T0 + DAY, 2))
+      t.same(counts, [
+        { users: 2, phantoms: 2 },
+        { users: 2, phantoms: 2 },
+        { users: 1, phantoms: 1 },
+        { users: 0, phantoms: 0 },
+      ])
+      await t.rejects(store.pruneUnused(T0, 0), TypeError, 'limit 0')
+      await t.rejects(store.pruneUnused(-1, 1), TypeError, 'a negative time')
+    })
+
     t.test('OutboxStore', async (t) => outboxContract(t, withStore))
 
     t.test('two handles on one database', async (t) => {

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
-import { migrations } from '../../src/users/migrations/index.js'
+import { migrations, schemaMigrationsTable } from '../../src/users/migrations/index.js'
 import { MIGRATION_LOCK, PostgresStore } from '../../src/users/postgres-store.js'
 import { createDatabase } from '../helpers/postgres.js'
 import { until } from '../helpers/service.js'
@@ -124,6 +124,61 @@ t.test('counters and times are 64-bit, as in SQLite', async (t) => {
   t.equal((await store.revoke(user.id))?.rev, 2_147_483_648, 'past the 32-bit signed range')
   const consumed = await store.consume(user.id, { rev: 2_147_483_648, seq: 4_294_967_295 }, T0)
   t.equal(consumed?.seq, 4_294_967_296)
+})
+
+t.test('an email queued while unused users are pruned is never lost', async (t) => {
+  const url = await db.schemaUrl()
+  const store = PostgresStore.open(url)
+  t.teardown(() => store.close())
+  const DAY = 86_400_000
+  const idle = (await store.findOrCreate('idle@example.com', T0)).user
+  const mailed = (await store.findOrCreate('mailed@example.com', T0)).user
+  // Another instance queues an email for `mailed` and has not committed yet: its foreign-key
+  // check holds a lock on the user row. A single DELETE would wait for it, then delete the user
+  // and, by the cascade, the email it had just queued.
+  const other = new pg.Client({ connectionString: url })
+  await other.connect()
+  t.teardown(() => other.end())
+  await other.query('BEGIN')
+  await other.query(
+    `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
+     VALUES ('01900000-0000-7000-8000-0000000000aa', $1, 'mailed@example.com', '{}', 'pending',
+             $2, $2)`,
+    [mailed.id, T0 + 40 * DAY],
+  )
+  t.same(
+    await store.pruneUnused(T0 + 31 * DAY, 100),
+    { users: 1, phantoms: 0 },
+    'the idle user goes; the one being mailed is passed over, without waiting',
+  )
+  await other.query('COMMIT')
+  t.equal(await store.findById(idle.id), undefined)
+  t.ok(await store.findById(mailed.id), 'the user being mailed stays')
+  t.equal((await store.listOutbox({ userId: mailed.id, limit: 10 })).length, 1, 'and its email')
+  t.same(await store.pruneUnused(T0 + 31 * DAY, 100), { users: 0, phantoms: 0 }, 'pending: kept')
+})
+
+t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
+  const url = await db.schemaUrl()
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  t.teardown(() => client.end())
+  await client.query(schemaMigrationsTable.postgres)
+  for (const m of migrations.slice(0, 3)) {
+    await client.query(m.postgres)
+    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
+  }
+  await client.query(
+    "INSERT INTO phantoms VALUES ('old', '01900000-0000-7000-8000-000000000001', $1)",
+    [T0],
+  )
+  const store = PostgresStore.open(url)
+  t.teardown(() => store.close())
+  t.equal(await store.phantomId('old', T0 + 1), '01900000-0000-7000-8000-000000000001')
+  const [row] = (await client.query('SELECT created_at, seen_at FROM phantoms')).rows
+  t.same(row, { created_at: String(T0), seen_at: String(T0 + 1) })
+  t.same(await store.pruneUnused(T0 + 1, 10), { users: 0, phantoms: 0 })
+  t.same(await store.pruneUnused(T0 + 2, 10), { users: 0, phantoms: 1 })
 })
 
 t.test('caller mistakes throw TypeError', async (t) => {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import type { Test } from 'tap'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
-import { migrations } from '../../src/users/migrations/index.js'
+import { migrations, schemaMigrationsTable } from '../../src/users/migrations/index.js'
 import { SqliteStore } from '../../src/users/sqlite-store.js'
 import { storeContract } from './contract.js'
 
@@ -97,6 +97,28 @@ t.test('migrations are recorded and run once', async (t) => {
   t.teardown(() => second.close())
   t.same(recorded(), before, 're-opening runs nothing again')
   t.same(await second.findById(user.id), { ...user, seq: 1, lastLoginAt: T0 + 1 }, 'data kept')
+})
+
+t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const db = new Database(file)
+  db.exec(schemaMigrationsTable.sqlite)
+  for (const m of migrations.slice(0, 3)) {
+    db.exec(m.sqlite)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+  }
+  db.prepare("INSERT INTO phantoms VALUES ('old', '01900000-0000-7000-8000-000000000001', ?)").run(
+    T0,
+  )
+  db.close()
+  const store = SqliteStore.open(file)
+  t.teardown(() => store.close())
+  t.same(
+    inspect(file, (db) => db.prepare('SELECT created_at, seen_at FROM phantoms').all()),
+    [{ created_at: T0, seen_at: T0 }],
+  )
+  t.same(await store.pruneUnused(T0, 10), { users: 0, phantoms: 0 })
+  t.same(await store.pruneUnused(T0 + 1, 10), { users: 0, phantoms: 1 })
 })
 
 t.test('the expected schema exists', async (t) => {

@@ -26,6 +26,8 @@ export type Page =
   | { name: 'elsewhere'; maskedEmail: string; token: string; next?: string }
   /** Signed in, with no target to go to. */
   | { name: 'signed-in'; email: string }
+  /** GET /logout: changes nothing; one button posts the sign-out, then on to `next`. */
+  | { name: 'logout'; next?: string }
   /** A link that cannot be used: one friendly sentence and a form for a new link. */
   | { name: 'link-error'; reason: LinkErrorReason; next?: string }
   /** A request we refused (cross-site form, missing CSRF token). */
@@ -99,6 +101,7 @@ const TEMPLATES = [
   'confirm',
   'elsewhere',
   'signed-in',
+  'logout',
   'link-error',
   'forbidden',
   'rate-limited',

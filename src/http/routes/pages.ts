@@ -135,7 +135,9 @@ export function pageRoutes(
         email,
         redirectTo: next,
         deliver: 'email',
-        createUser: true,
+        // HOSTED_SIGNUP=false: existing users only. An unknown address gets the same page and
+        // the same work, its row suppressed in the outbox, as create_user: false on the API.
+        createUser: config.hostedSignup,
         browserBound: true,
       })
     } catch (error) {
@@ -159,14 +161,21 @@ export function pageRoutes(
     const token = typeof query.token === 'string' ? query.token : ''
     const next = typeof query.next === 'string' && query.next !== '' ? query.next : undefined
     try {
-      // A dry run: checks the link and names its user; nothing is consumed or set.
-      const { user } = await verifyLink(deps, {
+      // A dry run: checks the link and names its user; nothing is consumed or set. The form
+      // carries the target as the link binds it (its canonical spelling), not as it was typed.
+      const { user, redirectTo } = await verifyLink(deps, {
         token,
         redirectTo: next,
         ip: request.ip,
         consume: false,
       })
-      return send(request, reply, { name: 'confirm', maskedEmail: mask(user.email), token, next })
+      const page: Page = {
+        name: 'confirm',
+        maskedEmail: mask(user.email),
+        token,
+        next: redirectTo ?? undefined,
+      }
+      return send(request, reply, page)
     } catch (error) {
       return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
     }
@@ -190,7 +199,12 @@ export function pageRoutes(
         form.elsewhere !== 'confirmed' &&
         !browser.isBoundTo(request, peek.user.id, now)
       ) {
-        const page: Page = { name: 'elsewhere', maskedEmail: mask(peek.user.email), token, next }
+        const page: Page = {
+          name: 'elsewhere',
+          maskedEmail: mask(peek.user.email),
+          token,
+          next: peek.redirectTo ?? undefined,
+        }
         return send(request, reply, page)
       }
       // Only a login link signs in, and a code is handed to the link's target: without one there
@@ -200,6 +214,8 @@ export function pageRoutes(
       if (config.handoff === 'code' && !peek.redirectTo) {
         return send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
       }
+      // From here on the link is spent, so nothing after it may fail on input: the target was
+      // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
       const { user, session, redirectTo } = await verifyLink(deps, {
         ...check,
         consume: true,
@@ -223,9 +239,17 @@ export function pageRoutes(
     }
   })
 
+  // Signing out changes state, so it takes the same proof as every other form: a page of ours,
+  // in this browser. An application that signs people out sends them to GET /logout, which only
+  // shows the button: a sibling site posting here blindly would log people out at will.
+  app.get('/logout', hidden, async (request, reply) => {
+    const query = request.query as Form
+    return send(request, reply, { name: 'logout', next: safeNext(query.next) })
+  })
+
   app.post('/logout', hidden, async (request, reply) => {
     const form = (request.body ?? {}) as Form
-    if (!browser.isSameSite(request)) {
+    if (!browser.formIsOurs(request, form.csrf)) {
       return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
     }
     browser.clearSession(reply)

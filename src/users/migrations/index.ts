@@ -132,4 +132,22 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'phantoms seen_at',
+    // When an address without a user was last asked for, so an unused stand-in id is pruned like
+    // an unused user: 30 days after the last request, not 30 days after the first (an id that
+    // changed while requests kept coming would tell the address has no account).
+    sqlite: `
+      ALTER TABLE phantoms ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE phantoms SET seen_at = created_at;
+      CREATE INDEX phantoms_seen_at ON phantoms (seen_at);
+    `,
+    postgres: `
+      ALTER TABLE phantoms ADD COLUMN seen_at bigint;
+      UPDATE phantoms SET seen_at = created_at;
+      ALTER TABLE phantoms ALTER COLUMN seen_at SET NOT NULL;
+      CREATE INDEX phantoms_seen_at ON phantoms (seen_at);
+    `,
+  },
 ]
