@@ -27,6 +27,9 @@ export function connectionOptions(server: Config['server']) {
       // Node looks for expired requests this often (every 30 s by default, which would let
       // a 1 s timeout last 31 s).
       connectionsCheckingInterval: Math.min(1000, (server.headersTimeout * 1000) / 2),
+      // Node answers a request without Host with a bare 400 of its own. Nothing here reads Host
+      // (links are built from PUBLIC_URL alone), so such a request is answered like any other.
+      requireHostHeader: false,
     },
     clientErrorHandler,
   }

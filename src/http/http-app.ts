@@ -83,7 +83,8 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
 
   app.addSchema(ProblemSchema)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler(notFoundHandler((path) => routes.of(path)))
+  const unrouted = notFoundHandler((path) => routes.of(path))
+  app.setNotFoundHandler(unrouted)
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
@@ -93,6 +94,10 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     // A request on a connection still open while the service stops: the client retries
     // elsewhere (Fastify sends `connection: close` with it).
     if (closing) throw new Unavailable('The service is shutting down.')
+    // A request no route takes is answered before its body is read: a wrong method sent with a
+    // body Fastify would refuse (415, bad JSON) is still 405, and nothing parses what no route
+    // will use.
+    if (request.is404) return unrouted(request, reply)
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff')

@@ -419,6 +419,26 @@ t.test('the API still takes JSON only: a form body is 415', async (t) => {
   }
 })
 
+t.test('a form the pages cannot read gets a page, not a problem', async (t) => {
+  const b = new Browser(app)
+  const form = mustForm((await b.get('/login')).body, '/login')
+  const cases: [string, Record<string, string>, string][] = [
+    [
+      'a body over 16 KiB',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      `${new URLSearchParams(form)}&next=${'a'.repeat(17 * 1024)}`,
+    ],
+    ['another content type', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--'],
+    ['malformed JSON', { 'content-type': 'application/json' }, '{'],
+  ]
+  for (const [what, headers, payload] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/login', headers, payload })
+    t.ok(res.statusCode >= 400 && res.statusCode < 500, `${what}: ${res.statusCode}`)
+    t.match(res.headers['content-type'], /^text\/html/, `${what}: a page`)
+    t.match(res.body, /could not be read/, what)
+  }
+})
+
 t.test('an odd form (a field twice, an unknown field) gets a page, not a problem', async (t) => {
   const b = new Browser(app)
   const form = mustForm((await b.get('/login')).body, '/login')

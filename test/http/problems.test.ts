@@ -160,6 +160,23 @@ t.test('a known path with the wrong method → 405 method_not_allowed with Allow
   }
 })
 
+t.test('a wrong method is 405 before its body is read: not 415, not 400', async (t) => {
+  const cases: [InjectOptions['method'], string, string, string][] = [
+    ['DELETE', '/login/link', 'application/x-unknown', 'x'],
+    ['OPTIONS', '/healthz', 'application/json', '{'],
+    ['POST', '/v1/admin/users', 'application/json', 'ü'],
+  ]
+  for (const [method, url, contentType, payload] of cases) {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { 'content-type': contentType },
+      payload,
+    })
+    assertProblem(t, res, 405, 'method_not_allowed')
+  }
+})
+
 t.test('malformed URLs → 400 problem+json', async (t) => {
   t.test('a broken percent-encoding in the path', async (t) => {
     for (const url of ['/v1/admin/users/%zz', '/v1/links%E0%A4%A', '/nope%']) {

@@ -67,9 +67,19 @@ export function pageRoutes(
     return send(request, reply, { name: 'rate-limited', limit, retryAfterSeconds, next }, 429)
   }
 
-  // The database does not answer: people get a page saying so, not a problem document. Every
-  // other error goes to the one handler, as for the API.
+  // People get pages, not problem documents: when the database does not answer, and when a
+  // request is refused before a handler runs (a body too large, of another type, malformed:
+  // nothing our own forms send). Anything else, a bug, goes to the one handler, as for the API.
   app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: unknown }).statusCode
+    if (
+      !(error instanceof LatchkeyError) &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500
+    ) {
+      return send(request, reply, { name: 'forbidden', message: unreadableMessage }, status)
+    }
     if (!(error instanceof Unavailable)) return errorHandler(error as Error, request, reply)
     request.log.error({ err: error.cause ?? error }, 'request failed')
     reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS))
@@ -259,6 +269,9 @@ export function pageRoutes(
 
 const noTargetMessage =
   'This sign-in link does not say which application to return to. Please start again from the application.'
+
+const unreadableMessage =
+  'This request could not be read. Please go back to the sign-in page and start again.'
 
 const forbiddenMessage =
   'This form was not sent from this site, or the page was open too long. Please start again.'
