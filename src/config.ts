@@ -548,6 +548,11 @@ function crossChecks(config: Config): string[] {
   for (const name of new Set(apiKeyNames.filter((n, i) => apiKeyNames.indexOf(n) !== i))) {
     problems.push(`API_KEYS: the name ${name} is given to two keys; give each key its own name`)
   }
+  // A session's client_id is the name of the key that opened it, or `hosted` for the hosted
+  // pages: a key of that name would make its sessions pass for the hosted pages' own.
+  if (apiKeyNames.includes('hosted')) {
+    problems.push('API_KEYS: the name hosted is reserved for the hosted pages; choose another name')
+  }
   if (config.mail.transport === 'resend' && !config.mail.resendApiKey) {
     problems.push(
       'RESEND_API_KEY: missing, and MAIL_TRANSPORT=resend needs it; set your Resend API key',

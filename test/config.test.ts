@@ -713,9 +713,17 @@ t.test('property: a secret shorter than 32 bytes is always refused', async (t) =
   t.pass('short secrets refused')
 })
 
+t.test('API_KEYS: the name hosted is reserved for the hosted pages', async (t) => {
+  const hash = 'a'.repeat(64)
+  t.same(problemsOf({ ...keys, API_KEYS: `hosted:service:${hash}` }), [
+    'API_KEYS: the name hosted is reserved for the hosted pages; choose another name',
+  ])
+  t.ok(loadConfig({ ...keys, API_KEYS: `hosted-app:service:${hash}` }), 'only the exact name')
+})
+
 t.test('property: name:role:hash entries parse back', async (t) => {
   const entry = fc.record({
-    name: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+    name: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/).filter((n) => n !== 'hosted'),
     role: fc.constantFrom('service' as const, 'admin' as const),
     hash: fc
       .uint8Array({ minLength: 32, maxLength: 32 })
