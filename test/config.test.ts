@@ -451,6 +451,13 @@ t.test('production with everything set and an https PUBLIC_URL loads', async (t)
   t.equal(config.sessionAudience, 'https://login.example')
 })
 
+t.test('DOCS: off in production unless DOCS=on, on in development unless DOCS=off', async (t) => {
+  t.equal(loadConfig(production).docs, false)
+  t.equal(loadConfig({ ...production, DOCS: 'on' }).docs, true)
+  t.equal(loadConfig(keys).docs, true)
+  t.equal(loadConfig({ ...keys, DOCS: 'off' }).docs, false)
+})
+
 t.test('production refuses each missing piece, naming it', async (t) => {
   for (const name of ['LINK_SECRETS', 'SESSION_KEYS', 'API_KEYS', 'MAIL_TRANSPORT']) {
     refuses(t, { ...production, [name]: undefined }, name, `without ${name}`)
