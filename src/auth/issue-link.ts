@@ -153,5 +153,7 @@ async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User | un
   }
   const email = normaliseEmail(request.email as string)
   if (!request.createUser) return deps.store.findByEmail(email)
-  return (await deps.store.findOrCreate(email, deps.clock())).user
+  // A user the hosted form creates is pruned if it never signs in (see pruneUnused).
+  const origin = request.browserBound ? 'hosted' : 'api'
+  return (await deps.store.findOrCreate(email, deps.clock(), origin)).user
 }

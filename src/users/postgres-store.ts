@@ -5,6 +5,7 @@ import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
 import {
   checkLimit,
+  checkOrigin,
   checkTime,
   isUserStatus,
   type OutboxRow,
@@ -13,7 +14,7 @@ import {
   type UserRow,
   zeroCounts,
 } from './rows.js'
-import type { Expected, Store, User, UserStatus } from './store.js'
+import type { Expected, Store, User, UserOrigin, UserStatus } from './store.js'
 
 export interface PostgresOptions {
   /** Connections in the pool; each instance holds at most this many. */
@@ -60,8 +61,8 @@ const SQL = {
   // the same email to commit), so a new and a known address cost the same.
   findOrCreate: {
     name: 'lk_find_or_create',
-    text: `INSERT INTO users (id, email, status, rev, seq, created_at)
-           VALUES ($1, $2, 'active', 0, 0, $3)
+    text: `INSERT INTO users (id, email, status, rev, seq, created_at, created_by)
+           VALUES ($1, $2, 'active', 0, 0, $3, $4)
            ON CONFLICT ((${EMAIL_KEY})) DO UPDATE SET email = users.email
            RETURNING *`,
   },
@@ -103,7 +104,8 @@ const SQL = {
   lockUnusedUsers: {
     name: 'lk_lock_unused_users',
     text: `SELECT id FROM users u
-           WHERE status = 'active' AND last_login_at IS NULL AND created_at < $1
+           WHERE created_by = 'hosted' AND status = 'active' AND last_login_at IS NULL
+             AND created_at < $1
              AND NOT EXISTS (
                SELECT 1 FROM outbox o
                WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= $1)
@@ -238,13 +240,18 @@ export class PostgresStore implements Store {
     return this.#user(SQL.findByEmail, [email])
   }
 
-  async findOrCreate(email: string, now: number): Promise<{ user: User; created: boolean }> {
+  async findOrCreate(
+    email: string,
+    now: number,
+    createdBy: UserOrigin = 'api',
+  ): Promise<{ user: User; created: boolean }> {
     if (typeof email !== 'string' || email === '') {
       throw new TypeError('email must be a non-empty string')
     }
     checkTime(now)
+    checkOrigin(createdBy)
     const id = uuidv7()
-    const user = (await this.#user(SQL.findOrCreate, [id, email, now])) as User
+    const user = (await this.#user(SQL.findOrCreate, [id, email, now, createdBy])) as User
     return { user, created: user.id === id }
   }
 

@@ -1,5 +1,5 @@
 import type { OutboxMessage, OutboxStatus } from './outbox-store.js'
-import type { User, UserStatus } from './store.js'
+import type { User, UserOrigin, UserStatus } from './store.js'
 
 /**
  * The tables' rows as both stores read them back (column names as in the migrations), and what
@@ -76,6 +76,11 @@ export function checkTime(now: number): void {
 }
 
 /** A caller's mistake, not the database's: throws TypeError. */
+export function checkOrigin(origin: UserOrigin): void {
+  if (origin !== 'hosted' && origin !== 'api')
+    throw new TypeError('createdBy must be hosted or api')
+}
+
 export function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new TypeError('limit must be a positive integer')

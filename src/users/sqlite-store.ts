@@ -7,6 +7,7 @@ import { migrations, schemaMigrationsTable } from './migrations/index.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery, OutboxStatus } from './outbox-store.js'
 import {
   checkLimit,
+  checkOrigin,
   checkTime,
   isUserStatus,
   type OutboxRow,
@@ -15,7 +16,7 @@ import {
   type UserRow,
   zeroCounts,
 } from './rows.js'
-import type { Expected, Store, User, UserStatus } from './store.js'
+import type { Expected, Store, User, UserOrigin, UserStatus } from './store.js'
 
 /** SQLite keeps the payload as JSON text. */
 type SqliteOutboxRow = OutboxRow<string>
@@ -32,7 +33,7 @@ export class SqliteStore implements Store {
   // Every statement is compiled once here: verify runs findById and consume on every request.
   readonly #findById: Database.Statement<[string], UserRow>
   readonly #findByEmail: Database.Statement<[string], UserRow>
-  readonly #insert: Database.Statement<[string, string, number], UserRow>
+  readonly #insert: Database.Statement<[string, string, number, UserOrigin], UserRow>
   readonly #list: Database.Statement<[number], UserRow>
   readonly #consume: Database.Statement<[number, string, number, number], UserRow>
   readonly #touchLogin: Database.Statement<[number, string, number], UserRow>
@@ -40,7 +41,11 @@ export class SqliteStore implements Store {
   readonly #setStatus: Database.Statement<[UserStatus, string], UserRow>
   readonly #delete: Database.Statement<[string]>
   readonly #ping: Database.Statement<[], { ok: number }>
-  readonly #findOrCreate: (email: string, now: number) => { row: UserRow; created: boolean }
+  readonly #findOrCreate: (
+    email: string,
+    now: number,
+    createdBy: UserOrigin,
+  ) => { row: UserRow; created: boolean }
   readonly #phantom: Database.Statement<[string, string, number, number], { id: string }>
   readonly #pruneUsers: Database.Statement<{ before: number; limit: number }>
   readonly #prunePhantoms: Database.Statement<{ before: number; limit: number }>
@@ -80,8 +85,8 @@ export class SqliteStore implements Store {
     this.#findById = db.prepare('SELECT * FROM users WHERE id = ?')
     this.#findByEmail = db.prepare('SELECT * FROM users WHERE lower(email) = lower(?)')
     this.#insert = db.prepare(
-      `INSERT INTO users (id, email, status, rev, seq, created_at)
-       VALUES (?, ?, 'active', 0, 0, ?)
+      `INSERT INTO users (id, email, status, rev, seq, created_at, created_by)
+       VALUES (?, ?, 'active', 0, 0, ?, ?)
        ON CONFLICT (lower(email)) DO NOTHING
        RETURNING *`,
     )
@@ -121,7 +126,8 @@ export class SqliteStore implements Store {
     this.#pruneUsers = db.prepare(
       `DELETE FROM users WHERE id IN (
          SELECT u.id FROM users u
-         WHERE u.status = 'active' AND u.last_login_at IS NULL AND u.created_at < :before
+         WHERE u.created_by = 'hosted' AND u.status = 'active' AND u.last_login_at IS NULL
+           AND u.created_at < :before
            AND NOT EXISTS (
              SELECT 1 FROM outbox o
              WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= :before)
@@ -176,8 +182,8 @@ export class SqliteStore implements Store {
 
     // The insert takes the write lock, so the lookup that follows a conflict sees the row that
     // caused it even when another process inserted it a moment ago.
-    this.#findOrCreate = db.transaction((email: string, now: number) => {
-      const inserted = this.#insert.get(uuidv7(), email, now)
+    this.#findOrCreate = db.transaction((email: string, now: number, createdBy: UserOrigin) => {
+      const inserted = this.#insert.get(uuidv7(), email, now, createdBy)
       if (inserted) return { row: inserted, created: true }
       const existing = this.#findByEmail.get(email)
       if (!existing) throw new Error('user insert conflicted but no user has this email')
@@ -195,12 +201,17 @@ export class SqliteStore implements Store {
     return row && toUser(row)
   }
 
-  async findOrCreate(email: string, now: number): Promise<{ user: User; created: boolean }> {
+  async findOrCreate(
+    email: string,
+    now: number,
+    createdBy: UserOrigin = 'api',
+  ): Promise<{ user: User; created: boolean }> {
     if (typeof email !== 'string' || email === '') {
       throw new TypeError('email must be a non-empty string')
     }
     checkTime(now)
-    const { row, created } = guard(() => this.#findOrCreate(email, now))
+    checkOrigin(createdBy)
+    const { row, created } = guard(() => this.#findOrCreate(email, now, createdBy))
     return { user: toUser(row), created }
   }
 

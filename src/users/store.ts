@@ -26,11 +26,22 @@ export interface Expected {
  * one contract suite (test/users/contract.ts) runs against every implementation.
  * Emails passed in are already normalised (see auth/email.ts); uniqueness is case-insensitive.
  */
+/** Who created a user: the hosted sign-in form, or anyone else (a backend, the CLI). */
+export type UserOrigin = 'hosted' | 'api'
+
 export interface UserStore {
   findById(id: string): Promise<User | undefined>
   findByEmail(email: string): Promise<User | undefined>
-  /** Returns the existing user for this email, or creates one (UUIDv7, status active, rev 0, seq 0). */
-  findOrCreate(email: string, now: number): Promise<{ user: User; created: boolean }>
+  /**
+   * Returns the existing user for this email, or creates one (UUIDv7, status active, rev 0, seq 0)
+   * recording who created it: only users the hosted form created are ever pruned (see
+   * pruneUnused), so anything else is `api`.
+   */
+  findOrCreate(
+    email: string,
+    now: number,
+    createdBy?: UserOrigin,
+  ): Promise<{ user: User; created: boolean }>
   /** Newest first. */
   list(options: { limit: number }): Promise<User[]>
   /**

@@ -264,7 +264,8 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
     t.test('pruneUnused deletes users nobody used, once unused for the period', async (t) => {
       const store = await withStore(t)
       const CUT = T0 + 31 * DAY
-      const user = async (email: string, at = T0) => (await store.findOrCreate(email, at)).user
+      const user = async (email: string, at = T0) =>
+        (await store.findOrCreate(email, at, 'hosted')).user
       const email = async (userId: string, at: number, end: 'pending' | 'sent' | 'failed') => {
         const row = await store.enqueue(message({ userId, now: at }))
         if (end === 'sent') await store.markSent(row.id, at + 1, 'p')
@@ -283,6 +284,15 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       const recent = await user('recent@example.com')
       await email(recent.id, CUT, 'failed')
       const young = await user('young@example.com', CUT)
+      // A backend's user may never sign in (reusable access links record nothing, links it never
+      // emails leave no row), and it may keep the id for months: never pruned.
+      const backend = (await store.findOrCreate('backend@example.com', T0)).user
+      const explicit = (await store.findOrCreate('explicit@example.com', T0, 'api')).user
+      t.equal(
+        (await store.findOrCreate('backend@example.com', T0, 'hosted')).created,
+        false,
+        'the form finding a backend user does not change who created it',
+      )
 
       t.same(await store.pruneUnused(T0, 100), { users: 0, phantoms: 0 }, 'nothing is older')
       t.same(await store.pruneUnused(CUT, 100), { users: 2, phantoms: 0 })
@@ -294,6 +304,8 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       t.ok(await store.findById(pending.id), 'an email still pending: kept')
       t.ok(await store.findById(recent.id), 'an email since the cut-off: kept')
       t.ok(await store.findById(young.id), 'created at the cut-off: kept')
+      t.ok(await store.findById(backend.id), 'created by a backend: kept')
+      t.ok(await store.findById(explicit.id), 'created by a backend, said explicitly: kept')
       t.same(await store.pruneUnused(CUT, 100), { users: 0, phantoms: 0 }, 'again: nothing')
       const again = await store.findOrCreate('unused@example.com', CUT + 1)
       t.equal(again.created, true, 'the address is free for a new user')
@@ -319,7 +331,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
     t.test('pruneUnused deletes at most limit of each per call', async (t) => {
       const store = await withStore(t)
       for (let i = 0; i < 5; i++) {
-        await store.findOrCreate(`u${i}@example.com`, T0)
+        await store.findOrCreate(`u${i}@example.com`, T0, 'hosted')
         await store.phantomId(`p${i}`, T0)
       }
       const counts = []

@@ -131,8 +131,8 @@ t.test('an email queued while unused users are pruned is never lost', async (t) 
   const store = PostgresStore.open(url)
   t.teardown(() => store.close())
   const DAY = 86_400_000
-  const idle = (await store.findOrCreate('idle@example.com', T0)).user
-  const mailed = (await store.findOrCreate('mailed@example.com', T0)).user
+  const idle = (await store.findOrCreate('idle@example.com', T0, 'hosted')).user
+  const mailed = (await store.findOrCreate('mailed@example.com', T0, 'hosted')).user
   // Another instance queues an email for `mailed` and has not committed yet: its foreign-key
   // check holds a lock on the user row. A single DELETE would wait for it, then delete the user
   // and, by the cascade, the email it had just queued.

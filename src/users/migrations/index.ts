@@ -150,4 +150,19 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX phantoms_seen_at ON phantoms (seen_at);
     `,
   },
+  {
+    version: 5,
+    name: 'users created_by',
+    // Who created a user: the hosted form (anyone who can type an address) or a backend, the
+    // command line or an operator. Only users the form created and who never signed in are
+    // pruned: a backend may hold a user id for months, use it for reusable access links (which
+    // record no sign-in) or mint links it never emails (which leave no outbox row). Users from
+    // before this migration are counted as a backend's: never pruned.
+    sqlite: `
+      ALTER TABLE users ADD COLUMN created_by TEXT NOT NULL DEFAULT 'api';
+    `,
+    postgres: `
+      ALTER TABLE users ADD COLUMN created_by text NOT NULL DEFAULT 'api';
+    `,
+  },
 ]
