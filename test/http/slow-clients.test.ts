@@ -29,6 +29,7 @@ const short = await listening({
   HEADERS_TIMEOUT: '1',
   KEEP_ALIVE_TIMEOUT: '1',
 })
+// Upper bounds are generous: Node's timers fire late on a loaded machine, never early.
 
 t.test('a body sent a byte at a time is cut off after REQUEST_TIMEOUT, with a 408', async (t) => {
   const connection = await connect(short.port)
@@ -47,7 +48,7 @@ t.test('a body sent a byte at a time is cut off after REQUEST_TIMEOUT, with a 40
   // A byte every 100 ms: the connection is never idle, and the body would take 4 s.
   trickle(connection, body)
   const { openMs } = await connection.closed
-  t.ok(openMs >= 1500 && openMs < 5000, `closed after ${Math.round(openMs)} ms (limit 2 s)`)
+  t.ok(openMs >= 1500 && openMs < 12_000, `closed after ${Math.round(openMs)} ms (limit 2 s)`)
   const answer = parseAnswer(connection.received())
   t.equal(answer.status, 408)
   t.match(answer.headers['content-type'], /^application\/problem\+json/)
@@ -60,7 +61,7 @@ t.test('headers sent a byte at a time are cut off after HEADERS_TIMEOUT', async 
   connection.socket.write('GET /healthz HTTP/1.1\r\n')
   trickle(connection, `host: login.example.test\r\nx-filler: ${'a'.repeat(100)}\r\n\r\n`)
   const { openMs } = await connection.closed
-  t.ok(openMs >= 900 && openMs < 4000, `closed after ${Math.round(openMs)} ms (limit 1 s)`)
+  t.ok(openMs >= 900 && openMs < 12_000, `closed after ${Math.round(openMs)} ms (limit 1 s)`)
   const answer = parseAnswer(connection.received())
   t.equal(answer.status, 408)
   t.equal(JSON.parse(answer.body).code, 'request_timeout')
@@ -69,17 +70,20 @@ t.test('headers sent a byte at a time are cut off after HEADERS_TIMEOUT', async 
 t.test('a connection that sends nothing is closed', async (t) => {
   const connection = await connect(short.port)
   const { openMs } = await connection.closed
-  t.ok(openMs < 4000, `closed after ${Math.round(openMs)} ms`)
+  t.ok(openMs < 12_000, `closed after ${Math.round(openMs)} ms`)
 })
 
 t.test('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT', async (t) => {
-  const connection = await connect(short.port)
+  // REQUEST_TIMEOUT (which also closes a silent connection) is 30 s here: a close within 20 s
+  // can only be the keep-alive timeout's.
+  const keepAlive = await listening({ KEEP_ALIVE_TIMEOUT: '1' })
+  const connection = await connect(keepAlive.port, 25_000)
   connection.socket.write('GET /healthz HTTP/1.1\r\nhost: login.example.test\r\n\r\n')
   await connection.receive('{"status":"ok"}')
   connection.since()
   t.match(parseAnswer(connection.received()).headers['keep-alive'], /timeout=1\b/)
   const { openMs } = await connection.closed
-  t.ok(openMs >= 800 && openMs < 3000, `closed ${Math.round(openMs)} ms after the answer`)
+  t.ok(openMs >= 800 && openMs < 20_000, `closed ${Math.round(openMs)} ms after the answer`)
 })
 
 t.test('a connection in use is not cut off by the keep-alive timeout', async (t) => {
