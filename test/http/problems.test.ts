@@ -177,6 +177,18 @@ t.test('a wrong method is 405 before its body is read: not 415, not 400', async 
   }
 })
 
+t.test('malformed JSON: the detail never quotes the body', async (t) => {
+  const secret = 'lk_not_a_real_refresh_token_but_it_must_not_come_back'
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/sessions/refresh',
+    headers: { ...asService, 'content-type': 'application/json' },
+    payload: `{"refresh_token": ${secret}}`,
+  })
+  assertProblem(t, res, 400, 'invalid_request')
+  t.notMatch(res.body, /not_a_real/)
+})
+
 t.test('malformed URLs → 400 problem+json', async (t) => {
   t.test('a broken percent-encoding in the path', async (t) => {
     for (const url of ['/v1/admin/users/%zz', '/v1/links%E0%A4%A', '/nope%']) {
