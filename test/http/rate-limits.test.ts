@@ -468,3 +468,35 @@ t.test('every limit off: nothing is counted', async (t) => {
     t.equal((await postLink(h.app, { email: 'many@example.com' })).statusCode, 202)
   }
 })
+
+t.test(
+  'the default per-key limit lets one busy backend through: over 100 calls a second',
+  async (t) => {
+    // RATE_LIMIT_API_KEY left to its default. The old default (6000 a minute) answered 429 here.
+    const h = await startApp({ env: { RATE_LIMIT_API_KEY: undefined } })
+    t.teardown(() => h.close())
+    t.same(h.config.rateLimits.apiKey, { max: 6_000_000, windowSeconds: 60 })
+    const calls = [
+      { url: '/v1/links/verify', payload: { token: 'x'.repeat(64) } },
+      { url: '/v1/sessions/refresh', payload: { refresh_token: 'x'.repeat(64) } },
+      { url: '/v1/sessions/introspect', payload: { jwt: 'a.b.c' } },
+    ]
+    const statuses = new Map<number, number>()
+    // 7,200 calls within one minute of the clock: 120 a second across verify, refresh, introspect.
+    for (let i = 0; i < 7_200; i += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, (_, j) => {
+          const call = calls[(i + j) % calls.length] as (typeof calls)[number]
+          return h.app.inject({
+            method: 'POST',
+            url: call.url,
+            headers: asService,
+            payload: call.payload,
+          })
+        }),
+      )
+      for (const res of batch) statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    }
+    t.equal(statuses.get(429), undefined, `no 429 (${JSON.stringify([...statuses])})`)
+  },
+)
