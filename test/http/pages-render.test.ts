@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import {
+  LINK_ERROR_REASONS,
   type LinkErrorReason,
   type Page,
   type PageBase,
@@ -20,14 +21,7 @@ const MESSAGE = 'Refused <b>"now"</b>'
 
 const hostile: PageBase = { appName: APP, csrf: CSRF }
 
-const REASONS: LinkErrorReason[] = [
-  'token_invalid',
-  'token_expired',
-  'token_used',
-  'token_revoked',
-  'user_disabled',
-  'ip_mismatch',
-]
+const REASONS: readonly LinkErrorReason[] = LINK_ERROR_REASONS
 
 /** One of each page, every value hostile. */
 const PAGES: Page[] = [

@@ -6,6 +6,7 @@ import { toSeconds } from '../../clock.js'
 import { LatchkeyError, RateLimited, Unavailable } from '../../errors.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
 import {
+  LINK_ERROR_REASONS,
   type LinkErrorReason,
   type Page,
   renderPage,
@@ -18,14 +19,7 @@ import type { App, RouteDeps } from '../types.js'
 
 type Form = Record<string, unknown>
 
-const REASONS = new Set<string>([
-  'token_invalid',
-  'token_expired',
-  'token_used',
-  'token_revoked',
-  'user_disabled',
-  'ip_mismatch',
-])
+const REASONS = new Set<string>(LINK_ERROR_REASONS)
 
 /**
  * The pages people see: the email form, the confirm page a link opens, and the handoff to the
