@@ -43,28 +43,23 @@ export abstract class LatchkeyError extends Error {
 }
 
 export class InvalidRequest extends LatchkeyError {
-  static readonly code = 'invalid_request'
   readonly code = 'invalid_request' satisfies ErrorCode
 }
 
 export class Unauthorized extends LatchkeyError {
-  static readonly code = 'unauthorized'
   readonly code = 'unauthorized' satisfies ErrorCode
 }
 
 export class Forbidden extends LatchkeyError {
-  static readonly code = 'forbidden'
   readonly code = 'forbidden' satisfies ErrorCode
 }
 
 export class NotFound extends LatchkeyError {
-  static readonly code = 'not_found'
   readonly code = 'not_found' satisfies ErrorCode
 }
 
 /** Malformed, forged, unknown kid, wrong purpose or wrong context (scope, redirect, IP). */
 export class TokenInvalid extends LatchkeyError {
-  static readonly code = 'token_invalid'
   readonly code = 'token_invalid' satisfies ErrorCode
   constructor(message = 'The token is not valid.') {
     super(message)
@@ -72,7 +67,6 @@ export class TokenInvalid extends LatchkeyError {
 }
 
 export class TokenExpired extends LatchkeyError {
-  static readonly code = 'token_expired'
   readonly code = 'token_expired' satisfies ErrorCode
   constructor(message = 'The token has expired.') {
     super(message)
@@ -81,7 +75,6 @@ export class TokenExpired extends LatchkeyError {
 
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
 export class TokenUsed extends LatchkeyError {
-  static readonly code = 'token_used'
   readonly code = 'token_used' satisfies ErrorCode
   constructor(message = 'The token has already been used.') {
     super(message)
@@ -90,7 +83,6 @@ export class TokenUsed extends LatchkeyError {
 
 /** The user's revocation counter has moved on since the token was made. */
 export class TokenRevoked extends LatchkeyError {
-  static readonly code = 'token_revoked'
   readonly code = 'token_revoked' satisfies ErrorCode
   constructor(message = 'The token has been revoked.') {
     super(message)
@@ -98,7 +90,6 @@ export class TokenRevoked extends LatchkeyError {
 }
 
 export class UserDisabled extends LatchkeyError {
-  static readonly code = 'user_disabled'
   readonly code = 'user_disabled' satisfies ErrorCode
   constructor(message = 'The user is disabled.') {
     super(message)
@@ -106,7 +97,6 @@ export class UserDisabled extends LatchkeyError {
 }
 
 export class IpMismatch extends LatchkeyError {
-  static readonly code = 'ip_mismatch'
   readonly code = 'ip_mismatch' satisfies ErrorCode
   constructor(message = 'The token is bound to another client IP address.') {
     super(message)
@@ -114,7 +104,6 @@ export class IpMismatch extends LatchkeyError {
 }
 
 export class RateLimited extends LatchkeyError {
-  static readonly code = 'rate_limited'
   readonly code = 'rate_limited' satisfies ErrorCode
   constructor(
     message: string,
@@ -126,13 +115,11 @@ export class RateLimited extends LatchkeyError {
 
 /** The store (database) cannot be reached; the request may be retried. */
 export class Unavailable extends LatchkeyError {
-  static readonly code = 'unavailable'
   readonly code = 'unavailable' satisfies ErrorCode
 }
 
 /** Configuration that is missing or unsafe. Lists every problem at once. */
 export class ConfigError extends LatchkeyError {
-  static readonly code = 'config_invalid'
   readonly code = 'config_invalid'
   constructor(readonly problems: string[]) {
     super(`latchkey cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`)

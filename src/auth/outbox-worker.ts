@@ -163,7 +163,7 @@ export class OutboxWorker {
       this.#log.info(fields, 'email sent')
     } catch (err) {
       const failure = err instanceof DeliveryFailure ? err : undefined
-      if (failure?.permanent) {
+      if (failure?.options.permanent) {
         this.#log.warn({ ...fields, status: failure.options.status }, 'email refused by provider')
         await store.markFailed(message.id, failure.message)
         return

@@ -84,7 +84,6 @@ export const LinkRequestSchema = Type.Object(
     },
   },
 )
-export type LinkRequest = Static<typeof LinkRequestSchema>
 
 /**
  * Validation messages for a body with a oneOf: the oneOf's own ("must match exactly one schema in
@@ -128,7 +127,6 @@ export const VerifyRequestSchema = Type.Object(
   },
   { additionalProperties: false, examples: [{ token: TOKEN_EXAMPLE }] },
 )
-export type VerifyRequest = Static<typeof VerifyRequestSchema>
 
 export const VerifyResponseSchema = Type.Object({
   user: UserSchema,

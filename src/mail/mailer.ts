@@ -37,8 +37,4 @@ export class DeliveryFailure extends Error {
     super(message)
     this.name = 'DeliveryFailure'
   }
-
-  get permanent(): boolean {
-    return this.options.permanent
-  }
 }

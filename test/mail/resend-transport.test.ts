@@ -63,7 +63,7 @@ t.test('a retry after a lost answer returns the first email, and sends no second
   fake.delay(1_000)
 
   const lost = await failureOf(t, transport.send(message, { idempotencyKey: 'outbox-2' }))
-  t.equal(lost.permanent, false, 'a timeout is worth retrying')
+  t.equal(lost.options.permanent, false, 'a timeout is worth retrying')
   t.equal(lost.options.status, undefined)
   t.equal(fake.emails.length, 1, 'the provider accepted it even though the answer never came')
 
@@ -77,7 +77,7 @@ t.test('a 5xx is temporary and keeps its status', async (t) => {
   const fake = await fakeFor(t)
   fake.fail(500, { name: 'internal_server_error', message: 'oops' })
   const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-  t.equal(failure.permanent, false)
+  t.equal(failure.options.permanent, false)
   t.equal(failure.options.status, 500)
   t.equal(failure.options.retryAfterSeconds, undefined)
   t.equal(failure.message, 'Resend answered 500 internal_server_error')
@@ -91,7 +91,7 @@ t.test(
     const fake = await fakeFor(t)
     fake.fail(502, { html: '<h1>502 Bad Gateway</h1>', retryAfter: 'soon' })
     const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-    t.equal(failure.permanent, false)
+    t.equal(failure.options.permanent, false)
     t.equal(failure.options.status, 502)
     t.equal(failure.options.retryAfterSeconds, undefined, 'a garbage Retry-After is ignored')
     t.equal(failure.message, 'Resend answered 502 application_error')
@@ -103,7 +103,7 @@ t.test('a 429 is temporary and carries Retry-After', async (t) => {
     const fake = await fakeFor(t)
     fake.fail(429, { name: 'rate_limit_exceeded', message: 'Too many requests', retryAfter: 7 })
     const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-    t.equal(failure.permanent, false)
+    t.equal(failure.options.permanent, false)
     t.equal(failure.options.status, 429)
     t.equal(failure.options.retryAfterSeconds, 7)
     t.equal(failure.message, 'Resend answered 429 rate_limit_exceeded')
@@ -117,7 +117,7 @@ t.test('a 429 is temporary and carries Retry-After', async (t) => {
       t,
       transportFor(fake, 2_000, () => now).send(message, { idempotencyKey: 'k' }),
     )
-    t.equal(failure.permanent, false)
+    t.equal(failure.options.permanent, false)
     t.equal(failure.options.retryAfterSeconds, 90)
   })
 
@@ -125,7 +125,7 @@ t.test('a 429 is temporary and carries Retry-After', async (t) => {
     const fake = await fakeFor(t)
     fake.fail(429, { name: 'daily_quota_exceeded', retryAfter: 10_000_000 })
     const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-    t.equal(failure.permanent, false, 'a quota resets; the outbox keeps the message')
+    t.equal(failure.options.permanent, false, 'a quota resets; the outbox keeps the message')
     t.equal(failure.options.retryAfterSeconds, 86_400)
   })
 })
@@ -157,7 +157,7 @@ t.test('4xx other than 408 and 429 is permanent', async (t) => {
     const fake = await fakeFor(t)
     fake.fail(status, { name, message: `about ${message.to}` })
     const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-    t.equal(failure.permanent, true, `${status} ${name} is permanent`)
+    t.equal(failure.options.permanent, true, `${status} ${name} is permanent`)
     t.equal(failure.options.status, status)
     t.equal(failure.message, `Resend answered ${status} ${name}`)
   }
@@ -181,7 +181,7 @@ t.test('408 and a concurrent attempt with the same key are temporary', async (t)
     const fake = await fakeFor(t)
     fake.fail(status, { name })
     const failure = await failureOf(t, transportFor(fake).send(message, { idempotencyKey: 'k' }))
-    t.equal(failure.permanent, false, `${status} ${name} is temporary`)
+    t.equal(failure.options.permanent, false, `${status} ${name} is temporary`)
     t.equal(failure.options.status, status)
   }
 })
@@ -190,7 +190,7 @@ t.test('a wrong API key is permanent', async (t) => {
   const fake = await fakeFor(t)
   const transport = new ResendTransport({ apiKey: 're_wrong', from: FROM, baseUrl: fake.url })
   const failure = await failureOf(t, transport.send(message, { idempotencyKey: 'k' }))
-  t.equal(failure.permanent, true)
+  t.equal(failure.options.permanent, true)
   t.equal(failure.options.status, 403)
   t.equal(failure.message, 'Resend answered 403 invalid_api_key')
   t.equal(fake.emails.length, 0)
@@ -209,7 +209,7 @@ t.test('connection refused is temporary, then the same key recovers', async (t) 
   await fake.close()
 
   const failure = await failureOf(t, transport.send(message, { idempotencyKey: 'outbox-3' }))
-  t.equal(failure.permanent, false)
+  t.equal(failure.options.permanent, false)
   t.equal(failure.options.status, undefined)
   t.equal(failure.message, 'Resend could not be reached')
 
@@ -226,7 +226,7 @@ t.test('a provider that never answers times out as a temporary failure', async (
     t,
     transportFor(fake, 200).send(message, { idempotencyKey: 'outbox-4' }),
   )
-  t.equal(failure.permanent, false)
+  t.equal(failure.options.permanent, false)
   t.equal(failure.options.status, undefined)
   t.equal(failure.message, 'Resend did not answer within 200 ms')
   t.equal(fake.emails.length, 0)

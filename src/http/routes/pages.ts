@@ -271,7 +271,7 @@ const forbiddenMessage =
   'This form was not sent from this site, or the page was open too long. Please start again.'
 
 /** a•••@example.com: enough for a person to recognise, not enough to harvest. */
-export function mask(email: string): string {
+function mask(email: string): string {
   const at = email.lastIndexOf('@')
   return `${email.slice(0, 1)}•••${email.slice(at)}`
 }
