@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
@@ -137,8 +136,16 @@ t.test('with both outbox workers running, every email is sent exactly once', asy
   const ours = () => fake.emails.filter((e) => addresses.includes(e.to[0] as string))
   await Promise.all(addresses.map((email, i) => issue(t, i % 2 ? a : b, { email })))
   await until(() => ours().length >= addresses.length, 'every email', 60)
-  // Two poll intervals more: a second send of any row would have happened by now.
-  await sleep(2_500)
+  // Waits for a state, not a time: once no row is pending, no row can be claimed again (workers
+  // claim pending rows only). A row both workers claimed at once would be the bug; the strict
+  // proof that a claim is exclusive is the store contract's cross-handle claim test.
+  const pending = async () =>
+    (
+      await json<{ counts: Record<string, number> }>(
+        await b.request('/v1/admin/outbox?status=pending', { apiKey: admin.key }),
+      )
+    ).counts.pending
+  await until(async () => (await pending()) === 0, 'every row marked sent', 60)
 
   const emails = ours()
   t.same(emails.map((e) => e.to[0]).sort(), [...addresses].sort(), 'each address once')
@@ -149,10 +156,7 @@ t.test('with both outbox workers running, every email is sent exactly once', asy
   const requests = fake.requests.filter((r) => r.path === '/emails' && keys.has(r.idempotencyKey))
   t.equal(requests.length, addresses.length, 'one request to the provider per email')
 
-  const outbox = await json<{ counts: Record<string, number> }>(
-    await b.request('/v1/admin/outbox?status=pending', { apiKey: admin.key }),
-  )
-  t.equal(outbox.counts.pending, 0, 'nothing left pending')
+  t.equal(await pending(), 0, 'nothing left pending')
 })
 
 t.test('both instances are still up', async (t) => {
