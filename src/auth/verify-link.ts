@@ -1,6 +1,6 @@
 import { toSeconds } from '../clock.js'
 import { InvalidRequest, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
-import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
+import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { User } from '../users/store.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
@@ -9,7 +9,8 @@ import { grantSession, type SessionGrant } from './session-grant.js'
 
 export type VerifyRequest = LinkCheck & (DryRun | Consume)
 
-interface LinkCheck {
+/** What a verifier presents with a token: the context its MAC must bind. */
+export interface LinkCheck {
   token: string
   scope?: string | undefined
   redirectTo?: string | undefined
@@ -23,11 +24,8 @@ interface DryRun {
 
 interface Consume {
   consume: true
-  /**
-   * Whom a login link's session is for: the API key's name, or `hosted`. Null uses the link up
-   * without a session (the hosted code handoff mints its own at the exchange).
-   */
-  client: string | null
+  /** Whom a login link's session is for: the API key's name. */
+  client: string
 }
 
 export interface VerifyResult {
@@ -36,9 +34,6 @@ export interface VerifyResult {
   session: SessionGrant | null
   redirectTo: string | null
   scope: string | null
-  /** Requested from the hosted form (see DESIGN: browser binding). */
-  browserBound: boolean
-  login: boolean
 }
 
 /**
@@ -46,44 +41,70 @@ export interface VerifyResult {
  * signature. The key ring rejects forged, altered and expired tokens before the database is asked.
  */
 export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
-  const { config, keyring, store, clock } = deps
-  const redirect = presentedTarget(request.redirectTo, config.allowedRedirects)
-  const fields = keyring.open(
-    request.token,
-    { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
-    { scope: request.scope, redirect, ip: request.ip },
-    toSeconds(clock()),
-  )
-  let user = await loadTokenUser(store, fields)
-  const login = fields.purpose === Purpose.Login
-  const oneTime = hasFlag(fields.flags, Flag.OneTime)
-
-  if (request.consume && (oneTime || login)) {
-    // One statement compares and moves the counters, so of any number of concurrent uses exactly
-    // one wins. A reusable login link only records the sign-in, still conditional on rev and
-    // status so a revoke that lands in between is honoured.
-    const updated = oneTime
-      ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock())
-      : await store.touchLogin(user.id, fields.rev, clock())
-    if (!updated) {
-      // Lost a race: read again only to name the reason precisely (this is the failure path).
-      assertCurrent(await store.findById(user.id), fields)
-      throw oneTime ? new TokenUsed() : new TokenRevoked()
-    }
-    user = updated as User
-  }
-
+  const link = await openLink(deps, request)
+  const user = request.consume ? await useLink(deps, link) : link.user
   return {
     user,
-    session:
-      login && request.consume && request.client !== null
-        ? await grantSession(deps, user, request.client)
-        : null,
-    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (redirect ?? null) : null,
-    scope: hasFlag(fields.flags, Flag.HasScope) ? (request.scope ?? null) : null,
-    browserBound: hasFlag(fields.flags, Flag.BrowserBound),
-    login,
+    session: link.login && request.consume ? await grantSession(deps, user, request.client) : null,
+    redirectTo: link.redirectTo,
+    scope: link.scope,
   }
+}
+
+/** A link whose MAC, expiry and user were checked; nothing is used up yet. */
+export interface OpenLink {
+  fields: TokenFields
+  user: User
+  login: boolean
+  oneTime: boolean
+  /** Requested from the hosted form (see DESIGN: browser binding). */
+  browserBound: boolean
+  /** The target the link binds, in its canonical spelling; null when it binds none. */
+  redirectTo: string | null
+  scope: string | null
+}
+
+/** One key-ring open and one read: the link as it stands, or the reason it cannot be used. */
+export async function openLink(deps: AuthDeps, check: LinkCheck): Promise<OpenLink> {
+  const { config, keyring, store, clock } = deps
+  const redirect = presentedTarget(check.redirectTo, config.allowedRedirects)
+  const fields = keyring.open(
+    check.token,
+    { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
+    { scope: check.scope, redirect, ip: check.ip },
+    toSeconds(clock()),
+  )
+  return {
+    fields,
+    user: await loadTokenUser(store, fields),
+    login: fields.purpose === Purpose.Login,
+    oneTime: hasFlag(fields.flags, Flag.OneTime),
+    browserBound: hasFlag(fields.flags, Flag.BrowserBound),
+    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? (redirect ?? null) : null,
+    scope: hasFlag(fields.flags, Flag.HasScope) ? (check.scope ?? null) : null,
+  }
+}
+
+/**
+ * Uses an opened link up: one conditional update, or none for a reusable access link. Returns the
+ * user as the update left it.
+ */
+export async function useLink(deps: AuthDeps, link: OpenLink): Promise<User> {
+  const { store, clock } = deps
+  const { fields, user, oneTime } = link
+  if (!oneTime && !link.login) return user
+  // One statement compares and moves the counters, so of any number of concurrent uses exactly
+  // one wins. A reusable login link only records the sign-in, still conditional on rev and
+  // status so a revoke that lands in between is honoured.
+  const updated = oneTime
+    ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock())
+    : await store.touchLogin(user.id, fields.rev, clock())
+  if (!updated) {
+    // Lost a race: read again only to name the reason precisely (this is the failure path).
+    assertCurrent(await store.findById(user.id), fields)
+    throw oneTime ? new TokenUsed() : new TokenRevoked()
+  }
+  return updated
 }
 
 /**

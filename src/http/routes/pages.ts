@@ -1,4 +1,4 @@
-import { mintExchangeCode } from '../../auth/exchange.js'
+import { confirmLink } from '../../auth/confirm-link.js'
 import { issueLink } from '../../auth/issue-link.js'
 import { checkRedirect } from '../../auth/redirect.js'
 import { verifyLink } from '../../auth/verify-link.js'
@@ -193,51 +193,42 @@ export function pageRoutes(
       return send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
     }
     const now = toSeconds(deps.clock())
-    const check = { token, redirectTo: next, ip: request.ip }
     try {
-      const peek = await verifyLink(deps, { ...check, consume: false })
-      // A link asked for from our form signs in silently only in the browser that asked for it.
-      // Anywhere else (another device, a mail scanner that clicks) a person must say so again.
-      if (
-        peek.browserBound &&
-        form.elsewhere !== 'confirmed' &&
-        !browser.isBoundTo(request, peek.user.id, now)
-      ) {
-        const page: Page = {
-          name: 'elsewhere',
-          maskedEmail: mask(peek.user.email),
-          token,
-          next: peek.redirectTo ?? undefined,
-        }
-        return send(request, reply, page)
-      }
-      // Only a login link signs in, and a code is handed to the link's target: without one there
-      // is nobody to hand it to, so such a link is left unused rather than spent for nothing.
-      if (!peek.login)
-        return send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
-      if (config.handoff === 'code' && !peek.redirectTo) {
-        return send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
-      }
-      // From here on the link is spent, so nothing after it may fail on input: the target was
-      // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
-      const { user, session, redirectTo } = await verifyLink(deps, {
-        ...check,
-        consume: true,
-        // The code handoff mints its session at the exchange, not here.
-        client: config.handoff === 'cookie' ? 'hosted' : null,
+      const result = await confirmLink(deps, {
+        token,
+        redirectTo: next,
+        ip: request.ip,
+        elsewhereConfirmed: form.elsewhere === 'confirmed',
+        askedHere: (userId) => browser.isBoundTo(request, userId, now),
       })
-      browser.unbind(reply)
-      if (session) {
-        browser.setSession(reply, session.jwt, session.expiresAt - now)
-        if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
-        // 303: the browser follows with a GET, and never caches the hop (301 would).
-        return pageHeaders(reply, formTargets).redirect(redirectTo, 303)
+      switch (result.kind) {
+        case 'elsewhere': {
+          const { user, redirectTo } = result
+          const page: Page = {
+            name: 'elsewhere',
+            maskedEmail: mask(user.email),
+            token,
+            next: redirectTo ?? undefined,
+          }
+          return send(request, reply, page)
+        }
+        case 'refused':
+          if (result.reason === 'no_target') {
+            return send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
+          }
+          return send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
+        case 'session': {
+          const { user, session, redirectTo } = result
+          browser.unbind(reply)
+          browser.setSession(reply, session.jwt, session.expiresAt - now)
+          if (!redirectTo) return send(request, reply, { name: 'signed-in', email: user.email })
+          // 303: the browser follows with a GET, and never caches the hop (301 would).
+          return pageHeaders(reply, formTargets).redirect(redirectTo, 303)
+        }
+        case 'code':
+          browser.unbind(reply)
+          return pageHeaders(reply, formTargets).redirect(result.target, 303)
       }
-      // Set, not appended: the code goes in the query (before any fragment), and replaces any
-      // `code` the target already carried, so a planted code can never be the one traded.
-      const target = new URL(redirectTo as string, config.publicUrl)
-      target.searchParams.set('code', mintExchangeCode(deps, user))
-      return pageHeaders(reply, formTargets).redirect(target.toString(), 303)
     } catch (error) {
       return send(request, reply, { name: 'link-error', reason: linkError(error) }, 400)
     }

@@ -1,0 +1,56 @@
+import type { User } from '../users/store.js'
+import type { AuthDeps } from './deps.js'
+import { mintExchangeCode } from './exchange.js'
+import { grantSession, type SessionGrant } from './session-grant.js'
+import { type LinkCheck, openLink, useLink } from './verify-link.js'
+
+export interface ConfirmRequest extends LinkCheck {
+  /** The person said, on the "elsewhere" page, that they mean to sign in here. */
+  elsewhereConfirmed: boolean
+  /** Whether this browser is the one that asked for a link for `userId` (its binding cookie). */
+  askedHere: (userId: string) => boolean
+}
+
+/** What the confirm page's button leads to; the route only renders it. */
+export type ConfirmResult =
+  /** A link from our form, opened in another browser: a second, explicit confirmation first. */
+  | { kind: 'elsewhere'; user: User; redirectTo: string | null }
+  /** Signed in here (HANDOFF=cookie): the session, and where to go next, if anywhere. */
+  | { kind: 'session'; user: User; session: SessionGrant; redirectTo: string | null }
+  /** Signed in for the application (HANDOFF=code): the target, carrying the exchange code. */
+  | { kind: 'code'; target: string }
+  /**
+   * Left unused: an access link does not sign in, and a code handoff without a target has nobody
+   * to hand the code to, so such a link is not spent for nothing.
+   */
+  | { kind: 'refused'; reason: 'not_a_login_link' | 'no_target' }
+
+/**
+ * The hosted sign-in: one key-ring open, one read, at most one consume. Failures of the link
+ * itself throw its LatchkeyError (token_used, token_expired …) as verifyLink does.
+ */
+export async function confirmLink(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
+  const link = await openLink(deps, request)
+  // A link asked for from our form signs in silently only in the browser that asked for it.
+  // Anywhere else (another device, a mail scanner that clicks) a person must say so again.
+  if (link.browserBound && !request.elsewhereConfirmed && !request.askedHere(link.user.id)) {
+    return { kind: 'elsewhere', user: link.user, redirectTo: link.redirectTo }
+  }
+  if (!link.login) return { kind: 'refused', reason: 'not_a_login_link' }
+  const handoff = deps.config.handoff
+  if (handoff === 'code' && link.redirectTo === null)
+    return { kind: 'refused', reason: 'no_target' }
+  // From here on the link is spent, so nothing after it may fail on input: the target was
+  // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
+  const user = await useLink(deps, link)
+  if (handoff === 'cookie') {
+    const session = await grantSession(deps, user, 'hosted')
+    return { kind: 'session', user, session, redirectTo: link.redirectTo }
+  }
+  // The code handoff mints its session at the exchange, by the backend's key. The code is set,
+  // not appended: it goes in the query (before any fragment) and replaces any `code` the target
+  // already carried, so a planted code can never be the one traded.
+  const target = new URL(link.redirectTo as string, deps.config.publicUrl)
+  target.searchParams.set('code', mintExchangeCode(deps, user))
+  return { kind: 'code', target: target.toString() }
+}
