@@ -4,6 +4,7 @@ import { asAdmin, startApp } from '../helpers/app.js'
 import { issueLink } from '../helpers/http.js'
 import {
   adminAction,
+  answerShape,
   Browser,
   HEADINGS,
   heading,
@@ -20,18 +21,6 @@ import {
 let counter = 0
 const freshEmail = (name: string) => `${name}-${++counter}@example.com`
 
-/** Everything an answer shows, with the typed address taken out. */
-const shape = (email: string, res: LightMyRequestResponse) => ({
-  status: res.statusCode,
-  type: res.headers['content-type'],
-  body: res.body.replaceAll(email, '<typed address>'),
-  cookies: setCookies(res).map((c) => ({
-    name: c.name,
-    attributes: [...c.attributes.keys()].filter((k) => k !== 'expires').sort(),
-    maxAge: c.attributes.get('max-age'),
-  })),
-})
-
 t.test('HOSTED_SIGNUP=false: existing users only, the same answer for everyone', async (t) => {
   const h = await startApp({ env: { HOSTED_SIGNUP: 'false' } })
   t.teardown(() => h.close())
@@ -47,7 +36,7 @@ t.test('HOSTED_SIGNUP=false: existing users only, the same answer for everyone',
   for (const email of [unknown, existing, disabled]) {
     const b = new Browser(h.app)
     browsers.set(email, b)
-    answers.push(shape(email, await requestLink(b, email)))
+    answers.push(answerShape(email, await requestLink(b, email)))
   }
   const [first, ...rest] = answers
   t.equal(first?.status, 200)

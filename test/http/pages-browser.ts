@@ -38,6 +38,21 @@ export function setCookies(res: LightMyRequestResponse): SetCookie[] {
   })
 }
 
+/**
+ * Everything an answer to the email form shows a person, with the typed address taken out: what
+ * must not differ between known, unknown and disabled addresses.
+ */
+export const answerShape = (email: string, res: LightMyRequestResponse) => ({
+  status: res.statusCode,
+  type: res.headers['content-type'],
+  body: res.body.replaceAll(email, '<typed address>'),
+  cookies: setCookies(res).map((c) => ({
+    name: c.name,
+    attributes: [...c.attributes.keys()].filter((k) => k !== 'expires').sort(),
+    maxAge: c.attributes.get('max-age'),
+  })),
+})
+
 /** The Set-Cookie for `name`, if the answer has one. */
 export const setCookie = (res: LightMyRequestResponse, name: string) =>
   setCookies(res).find((c) => c.name === name)

@@ -5,6 +5,7 @@ import { asAdmin, asService, PUBLIC_URL, startApp } from '../helpers/app.js'
 import { assertProblem, issueLink } from '../helpers/http.js'
 import {
   adminAction,
+  answerShape,
   assertSessionCookie,
   BROWSER_BOUND,
   Browser,
@@ -107,16 +108,7 @@ t.test(
     for (const email of [fresh, existing, disabled]) {
       answers.push({ email, res: await requestLink(new Browser(app), email) })
     }
-    const shape = ({ email, res }: (typeof answers)[number]) => ({
-      status: res.statusCode,
-      type: res.headers['content-type'],
-      body: res.body.replaceAll(email, '<typed address>'),
-      cookies: setCookies(res).map((c) => ({
-        name: c.name,
-        attributes: [...c.attributes.keys()].filter((k) => k !== 'expires').sort(),
-        maxAge: c.attributes.get('max-age'),
-      })),
-    })
+    const shape = ({ email, res }: (typeof answers)[number]) => answerShape(email, res)
     const [first, ...rest] = answers.map(shape)
     t.equal(first?.status, 200)
     t.match(heading(answers[0]?.res.body ?? ''), HEADINGS.sent)
