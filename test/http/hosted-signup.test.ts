@@ -1,4 +1,3 @@
-import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { asAdmin, startApp } from '../helpers/app.js'
 import { issueLink } from '../helpers/http.js'
@@ -11,7 +10,6 @@ import {
   mailedLink,
   openAndConfirm,
   requestLink,
-  setCookies,
   userByEmail,
 } from './pages-browser.js'
 
