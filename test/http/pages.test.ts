@@ -21,7 +21,6 @@ import {
   requestLink,
   SAME_ORIGIN,
   setCookie,
-  setCookies,
   tokenIn,
   userByEmail,
 } from './pages-browser.js'
