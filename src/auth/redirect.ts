@@ -85,3 +85,20 @@ function parse(target: string, base: string | undefined): URL | undefined {
     return undefined
   }
 }
+
+/**
+ * A target a page was handed (in its query string or a form field): its canonical spelling when
+ * it is one we would redirect to, otherwise none. A page never carries a target on, in a link
+ * or a form, that a sign-in would then refuse.
+ */
+export function offeredRedirect(
+  target: string | undefined,
+  allowedOrigins: readonly string[],
+): string | undefined {
+  if (target === undefined || target === '') return undefined
+  try {
+    return checkRedirect(target, allowedOrigins)
+  } catch {
+    return undefined
+  }
+}

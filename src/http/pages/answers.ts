@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AskResult } from '../../auth/ask-for-link.js'
+import type { ConfirmResult } from '../../auth/confirm-link.js'
+import type { User } from '../../users/store.js'
+import type { Page } from './render.js'
+import type { PageReplies } from './reply.js'
+
+/**
+ * What the pages show for what a use case decided. The decisions are made in auth/; here they
+ * only become pages, cookies and redirects.
+ */
+
+/** POST /login: the same "sent" page for every address; the form again for a malformed one. */
+export function answerAsked(
+  pages: PageReplies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { asked, email, next }: { asked: AskResult; email: string; next: string | undefined },
+): FastifyReply {
+  switch (asked.kind) {
+    case 'limited':
+      return pages.tooMany(request, reply, 'recipient', asked.retryAfterSeconds, next)
+    case 'invalid_email': {
+      const page: Page = { name: 'login', next, email, error: 'Enter a valid email address.' }
+      return pages.send(request, reply, page, 400)
+    }
+    case 'sent':
+      return pages.send(request, reply, { name: 'sent', email: email.trim(), next })
+  }
+}
+
+/**
+ * The confirm page a link opens (and the second confirmation). Its form carries the target as
+ * the link binds it (its canonical spelling), not as it was typed.
+ */
+export function confirmPage(
+  name: 'confirm' | 'elsewhere',
+  link: { user: User; redirectTo: string | null },
+  token: string,
+): Page {
+  return { name, maskedEmail: mask(link.user.email), token, next: link.redirectTo ?? undefined }
+}
+
+const noTargetMessage =
+  'This sign-in link does not say which application to return to. Please start again from the application.'
+
+/** POST /login/link: sign in here, hand off to the application, or ask once more. */
+export function answerConfirmed(
+  pages: PageReplies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { result, token, now }: { result: ConfirmResult; token: string; now: number },
+): FastifyReply {
+  switch (result.kind) {
+    case 'elsewhere':
+      return pages.send(request, reply, confirmPage('elsewhere', result, token))
+    case 'refused':
+      if (result.reason === 'no_target') {
+        return pages.send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
+      }
+      return pages.send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
+    case 'session': {
+      const { user, session, redirectTo } = result
+      pages.browser.unbind(reply)
+      pages.browser.setSession(reply, session.jwt, session.expiresAt - now)
+      if (!redirectTo) return pages.send(request, reply, { name: 'signed-in', email: user.email })
+      return pages.redirect(reply, redirectTo)
+    }
+    case 'code':
+      pages.browser.unbind(reply)
+      return pages.redirect(reply, result.target)
+  }
+}
+
+/** a•••@example.com: enough for a person to recognise, not enough to harvest. */
+function mask(email: string): string {
+  const at = email.lastIndexOf('@')
+  return `${email.slice(0, 1)}•••${email.slice(at)}`
+}

@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { LatchkeyError, Unavailable } from '../../errors.js'
+import { errorHandler, UNAVAILABLE_RETRY_SECONDS } from '../problem.js'
+import { memberOf, nextOf } from './forms.js'
+import { LINK_ERROR_REASONS, type LinkErrorReason } from './render.js'
+import type { PageReplies } from './reply.js'
+
+export type ErrorHandler = (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => unknown
+
+const REASONS = new Set<string>(LINK_ERROR_REASONS)
+const isLinkReason = (code: string): code is LinkErrorReason => REASONS.has(code)
+
+export const unreadableMessage =
+  'This request could not be read. Please go back to the sign-in page and start again.'
+
+export const forbiddenMessage =
+  'This form was not sent from this site, or the page was open too long. Please start again.'
+
+/**
+ * People get pages, not problem documents: when the database does not answer, and when a
+ * request is refused before a handler runs (a body too large, of another type, malformed:
+ * nothing our own forms send). Anything else, a bug, goes to the one handler, as for the API.
+ */
+export function pageErrorHandler(pages: PageReplies): ErrorHandler {
+  return (error, request, reply) => {
+    const status = (error as { statusCode?: unknown }).statusCode
+    if (
+      !(error instanceof LatchkeyError) &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500
+    ) {
+      return pages.send(request, reply, { name: 'forbidden', message: unreadableMessage }, status)
+    }
+    if (!(error instanceof Unavailable)) return errorHandler(error, request, reply)
+    request.log.error({ err: error.cause ?? error }, 'request failed')
+    reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS))
+    const next = nextOf(memberOf(request.body ?? request.query, 'next'), pages.targets)
+    return pages.send(request, reply, { name: 'unavailable', next }, 503)
+  }
+}
+
+/**
+ * The pages a link opens: a link that cannot be used (used, expired, revoked …) is one friendly
+ * page, never its code; every other error is not the link's and answers as on any page.
+ */
+export function linkErrorHandler(pages: PageReplies, otherwise: ErrorHandler): ErrorHandler {
+  return (error, request, reply) => {
+    if (error instanceof LatchkeyError && isLinkReason(error.code)) {
+      return pages.send(request, reply, { name: 'link-error', reason: error.code }, 400)
+    }
+    return otherwise(error, request, reply)
+  }
+}

@@ -1,0 +1,28 @@
+import { LogoutFormSchema, NextQuerySchema, nextOf } from '../../pages/forms.js'
+import type { PageReplies } from '../../pages/reply.js'
+import type { App } from '../../types.js'
+
+/**
+ * Signing out changes state, so it takes the same proof as every other form: a page of ours,
+ * in this browser. An application that signs people out sends them to GET /logout, which only
+ * shows the button: a sibling site posting here blindly would log people out at will.
+ */
+export function logoutRoutes(app: App, pages: PageReplies): void {
+  app.get(
+    '/logout',
+    { schema: { hide: true, querystring: NextQuerySchema } },
+    async (request, reply) => {
+      const next = nextOf(request.query.next, pages.targets)
+      return pages.send(request, reply, { name: 'logout', next })
+    },
+  )
+
+  app.post(
+    '/logout',
+    { schema: { hide: true, body: LogoutFormSchema } },
+    async (request, reply) => {
+      pages.browser.clearSession(reply)
+      return pages.redirect(reply, nextOf(request.body.next, pages.targets) ?? '/login')
+    },
+  )
+}
