@@ -15,6 +15,9 @@ type Field = Static<typeof Field>
 /** GET /login and GET /logout: where to go afterwards. */
 export const NextQuerySchema = Type.Object({ next: Type.Optional(Field) })
 
+/** The route schema of a page that shows a form and carries `next` on (GET /login, /logout). */
+export const showsForm = { hide: true, querystring: NextQuerySchema }
+
 /** GET /login/link, the link in the email. */
 export const LinkQuerySchema = Type.Object({
   token: Type.Optional(Field),

@@ -1,7 +1,7 @@
 import { askForLink } from '../../../auth/ask-for-link.js'
 import { toSeconds } from '../../../clock.js'
 import { answerAsked } from '../../pages/answers.js'
-import { LoginFormSchema, NextQuerySchema, nextOf, single } from '../../pages/forms.js'
+import { LoginFormSchema, nextOf, showsForm, single } from '../../pages/forms.js'
 import type { PageReplies } from '../../pages/reply.js'
 import type { RateLimits } from '../../rate-limit/limits.js'
 import type { App, RouteDeps } from '../../types.js'
@@ -12,14 +12,10 @@ export function loginRoutes(
   deps: RouteDeps,
   { pages, limits }: { pages: PageReplies; limits: RateLimits },
 ): void {
-  app.get(
-    '/login',
-    { schema: { hide: true, querystring: NextQuerySchema } },
-    async (request, reply) => {
-      const next = nextOf(request.query.next, pages.targets)
-      return pages.send(request, reply, { name: 'login', next })
-    },
-  )
+  app.get('/login', { schema: showsForm }, async (request, reply) => {
+    const next = nextOf(request.query.next, pages.targets)
+    return pages.send(request, reply, { name: 'login', next })
+  })
 
   app.post('/login', { schema: { hide: true, body: LoginFormSchema } }, async (request, reply) => {
     const email = single(request.body.email) ?? ''

@@ -1,4 +1,4 @@
-import { LogoutFormSchema, NextQuerySchema, nextOf } from '../../pages/forms.js'
+import { LogoutFormSchema, nextOf, showsForm } from '../../pages/forms.js'
 import type { PageReplies } from '../../pages/reply.js'
 import type { App } from '../../types.js'
 
@@ -8,14 +8,10 @@ import type { App } from '../../types.js'
  * shows the button: a sibling site posting here blindly would log people out at will.
  */
 export function logoutRoutes(app: App, pages: PageReplies): void {
-  app.get(
-    '/logout',
-    { schema: { hide: true, querystring: NextQuerySchema } },
-    async (request, reply) => {
-      const next = nextOf(request.query.next, pages.targets)
-      return pages.send(request, reply, { name: 'logout', next })
-    },
-  )
+  app.get('/logout', { schema: showsForm }, async (request, reply) => {
+    const next = nextOf(request.query.next, pages.targets)
+    return pages.send(request, reply, { name: 'logout', next })
+  })
 
   app.post(
     '/logout',
