@@ -1,4 +1,6 @@
+import type { IssuedLink } from '../auth/issue-link.js'
 import type { SessionGrant } from '../auth/session-grant.js'
+import type { VerifyResult } from '../auth/verify-link.js'
 import type { OutboxMessage } from '../users/outbox-store.js'
 import type { User } from '../users/store.js'
 import type { UserRecord } from './schemas.js'
@@ -20,6 +22,24 @@ export function sessionRecord(grant: SessionGrant) {
     expires_at: grant.expiresAt,
     refresh_token: grant.refreshToken,
     refresh_expires_at: grant.refreshExpiresAt,
+  }
+}
+
+export function issuedRecord(issued: IssuedLink) {
+  return {
+    user_id: issued.userId,
+    expires_at: issued.expiresAt,
+    delivery: issued.delivery,
+    link: issued.link,
+  }
+}
+
+export function verifiedRecord(result: VerifyResult) {
+  return {
+    user: userRecord(result.user),
+    session: result.session && sessionRecord(result.session),
+    redirect_to: result.redirectTo,
+    scope: result.scope,
   }
 }
 

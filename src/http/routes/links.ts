@@ -1,7 +1,7 @@
 import { issueLink } from '../../auth/issue-link.js'
 import { verifyLink } from '../../auth/verify-link.js'
 import { apiKeyName } from '../api-key-auth.js'
-import { sessionRecord, userRecord } from '../present.js'
+import { issuedRecord, verifiedRecord } from '../present.js'
 import {
   LinkRequestSchema,
   LinkResponseSchema,
@@ -42,12 +42,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         createUser: body.create_user ?? true,
         bindIp: body.bind_ip,
       })
-      return reply.code(202).send({
-        user_id: issued.userId,
-        expires_at: issued.expiresAt,
-        delivery: issued.delivery,
-        link: issued.link,
-      })
+      return reply.code(202).send(issuedRecord(issued))
     },
   )
 
@@ -75,12 +70,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
           ? { consume: false }
           : { consume: true, client: apiKeyName(request) }),
       })
-      return {
-        user: userRecord(result.user),
-        session: result.session && sessionRecord(result.session),
-        redirect_to: result.redirectTo,
-        scope: result.scope,
-      }
+      return verifiedRecord(result)
     },
   )
 }
