@@ -50,7 +50,7 @@ export function single(field: unknown): string | undefined {
   return typeof field === 'string' ? field : undefined
 }
 
-/** A non-empty field, sent once; what a link's `token` and `next` are read as. */
+/** A non-empty field, sent once: the `next` a link's pages pass on to the link's check. */
 export function given(field: Field | undefined): string | undefined {
   return single(field) || undefined
 }
