@@ -142,14 +142,19 @@ t.test('the expected schema exists', async (t) => {
   t.match(plan, /USING INDEX users_email_lower/, 'findByEmail uses the expression index')
 })
 
-t.test('caller mistakes throw TypeError', async (t) => {
-  const store = openSqliteStore(':memory:')
-  t.teardown(() => store.close())
-  await t.rejects(store.findOrCreate('', T0), TypeError)
-  await t.rejects(store.findOrCreate('a@example.com', Number.NaN), TypeError)
-  const { user } = await store.findOrCreate('a@example.com', T0)
-  await t.rejects(store.consume(user.id, { rev: 0, seq: 0 }, -1), TypeError)
+t.test('open refuses a path that is not one', async (t) => {
   t.throws(() => openSqliteStore(undefined as unknown as string), TypeError)
+})
+
+t.test('ping checks the schema, not only the file', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const store = openSqliteStore(file)
+  t.teardown(() => store.close())
+  await t.resolves(store.ping())
+  const other = new Database(file)
+  other.exec('DROP TABLE schema_migrations')
+  other.close()
+  await t.rejects(store.ping(), Unavailable)
 })
 
 t.test('database failures surface as Unavailable', async (t) => {

@@ -11,12 +11,13 @@ const SQL = {
            ON CONFLICT (key) DO UPDATE SET seen_at = GREATEST(phantoms.seen_at, excluded.seen_at)
            RETURNING id`,
   },
-  // seen_at is compared again on the row itself, so a phantom asked for while this runs stays.
+  // Longest unused first. seen_at is compared again on the row itself, so a phantom asked for
+  // while this runs stays.
   prune: {
     name: 'lk_prune_phantoms',
     text: `DELETE FROM phantoms p
            WHERE p.seen_at < $1
-             AND p.key IN (SELECT key FROM phantoms WHERE seen_at < $1 LIMIT $2)`,
+             AND p.key IN (SELECT key FROM phantoms WHERE seen_at < $1 ORDER BY seen_at LIMIT $2)`,
   },
 } as const
 

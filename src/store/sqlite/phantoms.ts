@@ -12,9 +12,10 @@ export function sqlitePhantoms(db: Db, guard: Guard): PhantomStore & Prunable {
      ON CONFLICT (key) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)
      RETURNING id`,
   )
+  // Longest unused first, as in PostgreSQL, so a batch takes the same ids on either store.
   const prune = db.prepare<{ before: number; limit: number }>(
     `DELETE FROM phantoms WHERE key IN (
-       SELECT key FROM phantoms WHERE seen_at < :before LIMIT :limit
+       SELECT key FROM phantoms WHERE seen_at < :before ORDER BY seen_at LIMIT :limit
      )`,
   )
   return {

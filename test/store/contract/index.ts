@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
+import { argumentsContract } from './arguments.js'
 import { handlesContract } from './handles.js'
 import { lifecycleContract } from './lifecycle.js'
 import { outboxDeliveryContract } from './outbox-delivery.js'
@@ -13,7 +14,7 @@ import type { MakeStore, WithHandles, WithStore } from './fixtures.js'
 
 /**
  * The behaviour every Store must have, aggregate by aggregate: users, stand-in ids, the email
- * outbox, its life cycle, and two handles on one database. Each subtest gets a fresh store from
+ * outbox, its life cycle, what every store answers to arguments that cannot be right, and two handles on one database. Each subtest gets a fresh store from
  * `makeStore`; the suite closes it (twice: close must be idempotent) and then calls `cleanup`.
  */
 export function storeContract(t: Test, name: string, makeStore: MakeStore) {
@@ -42,6 +43,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
     usersContract(t, withStore)
     phantomsContract(t, withStore)
     lifecycleContract(t, withStore)
+    argumentsContract(t, withStore)
     t.test('OutboxStore', async (t) => {
       outboxDeliveryContract(t, withStore)
       outboxListingContract(t, withStore)

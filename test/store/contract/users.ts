@@ -248,4 +248,22 @@ export function usersContract(t: Test, withStore: WithStore): void {
     t.equal(again.created, true, 'the address is free for a new user')
     t.not(again.user.id, unused.id)
   })
+
+  t.test('pruneUnused takes the oldest users and the longest unused ids first', async (t) => {
+    const store = await withStore(t)
+    // Created out of id order: ids are minted from the wall clock, created_at is the caller's.
+    const middle = (await store.findOrCreate('middle@example.com', T0 + 2, 'hosted')).user
+    const oldest = (await store.findOrCreate('oldest@example.com', T0 + 1, 'hosted')).user
+    const newest = (await store.findOrCreate('newest@example.com', T0 + 3, 'hosted')).user
+    await store.phantomId('a-seen-late', T0 + 3)
+    const early = await store.phantomId('z-seen-early', T0 + 1)
+    t.same(await store.pruneUnused(T0 + DAY, 1), { users: 1, phantoms: 1 })
+    t.equal(await store.findById(oldest.id), undefined, 'the oldest user went')
+    t.ok(await store.findById(middle.id))
+    t.ok(await store.findById(newest.id))
+    t.not(await store.phantomId('z-seen-early', T0 + 4), early, 'the longest unused id went')
+    t.same(await store.pruneUnused(T0 + DAY, 1), { users: 1, phantoms: 1 })
+    t.equal(await store.findById(middle.id), undefined, 'then the next oldest')
+    t.ok(await store.findById(newest.id))
+  })
 }
