@@ -25,6 +25,13 @@ export function checkDuration(ms: number, name: string): void {
   }
 }
 
+/** rev and seq as tokens carry them: non-negative integers. */
+export function checkCounter(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer`)
+  }
+}
+
 export function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new TypeError('limit must be a positive integer')

@@ -1,4 +1,5 @@
 import {
+  checkCounter,
   checkDuration,
   checkEmail,
   checkLimit,
@@ -52,10 +53,13 @@ export function composeStore(parts: StoreParts): Store {
     },
     async consume(id, expected, now) {
       checkTime(now)
+      checkCounter(expected.rev, 'rev')
+      checkCounter(expected.seq, 'seq')
       return isUuid(id) ? users.consume(id, expected, now) : undefined
     },
     async touchLogin(id, rev, now) {
       checkTime(now)
+      checkCounter(rev, 'rev')
       return isUuid(id) ? users.touchLogin(id, rev, now) : undefined
     },
     revoke: async (id) => (isUuid(id) ? users.revoke(id) : undefined),
@@ -80,6 +84,10 @@ export function composeStore(parts: StoreParts): Store {
 
     async enqueue(message) {
       checkTime(message.now)
+      // Unlike a lookup, a row for a user that cannot exist is not nothing: it is a mistake.
+      if (message.userId !== null && !isUuid(message.userId)) {
+        throw new TypeError('userId must be a user id or null')
+      }
       return outbox.enqueue(message)
     },
     async claimDue(now, leaseMs, limit) {
