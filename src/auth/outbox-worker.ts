@@ -25,7 +25,7 @@ export interface OutboxOptions {
   retentionMs: number
   /**
    * Users created by a request who never signed in, and stand-in ids, are deleted once unused
-   * this long (see UserStore.pruneUnused), in batches of `pruneBatch`.
+   * this long (see Store.pruneUnused), in batches of `pruneBatch`.
    */
   unusedRetentionMs: number
   pruneBatch: number

@@ -1,4 +1,5 @@
-import type { OutboxMessage, OutboxStatus } from './outbox.js'
+import { v7 as uuidv7 } from 'uuid'
+import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
 import type { User, UserStatus } from './users.js'
 
 /**
@@ -56,6 +57,21 @@ export const toMessage = (row: OutboxRow): OutboxMessage => ({
   sentAt: row.sent_at,
   providerId: row.provider_id,
 })
+
+/**
+ * A new outbox row's values, in the column order both stores' INSERT lists: a fresh UUIDv7, the
+ * payload as JSON text, due at once.
+ */
+export const newOutboxValues = (message: NewOutboxMessage): unknown[] => [
+  uuidv7(),
+  message.userId,
+  message.recipient,
+  JSON.stringify(message.payload),
+  message.status,
+  message.reason ?? null,
+  message.now,
+  message.now,
+]
 
 /** Every status at zero, for countOutbox to fill in. */
 export const zeroCounts = (): Record<OutboxStatus, number> => ({

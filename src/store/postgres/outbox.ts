@@ -1,7 +1,6 @@
-import { v7 as uuidv7 } from 'uuid'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxStatus, OutboxStore } from '../outbox.js'
-import { type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
 import type { Connection } from './connection.js'
 
 const SQL = {
@@ -63,16 +62,7 @@ const SQL = {
 export function postgresOutbox(db: Connection): OutboxStore {
   return {
     async enqueue(message) {
-      const [row] = await db.rows<OutboxRow>(SQL.enqueue, [
-        uuidv7(),
-        message.userId,
-        message.recipient,
-        JSON.stringify(message.payload),
-        message.status,
-        message.reason ?? null,
-        message.now,
-        message.now,
-      ])
+      const [row] = await db.rows<OutboxRow>(SQL.enqueue, newOutboxValues(message))
       return toMessage(row as OutboxRow)
     },
     async claimDue(now, leaseMs, limit) {

@@ -1,7 +1,6 @@
-import { v7 as uuidv7 } from 'uuid'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxMessage, OutboxStatus, OutboxStore } from '../outbox.js'
-import { type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
 import type { Db, Guard } from './connection.js'
 
 /** SQLite keeps the payload as JSON text. */
@@ -55,18 +54,7 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
 
   return {
     async enqueue(message) {
-      const row = guard(() =>
-        enqueue.get(
-          uuidv7(),
-          message.userId,
-          message.recipient,
-          JSON.stringify(message.payload),
-          message.status,
-          message.reason ?? null,
-          message.now,
-          message.now,
-        ),
-      )
+      const row = guard(() => enqueue.get(...newOutboxValues(message)))
       return fromRow(row as SqliteOutboxRow)
     },
     claimDue: async (now, leaseMs, limit) =>
