@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
 import { argumentsContract } from './arguments.js'
+import type { MakeStore, WithHandles, WithStore } from './fixtures.js'
 import { handlesContract } from './handles.js'
 import { lifecycleContract } from './lifecycle.js'
 import { outboxDeliveryContract } from './outbox-delivery.js'
@@ -8,14 +9,13 @@ import { outboxListingContract } from './outbox-listing.js'
 import { phantomsContract } from './phantoms.js'
 import { usersContract } from './users.js'
 
-export type { MakeStore } from './fixtures.js'
-
-import type { MakeStore, WithHandles, WithStore } from './fixtures.js'
+export type { MakeStore }
 
 /**
  * The behaviour every Store must have, aggregate by aggregate: users, stand-in ids, the email
- * outbox, its life cycle, what every store answers to arguments that cannot be right, and two handles on one database. Each subtest gets a fresh store from
- * `makeStore`; the suite closes it (twice: close must be idempotent) and then calls `cleanup`.
+ * outbox, the life cycle, what every store answers to arguments that cannot be right, and two
+ * handles on one database. Each subtest gets a fresh store from `makeStore`; the suite closes it
+ * (twice: close must be idempotent) and then calls `cleanup`.
  */
 export function storeContract(t: Test, name: string, makeStore: MakeStore) {
   /** The store, and a second handle on its data when the store has one (closed first). */

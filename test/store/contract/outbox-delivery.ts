@@ -13,7 +13,11 @@ import {
   type WithStore,
 } from './fixtures.js'
 
-/** The outbox as the worker uses it: enqueue, claim with a lease, record the result. Rows are compared with strictSame: a networked driver that hands back bigint columns or counts as strings must convert them. */
+/**
+ * The outbox as the worker uses it: enqueue, claim with a lease, record the result. Rows are
+ * compared with strictSame: a networked driver that hands back bigint columns or counts as
+ * strings must convert them.
+ */
 export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
   t.test('enqueue returns the stored row, which is listed', async (t) => {
     const store = await withStore(t)
