@@ -38,10 +38,16 @@ export function checkLimit(limit: number): void {
   }
 }
 
+/**
+ * An address a user could have: a non-empty string without NUL, which PostgreSQL's text cannot
+ * hold (auth/email.ts refuses every control character long before this).
+ */
+export function isEmail(email: unknown): email is string {
+  return typeof email === 'string' && email !== '' && !email.includes('\0')
+}
+
 export function checkEmail(email: string): void {
-  if (typeof email !== 'string' || email === '') {
-    throw new TypeError('email must be a non-empty string')
-  }
+  if (!isEmail(email)) throw new TypeError('email must be a non-empty string without NUL')
 }
 
 export function checkOrigin(origin: UserOrigin): void {

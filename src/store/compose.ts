@@ -6,6 +6,7 @@ import {
   checkOrigin,
   checkStatus,
   checkTime,
+  isEmail,
   isUuid,
 } from './checks.js'
 import type { Store } from './index.js'
@@ -40,7 +41,7 @@ export function composeStore(parts: StoreParts): Store {
   const { users, phantoms, outbox } = parts
   return {
     findById: async (id) => (isUuid(id) ? users.findById(id) : undefined),
-    findByEmail: async (email) => users.findByEmail(email),
+    findByEmail: async (email) => (isEmail(email) ? users.findByEmail(email) : undefined),
     async findOrCreate(email, now, createdBy = 'api') {
       checkEmail(email)
       checkTime(now)

@@ -23,6 +23,9 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       t.equal(await store.delete(id), false, 'delete')
       t.strictSame(await store.listOutbox({ userId: id, limit: 10 }), [], 'listOutbox by user')
     }
+    for (const email of ['', 'alice@example.com\0', '\0']) {
+      t.equal(await store.findByEmail(email), undefined, `findByEmail ${JSON.stringify(email)}`)
+    }
     t.same(await store.findById(user.id), user, 'the user is untouched')
   })
 
@@ -52,6 +55,7 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
     const row = await store.enqueue(message())
     const mistakes: [string, () => Promise<unknown>][] = [
       ['an empty email', () => store.findOrCreate('', T0)],
+      ['an email with NUL', () => store.findOrCreate('b@example.com\0', T0)],
       ['a time that is not one', () => store.findOrCreate('b@example.com', Number.NaN)],
       ['an unknown origin', () => store.findOrCreate('b@example.com', T0, 'x' as UserOrigin)],
       ['list limit 0', () => store.list({ limit: 0 })],
