@@ -11,10 +11,10 @@ import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
 import { SessionKeys } from './sessions/jwt.js'
+import type { Store } from './store/index.js'
+import { openPostgresStore } from './store/postgres/index.js'
+import { openSqliteStore } from './store/sqlite/index.js'
 import { KeyRing } from './tokens/keyring.js'
-import { PostgresStore } from './users/postgres-store.js'
-import { SqliteStore } from './users/sqlite-store.js'
-import type { Store } from './users/store.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -93,8 +93,8 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
 }
 
 export function openStore(config: Config): Store {
-  if (config.database.kind === 'sqlite') return SqliteStore.open(config.database.file)
-  return PostgresStore.open(config.database.url, { poolSize: config.databasePoolSize })
+  if (config.database.kind === 'sqlite') return openSqliteStore(config.database.file)
+  return openPostgresStore(config.database.url, { poolSize: config.databasePoolSize })
 }
 
 export function createMailer(config: Config, clock: Clock): Mailer {

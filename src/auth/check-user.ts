@@ -1,6 +1,6 @@
 import { TokenInvalid, TokenRevoked, TokenUsed, UserDisabled } from '../errors.js'
+import type { User, UserStore } from '../store/users.js'
 import { Flag, hasFlag, type TokenFields } from '../tokens/codec.js'
-import type { User, UserStore } from '../users/store.js'
 
 /**
  * The one database read of the verify path, after the MAC and expiry have passed. The order gives

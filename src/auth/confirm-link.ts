@@ -1,4 +1,4 @@
-import type { User } from '../users/store.js'
+import type { User } from '../store/users.js'
 import type { AuthDeps } from './deps.js'
 import { mintExchangeCode } from './exchange.js'
 import { grantSession, type SessionGrant } from './session-grant.js'

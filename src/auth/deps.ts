@@ -3,8 +3,8 @@ import type { Config } from '../config.js'
 import type { RecipientLimiter } from '../limits/recipient-budget.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { SessionKeys } from '../sessions/jwt.js'
+import type { Store } from '../store/index.js'
 import type { KeyRing } from '../tokens/keyring.js'
-import type { Store } from '../users/store.js'
 
 /** What every use case may use. Built once by app.ts; nothing here is created per request. */
 export interface AuthDeps {

@@ -1,7 +1,7 @@
 import { toSeconds } from '../clock.js'
 import { TokenUsed } from '../errors.js'
+import type { User } from '../store/users.js'
 import { Flag, Purpose } from '../tokens/codec.js'
-import type { User } from '../users/store.js'
 import { loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { grantSession, type SessionGrant } from './session-grant.js'

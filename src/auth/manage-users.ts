@@ -1,5 +1,5 @@
 import { NotFound } from '../errors.js'
-import type { User, UserStatus } from '../users/store.js'
+import type { User, UserStatus } from '../store/users.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
 

@@ -1,4 +1,4 @@
-import type { OutboxMessage, OutboxQuery, OutboxStatus } from '../users/outbox-store.js'
+import type { OutboxMessage, OutboxQuery, OutboxStatus } from '../store/outbox.js'
 import type { AuthDeps } from './deps.js'
 
 export interface OutboxPage {

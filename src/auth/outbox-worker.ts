@@ -1,8 +1,8 @@
 import { toSeconds } from '../clock.js'
 import { DeliveryFailure, type MailMessage } from '../mail/mailer.js'
 import { linkMessage } from '../mail/templates/link.js'
+import type { OutboxMessage } from '../store/outbox.js'
 import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
-import type { OutboxMessage } from '../users/outbox-store.js'
 import type { AuthDeps } from './deps.js'
 import { buildLink, type LinkPayload } from './issue-link.js'
 import { checkRedirect } from './redirect.js'
@@ -25,7 +25,7 @@ export interface OutboxOptions {
   retentionMs: number
   /**
    * Users created by a request who never signed in, and stand-in ids, are deleted once unused
-   * this long (see UserStore.pruneUnused), in batches of `pruneBatch`.
+   * this long (see Store.pruneUnused), in batches of `pruneBatch`.
    */
   unusedRetentionMs: number
   pruneBatch: number

@@ -1,6 +1,6 @@
 import { toSeconds } from '../clock.js'
+import type { User } from '../store/users.js'
 import { Purpose } from '../tokens/codec.js'
-import type { User } from '../users/store.js'
 import type { AuthDeps } from './deps.js'
 
 export interface SessionGrant {

@@ -1,7 +1,7 @@
 import { toSeconds } from '../clock.js'
 import { InvalidRequest, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
+import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
-import type { User } from '../users/store.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { checkRedirect } from './redirect.js'

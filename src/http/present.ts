@@ -1,8 +1,8 @@
 import type { IssuedLink } from '../auth/issue-link.js'
 import type { SessionGrant } from '../auth/session-grant.js'
 import type { VerifyResult } from '../auth/verify-link.js'
-import type { OutboxMessage } from '../users/outbox-store.js'
-import type { User } from '../users/store.js'
+import type { OutboxMessage } from '../store/outbox.js'
+import type { User } from '../store/users.js'
 import type { UserRecord } from './schemas.js'
 
 /** The wire shapes: snake_case, ISO timestamps for records; the counters stay inside. */

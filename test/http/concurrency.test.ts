@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
-import { SqliteStore } from '../../src/users/sqlite-store.js'
-import type { Store } from '../../src/users/store.js'
+import type { Store } from '../../src/store/index.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import { ManualClock, startApp, tempDir } from '../helpers/app.js'
 import { issueLink, verifyLink } from '../helpers/http.js'
 
@@ -28,7 +28,7 @@ class Barrier {
 
 /** A SQLite store whose findById waits at the current barrier after reading. */
 function gatedStore(file: string, gate: { barrier: Barrier }): Store {
-  const inner = SqliteStore.open(file)
+  const inner = openSqliteStore(file)
   return new Proxy(inner, {
     get(target, property) {
       if (property === 'findById') {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import { SqliteStore } from '../../src/users/sqlite-store.js'
-import type { Store } from '../../src/users/store.js'
+import type { Store } from '../../src/store/index.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import { startApp, type TestApp, tempDir, testConfig } from '../helpers/app.js'
 import { issueLink, postLink } from '../helpers/http.js'
 import { adminAction } from './pages-browser.js'
@@ -16,7 +16,7 @@ import { adminAction } from './pages-browser.js'
 
 /** A real SQLite store that writes down the name of every method called on it. */
 function countingStore(file: string, calls: string[]): Store {
-  const inner = SqliteStore.open(file)
+  const inner = openSqliteStore(file)
   return new Proxy(inner, {
     get(target, property) {
       const value = Reflect.get(target, property)

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { openPostgresStore } from '../../src/store/postgres/index.js'
 import { Flag, Purpose } from '../../src/tokens/codec.js'
 import { KeyRing } from '../../src/tokens/keyring.js'
-import { PostgresStore } from '../../src/users/postgres-store.js'
 import { asService, linkSecret, startApp } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 import { Browser, COOKIE, HEADINGS, heading, mustForm, setCookies } from './pages-browser.js'
@@ -10,7 +10,7 @@ import { Browser, COOKIE, HEADINGS, heading, mustForm, setCookies } from './page
 // people on the hosted pages get a page that says so, with Retry-After; the API gets 503
 // problem+json. Nothing is consumed, nothing is set, and no token reaches the log.
 
-const store = PostgresStore.open('postgres://postgres@127.0.0.1:1/latchkey')
+const store = openPostgresStore('postgres://postgres@127.0.0.1:1/latchkey')
 t.teardown(() => store.close())
 const h = await startApp({ overrides: { store } })
 t.teardown(() => h.close())

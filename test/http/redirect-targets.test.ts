@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
-import { SqliteStore } from '../../src/users/sqlite-store.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import { startApp, type TestApp, tempDir } from '../helpers/app.js'
 import { assertProblem, issueLink, postLink, verifyLink } from '../helpers/http.js'
 import {
@@ -171,7 +171,7 @@ t.test('API: a refused target presented at verify spends nothing', async (t) => 
 
 t.test('the outbox sends what it holds in the spelling verifiers compare', async (t) => {
   const dataDir = tempDir()
-  const store = SqliteStore.open(join(dataDir, 'latchkey.db'))
+  const store = openSqliteStore(join(dataDir, 'latchkey.db'))
   const h = await startApp({ dataDir, overrides: { store } })
   t.teardown(async () => {
     await h.close()

@@ -6,8 +6,9 @@ import type { Env } from '../../src/config.js'
 import type { App } from '../../src/http/types.js'
 import type { Mailer, MailMessage } from '../../src/mail/mailer.js'
 import { ResendTransport } from '../../src/mail/resend-transport.js'
-import type { OutboxMessage } from '../../src/users/outbox-store.js'
-import { SqliteStore } from '../../src/users/sqlite-store.js'
+import type { Store } from '../../src/store/index.js'
+import type { OutboxMessage } from '../../src/store/outbox.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import {
   asAdmin,
   ManualClock,
@@ -55,7 +56,7 @@ interface Rig {
   app: App
   fake: FakeResend
   /** The app's own store, opened here so the test can read (and, for crashes, claim) rows. */
-  store: SqliteStore
+  store: Store
   clock: ManualClock
   /** The outbox rows for one address, oldest first. */
   rowsFor(recipient: string): Promise<OutboxMessage[]>
@@ -68,7 +69,7 @@ async function rig(t: Test, options: RigOptions = {}): Promise<Rig> {
   const dataDir = tempDir()
   const clock = new ManualClock()
   const env = resendEnv(fake)
-  const store = SqliteStore.open(databaseFile(dataDir, env))
+  const store = openSqliteStore(databaseFile(dataDir, env))
   let h: TestApp | undefined
   t.teardown(async () => {
     await h?.close()
@@ -438,7 +439,7 @@ t.test('stopped between accept and send: sent once after the restart', async (t)
   t.equal(verified.json().user.id, accepted.json().user_id)
   await c.close()
 
-  const store = SqliteStore.open(databaseFile(dataDir, env))
+  const store = openSqliteStore(databaseFile(dataDir, env))
   t.teardown(() => store.close())
   const [row, ...more] = await store.listOutbox({ limit: 10 })
   t.equal(more.length, 0)

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AskResult } from '../../auth/ask-for-link.js'
 import type { ConfirmResult } from '../../auth/confirm-link.js'
-import type { User } from '../../users/store.js'
+import type { User } from '../../store/users.js'
 import type { Page } from './render.js'
 import type { PageReplies } from './reply.js'
 

@@ -1,5 +1,6 @@
-import type { OutboxMessage, OutboxStatus } from './outbox-store.js'
-import type { User, UserOrigin, UserStatus } from './store.js'
+import { v7 as uuidv7 } from 'uuid'
+import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
+import type { User, UserStatus } from './users.js'
 
 /**
  * The tables' rows as both stores read them back (column names as in the migrations), and what
@@ -57,6 +58,21 @@ export const toMessage = (row: OutboxRow): OutboxMessage => ({
   providerId: row.provider_id,
 })
 
+/**
+ * A new outbox row's values, in the column order both stores' INSERT lists: a fresh UUIDv7, the
+ * payload as JSON text, due at once.
+ */
+export const newOutboxValues = (message: NewOutboxMessage): unknown[] => [
+  uuidv7(),
+  message.userId,
+  message.recipient,
+  JSON.stringify(message.payload),
+  message.status,
+  message.reason ?? null,
+  message.now,
+  message.now,
+]
+
 /** Every status at zero, for countOutbox to fill in. */
 export const zeroCounts = (): Record<OutboxStatus, number> => ({
   pending: 0,
@@ -64,25 +80,3 @@ export const zeroCounts = (): Record<OutboxStatus, number> => ({
   failed: 0,
   suppressed: 0,
 })
-
-export const isUserStatus = (value: unknown): value is UserStatus =>
-  value === 'active' || value === 'disabled'
-
-/** A caller's mistake, not the database's: throws TypeError. */
-export function checkTime(now: number): void {
-  if (!Number.isSafeInteger(now) || now < 0) {
-    throw new TypeError('now must be milliseconds since the Unix epoch')
-  }
-}
-
-/** A caller's mistake, not the database's: throws TypeError. */
-export function checkOrigin(origin: UserOrigin): void {
-  if (origin !== 'hosted' && origin !== 'api')
-    throw new TypeError('createdBy must be hosted or api')
-}
-
-export function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new TypeError('limit must be a positive integer')
-  }
-}

@@ -1,5 +1,3 @@
-import type { OutboxStore } from './outbox-store.js'
-
 export type UserStatus = 'active' | 'disabled'
 
 /** A user as the domain sees it. Times are milliseconds since the Unix epoch. */
@@ -21,14 +19,16 @@ export interface Expected {
   seq: number
 }
 
-/**
- * Where users live. Every method is async so a networked database fits behind the same contract;
- * one contract suite (test/users/contract.ts) runs against every implementation.
- * Emails passed in are already normalised (see auth/email.ts); uniqueness is case-insensitive.
- */
 /** Who created a user: the hosted sign-in form, or anyone else (a backend, the CLI). */
 export type UserOrigin = 'hosted' | 'api'
 
+/**
+ * Where users live. Every method is async so a networked database fits behind the same contract;
+ * one contract suite (test/store/contract/) runs against every implementation. An id that is not
+ * a UUID as the store writes them (lowercase) is simply no user: lookups find nothing and changes
+ * change nothing. Emails passed in are already normalised (see auth/email.ts); uniqueness is
+ * case-insensitive.
+ */
 export interface UserStore {
   findById(id: string): Promise<User | undefined>
   findByEmail(email: string): Promise<User | undefined>
@@ -58,25 +58,4 @@ export interface UserStore {
   setStatus(id: string, status: UserStatus): Promise<User | undefined>
   /** True when a user was deleted. */
   delete(id: string): Promise<boolean>
-  /**
-   * The stable id standing in for an address without a user (see auth/pseudonym.ts), minted as a
-   * UUIDv7 on first use. `key` is a keyed hash of the address, never the address.
-   */
-  phantomId(key: string, now: number): Promise<string>
-  /**
-   * Deletes, at most `limit` of each, what requests left behind and nobody used: active users
-   * created before `before` who never signed in and have no email pending or queued since
-   * `before`, and stand-in ids last asked for before `before`. Disabled users stay: a disable is
-   * an operator's decision, and pruning would let the address come back active. A user being
-   * sent an email at that moment is never pruned from under it.
-   */
-  pruneUnused(before: number, limit: number): Promise<{ users: number; phantoms: number }>
-  /** Resolves when the database answers; rejects otherwise (readiness). */
-  ping(): Promise<void>
-  /** Applies pending schema migrations; resolves once the schema is current. */
-  migrate(): Promise<void>
-  close(): Promise<void>
 }
-
-/** Everything the service persists: users and the email outbox, in one database. */
-export type Store = UserStore & OutboxStore

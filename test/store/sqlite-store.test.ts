@@ -5,9 +5,9 @@ import Database from 'better-sqlite3'
 import type { Test } from 'tap'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
-import { migrations, schemaMigrationsTable } from '../../src/users/migrations/index.js'
-import { SqliteStore } from '../../src/users/sqlite-store.js'
-import { storeContract } from './contract.js'
+import { migrations, schemaMigrationsTable } from '../../src/store/migrations/index.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { storeContract } from './contract/index.js'
 
 const T0 = 1_700_000_000_000
 
@@ -35,20 +35,20 @@ storeContract(t, 'SqliteStore (file)', async () => {
   const dir = tempDir()
   const file = path.join(dir, 'users.db')
   return {
-    store: SqliteStore.open(file),
+    store: openSqliteStore(file),
     cleanup: async () => removeDir(dir),
-    another: async () => SqliteStore.open(file),
+    another: async () => openSqliteStore(file),
   }
 })
 
 storeContract(t, 'SqliteStore (:memory:)', async () => ({
-  store: SqliteStore.open(':memory:'),
+  store: openSqliteStore(':memory:'),
   cleanup: async () => {},
 }))
 
 t.test('open creates missing parent directories and turns WAL on', async (t) => {
   const file = path.join(withDir(t), 'a', 'b', 'latchkey.db')
-  const store = SqliteStore.open(file)
+  const store = openSqliteStore(file)
   t.teardown(() => store.close())
   t.ok(fs.existsSync(file))
   await store.ping()
@@ -72,12 +72,12 @@ t.test('migrations are numbered 1, 2, 3 … and written for both dialects', asyn
 t.test('a file that is not a database is refused, and the handle released', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
   fs.writeFileSync(file, 'not a database, just some text that is long enough '.repeat(100))
-  t.throws(() => SqliteStore.open(file), { code: 'SQLITE_NOTADB' })
+  t.throws(() => openSqliteStore(file), { code: 'SQLITE_NOTADB' })
 })
 
 t.test('migrations are recorded and run once', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const first = SqliteStore.open(file)
+  const first = openSqliteStore(file)
   const { user } = await first.findOrCreate('alice@example.com', T0)
   await first.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
   await first.close()
@@ -93,7 +93,7 @@ t.test('migrations are recorded and run once', async (t) => {
     migrations.map((m) => ({ version: m.version, name: m.name, applied_at: Number })),
   )
 
-  const second = SqliteStore.open(file)
+  const second = openSqliteStore(file)
   t.teardown(() => second.close())
   t.same(recorded(), before, 're-opening runs nothing again')
   t.same(await second.findById(user.id), { ...user, seq: 1, lastLoginAt: T0 + 1 }, 'data kept')
@@ -111,7 +111,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
     T0,
   )
   db.close()
-  const store = SqliteStore.open(file)
+  const store = openSqliteStore(file)
   t.teardown(() => store.close())
   t.same(
     inspect(file, (db) => db.prepare('SELECT created_at, seen_at FROM phantoms').all()),
@@ -123,7 +123,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
 
 t.test('the expected schema exists', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  await SqliteStore.open(file).close()
+  await openSqliteStore(file).close()
   const indexes = inspect(file, (db) =>
     db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'users'")
@@ -142,19 +142,24 @@ t.test('the expected schema exists', async (t) => {
   t.match(plan, /USING INDEX users_email_lower/, 'findByEmail uses the expression index')
 })
 
-t.test('caller mistakes throw TypeError', async (t) => {
-  const store = SqliteStore.open(':memory:')
+t.test('open refuses a path that is not one', async (t) => {
+  t.throws(() => openSqliteStore(undefined as unknown as string), TypeError)
+})
+
+t.test('ping checks the schema, not only the file', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const store = openSqliteStore(file)
   t.teardown(() => store.close())
-  await t.rejects(store.findOrCreate('', T0), TypeError)
-  await t.rejects(store.findOrCreate('a@example.com', Number.NaN), TypeError)
-  const { user } = await store.findOrCreate('a@example.com', T0)
-  await t.rejects(store.consume(user.id, { rev: 0, seq: 0 }, -1), TypeError)
-  t.throws(() => SqliteStore.open(undefined as unknown as string), TypeError)
+  await t.resolves(store.ping())
+  const other = new Database(file)
+  other.exec('DROP TABLE schema_migrations')
+  other.close()
+  await t.rejects(store.ping(), Unavailable)
 })
 
 t.test('database failures surface as Unavailable', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const store = SqliteStore.open(file)
+  const store = openSqliteStore(file)
   t.teardown(() => store.close())
   const { user } = await store.findOrCreate('a@example.com', T0)
   const other = new Database(file)

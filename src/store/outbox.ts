@@ -35,7 +35,10 @@ export interface NewOutboxMessage {
 export interface OutboxQuery {
   status?: OutboxStatus | undefined
   userId?: string | undefined
-  /** Only messages created before this id (UUIDv7 ids sort by time): the next page. */
+  /**
+   * Only messages created before this id (UUIDv7 ids sort by time): the next page. A cursor that
+   * is not a message id is the caller's mistake (TypeError), never an empty or a wrong page.
+   */
   before?: string | undefined
   limit: number
 }

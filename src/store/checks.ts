@@ -1,0 +1,63 @@
+import type { UserOrigin, UserStatus } from './users.js'
+
+/**
+ * What compose.ts checks before any statement runs, the same for every store. A caller's
+ * mistake (a bad time, limit or status) throws TypeError; an id that cannot be one of ours is
+ * not a mistake but an unknown id, answered as such.
+ */
+
+/** A UUID as the stores write them: lowercase, with hyphens. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export function isUuid(id: unknown): id is string {
+  return typeof id === 'string' && UUID.test(id)
+}
+
+export function checkTime(now: number, name = 'now'): void {
+  if (!Number.isSafeInteger(now) || now < 0) {
+    throw new TypeError(`${name} must be milliseconds since the Unix epoch`)
+  }
+}
+
+export function checkDuration(ms: number, name: string): void {
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new TypeError(`${name} must be a number of milliseconds`)
+  }
+}
+
+/** rev and seq as tokens carry them: non-negative integers. */
+export function checkCounter(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer`)
+  }
+}
+
+export function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new TypeError('limit must be a positive integer')
+  }
+}
+
+/**
+ * An address a user could have: a non-empty string without NUL, which PostgreSQL's text cannot
+ * hold (auth/email.ts refuses every control character long before this).
+ */
+export function isEmail(email: unknown): email is string {
+  return typeof email === 'string' && email !== '' && !email.includes('\0')
+}
+
+export function checkEmail(email: string): void {
+  if (!isEmail(email)) throw new TypeError('email must be a non-empty string without NUL')
+}
+
+export function checkOrigin(origin: UserOrigin): void {
+  if (origin !== 'hosted' && origin !== 'api') {
+    throw new TypeError('createdBy must be hosted or api')
+  }
+}
+
+export function checkStatus(status: UserStatus): void {
+  if (status !== 'active' && status !== 'disabled') {
+    throw new TypeError('status must be "active" or "disabled"')
+  }
+}

@@ -1,0 +1,36 @@
+import { composeStore } from '../compose.js'
+import type { Store } from '../index.js'
+import { Connection, createPool } from './connection.js'
+import { postgresOutbox } from './outbox.js'
+import { postgresPhantoms } from './phantoms.js'
+import { postgresUsers } from './users.js'
+
+export interface PostgresOptions {
+  /** Connections in the pool; each instance holds at most this many. */
+  poolSize?: number
+}
+
+// Readiness means the schema is there too, not only the server.
+const PING = { name: 'lk_ping', text: 'SELECT 1 AS ok FROM schema_migrations LIMIT 1' }
+
+/**
+ * The networked store: PostgreSQL through a pool of connections, for several instances sharing
+ * one database. Nothing is done here: the first query connects and migrates (see Connection).
+ */
+export function openPostgresStore(url: string, options: PostgresOptions = {}): Store {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new TypeError('url must be a postgres:// or postgresql:// URL')
+  }
+  const db = new Connection(createPool(url, options.poolSize ?? 10))
+  return composeStore({
+    users: postgresUsers(db),
+    phantoms: postgresPhantoms(db),
+    outbox: postgresOutbox(db),
+    ping: async () => {
+      await db.query(PING, [])
+    },
+    // Applies pending migrations now (they otherwise run before the first query).
+    migrate: () => db.ensureSchema(),
+    close: () => db.close(),
+  })
+}

@@ -1,0 +1,104 @@
+import { listOutboxSql } from '../listing.js'
+import type { OutboxStatus, OutboxStore } from '../outbox.js'
+import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import type { Connection } from './connection.js'
+
+const SQL = {
+  enqueue: {
+    name: 'lk_enqueue',
+    text: `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
+                               created_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
+           RETURNING *`,
+  },
+  // The due rows are locked as they are picked; SKIP LOCKED passes over rows another worker is
+  // leasing at this moment instead of waiting for them, so two instances polling together each
+  // take different rows, and none is handed out twice. `due` keeps the order they fell due in.
+  claimDue: {
+    name: 'lk_claim_due',
+    text: `WITH due AS (
+             SELECT id, next_attempt_at FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at, id
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED
+           )
+           UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $2
+           FROM due WHERE o.id = due.id
+           RETURNING o.*, due.next_attempt_at AS due_at`,
+  },
+  // Results land only on rows still pending: a late answer never reopens a finished message.
+  markSent: {
+    name: 'lk_mark_sent',
+    text: `UPDATE outbox SET status = 'sent', sent_at = $1, provider_id = $2, last_error = NULL
+           WHERE id = $3 AND status = 'pending'`,
+  },
+  markRetry: {
+    name: 'lk_mark_retry',
+    text: `UPDATE outbox SET next_attempt_at = $1, last_error = $2
+           WHERE id = $3 AND status = 'pending'`,
+  },
+  markFailed: {
+    name: 'lk_mark_failed',
+    text: `UPDATE outbox SET status = 'failed', last_error = $1
+           WHERE id = $2 AND status = 'pending'`,
+  },
+  markSuppressed: {
+    name: 'lk_mark_suppressed',
+    text: `UPDATE outbox SET status = 'suppressed', reason = $1
+           WHERE id = $2 AND status = 'pending'`,
+  },
+  count: {
+    name: 'lk_count_outbox',
+    text: 'SELECT status, count(*) AS n FROM outbox GROUP BY status',
+  },
+  prune: {
+    name: 'lk_prune_outbox',
+    text: "DELETE FROM outbox WHERE status != 'pending' AND created_at < $1",
+  },
+} as const
+
+/** The outbox table; the twin of sqlite/outbox.ts. Arguments are checked by compose.ts. */
+export function postgresOutbox(db: Connection): OutboxStore {
+  return {
+    async enqueue(message) {
+      const [row] = await db.rows<OutboxRow>(SQL.enqueue, newOutboxValues(message))
+      return toMessage(row as OutboxRow)
+    },
+    async claimDue(now, leaseMs, limit) {
+      const rows = await db.rows<OutboxRow & { due_at: number }>(SQL.claimDue, [
+        now,
+        now + leaseMs,
+        limit,
+      ])
+      // UPDATE … RETURNING does not keep the CTE's order: restore oldest due first.
+      rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      return rows.map(({ due_at: _, ...row }) => toMessage(row))
+    },
+    async markSent(id, now, providerId) {
+      await db.query(SQL.markSent, [now, providerId, id])
+    },
+    async markRetry(id, nextAttemptAt, error) {
+      await db.query(SQL.markRetry, [nextAttemptAt, error, id])
+    },
+    async markFailed(id, error) {
+      await db.query(SQL.markFailed, [error, id])
+    },
+    async markSuppressed(id, reason) {
+      await db.query(SQL.markSuppressed, [reason, id])
+    },
+    async listOutbox(query) {
+      // Left unnamed, so it is planned per call.
+      const { text, values } = listOutboxSql(query, (n) => `$${n}`)
+      return (await db.rows<OutboxRow>({ name: '', text }, values)).map(toMessage)
+    },
+    async countOutbox() {
+      const counts = zeroCounts()
+      const rows = await db.rows<{ status: OutboxStatus; n: number }>(SQL.count, [])
+      for (const { status, n } of rows) counts[status] = n
+      return counts
+    },
+    pruneOutbox: async (createdBefore) =>
+      (await db.query(SQL.prune, [createdBefore])).rowCount ?? 0,
+  }
+}

@@ -1,0 +1,42 @@
+import { composeStore } from '../compose.js'
+import type { Store } from '../index.js'
+import { type Db, guarded, openDatabase } from './connection.js'
+import { migrate } from './migrate.js'
+import { sqliteOutbox } from './outbox.js'
+import { sqlitePhantoms } from './phantoms.js'
+import { sqliteUsers } from './users.js'
+
+/**
+ * The embedded store: one SQLite file, one connection per process. Opening it applies pending
+ * migrations. The compare-and-increment in `consume` is what keeps one-time tokens single-use
+ * across processes sharing the file as well.
+ */
+export function openSqliteStore(file: string): Store {
+  const db = openDatabase(file)
+  try {
+    return compose(db)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function compose(db: Db): Store {
+  const guard = guarded(db)
+  // Readiness means the schema is there too, not only the file.
+  const ping = db.prepare('SELECT 1 AS ok FROM schema_migrations LIMIT 1')
+  return composeStore({
+    users: sqliteUsers(db, guard),
+    phantoms: sqlitePhantoms(db, guard),
+    outbox: sqliteOutbox(db, guard),
+    ping: async () => {
+      guard(() => ping.get())
+    },
+    // Opening the file already applied them; this checks again (another process may be newer).
+    migrate: async () => guard(() => migrate(db)),
+    // better-sqlite3 makes a second close a no-op, which shutdown paths rely on.
+    close: async () => {
+      db.close()
+    },
+  })
+}

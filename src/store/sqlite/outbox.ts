@@ -1,0 +1,85 @@
+import { listOutboxSql } from '../listing.js'
+import type { OutboxMessage, OutboxStatus, OutboxStore } from '../outbox.js'
+import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import type { Db, Guard } from './connection.js'
+
+/** SQLite keeps the payload as JSON text. */
+type SqliteOutboxRow = OutboxRow<string>
+const fromRow = (row: SqliteOutboxRow): OutboxMessage =>
+  toMessage({ ...row, payload: JSON.parse(row.payload) })
+
+/** The outbox table; the twin of postgres/outbox.ts. Arguments are checked by compose.ts. */
+export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
+  const enqueue = db.prepare<unknown[], SqliteOutboxRow>(
+    `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
+                         created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     RETURNING *`,
+  )
+  // Picking the due rows and leasing them happen in one IMMEDIATE transaction: under SQLite's
+  // write lock no other process can pick the same rows in between, and a row whose worker dies
+  // comes due again when the lease runs out. Rows come back in the order they fell due.
+  const dueIds = db
+    .prepare<[number, number], string>(
+      `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    )
+    .pluck()
+  const lease = db.prepare<[number, string], SqliteOutboxRow>(
+    'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? RETURNING *',
+  )
+  const claimDue = db.transaction((now: number, leasedUntil: number, limit: number) =>
+    dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
+  )
+  // Results land only on rows still pending: a late answer never reopens a finished message.
+  const markSent = db.prepare<[number, string | null, string]>(
+    `UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, last_error = NULL
+     WHERE id = ? AND status = 'pending'`,
+  )
+  const markRetry = db.prepare<[number, string, string]>(
+    "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+  )
+  const markFailed = db.prepare<[string, string]>(
+    "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status = 'pending'",
+  )
+  const markSuppressed = db.prepare<[string, string]>(
+    "UPDATE outbox SET status = 'suppressed', reason = ? WHERE id = ? AND status = 'pending'",
+  )
+  const count = db.prepare<[], { status: OutboxStatus; n: number }>(
+    'SELECT status, count(*) AS n FROM outbox GROUP BY status',
+  )
+  const prune = db.prepare<[number]>(
+    "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?",
+  )
+
+  return {
+    async enqueue(message) {
+      const row = guard(() => enqueue.get(...newOutboxValues(message)))
+      return fromRow(row as SqliteOutboxRow)
+    },
+    claimDue: async (now, leaseMs, limit) =>
+      guard(() => claimDue.immediate(now, now + leaseMs, limit)).map(fromRow),
+    async markSent(id, now, providerId) {
+      guard(() => markSent.run(now, providerId, id))
+    },
+    async markRetry(id, nextAttemptAt, error) {
+      guard(() => markRetry.run(nextAttemptAt, error, id))
+    },
+    async markFailed(id, error) {
+      guard(() => markFailed.run(error, id))
+    },
+    async markSuppressed(id, reason) {
+      guard(() => markSuppressed.run(reason, id))
+    },
+    async listOutbox(query) {
+      const { text, values } = listOutboxSql(query, () => '?')
+      return guard(() => db.prepare<unknown[], SqliteOutboxRow>(text).all(...values)).map(fromRow)
+    },
+    async countOutbox() {
+      const counts = zeroCounts()
+      for (const { status, n } of guard(() => count.all())) counts[status] = n
+      return counts
+    },
+    pruneOutbox: async (createdBefore) => guard(() => prune.run(createdBefore)).changes,
+  }
+}

@@ -1,0 +1,92 @@
+import { v7 as uuidv7 } from 'uuid'
+import type { Prunable } from '../compose.js'
+import { toUser, type UserRow } from '../rows.js'
+import type { UserOrigin, UserStatus, UserStore } from '../users.js'
+import type { Db, Guard } from './connection.js'
+
+const user = (row: UserRow | undefined) => row && toUser(row)
+
+/** The users table; the twin of postgres/users.ts. Arguments are checked by compose.ts. */
+export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
+  // Every statement is compiled once here: verify runs findById and consume on every request.
+  const findById = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?')
+  const findByEmail = db.prepare<[string], UserRow>(
+    'SELECT * FROM users WHERE lower(email) = lower(?)',
+  )
+  const insert = db.prepare<[string, string, number, UserOrigin], UserRow>(
+    `INSERT INTO users (id, email, status, rev, seq, created_at, created_by)
+     VALUES (?, ?, 'active', 0, 0, ?, ?)
+     ON CONFLICT (lower(email)) DO NOTHING
+     RETURNING *`,
+  )
+  const list = db.prepare<[number], UserRow>(
+    'SELECT * FROM users ORDER BY created_at DESC, id DESC LIMIT ?',
+  )
+  // Single-use without a token table: the token's seq is compared and incremented in one
+  // statement, under SQLite's write lock. A read-then-write would let two concurrent requests
+  // both see the old seq and both sign in; here exactly one UPDATE matches, the rest change
+  // nothing. rev and status are in the same WHERE so a revoke or disable that lands between
+  // the lookup and this update still wins.
+  const consume = db.prepare<[number, string, number, number], UserRow>(
+    `UPDATE users SET seq = seq + 1, last_login_at = ?
+     WHERE id = ? AND seq = ? AND rev = ? AND status = 'active'
+     RETURNING *`,
+  )
+  // Reusable links do not move seq, but the same reasoning applies to rev and status: checked
+  // in the statement that records the login, not in an earlier read.
+  const touchLogin = db.prepare<[number, string, number], UserRow>(
+    `UPDATE users SET last_login_at = ?
+     WHERE id = ? AND rev = ? AND status = 'active'
+     RETURNING *`,
+  )
+  const revoke = db.prepare<[string], UserRow>(
+    'UPDATE users SET rev = rev + 1 WHERE id = ? RETURNING *',
+  )
+  const setStatus = db.prepare<[UserStatus, string], UserRow>(
+    'UPDATE users SET status = ? WHERE id = ? RETURNING *',
+  )
+  const remove = db.prepare<[string]>('DELETE FROM users WHERE id = ?')
+  // One statement under the write lock: an email queued for the user by another process either
+  // committed first (and the user stays) or waits and then fails its foreign key. Deleting the
+  // user cascades only to rows older than `before` and finished, which would be pruned anyway.
+  // Oldest first, as in PostgreSQL, so a batch takes the same users on either store.
+  const prune = db.prepare<{ before: number; limit: number }>(
+    `DELETE FROM users WHERE id IN (
+       SELECT u.id FROM users u
+       WHERE u.created_by = 'hosted' AND u.status = 'active' AND u.last_login_at IS NULL
+         AND u.created_at < :before
+         AND NOT EXISTS (
+           SELECT 1 FROM outbox o
+           WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= :before)
+         )
+       ORDER BY u.created_at
+       LIMIT :limit
+     )`,
+  )
+  // The insert takes the write lock, so the lookup that follows a conflict sees the row that
+  // caused it even when another process inserted it a moment ago.
+  const findOrCreate = db.transaction((email: string, now: number, createdBy: UserOrigin) => {
+    const inserted = insert.get(uuidv7(), email, now, createdBy)
+    if (inserted) return { row: inserted, created: true }
+    const existing = findByEmail.get(email)
+    if (!existing) throw new Error('user insert conflicted but no user has this email')
+    return { row: existing, created: false }
+  })
+
+  return {
+    findById: async (id) => user(guard(() => findById.get(id))),
+    findByEmail: async (email) => user(guard(() => findByEmail.get(email))),
+    async findOrCreate(email, now, createdBy = 'api') {
+      const { row, created } = guard(() => findOrCreate(email, now, createdBy))
+      return { user: toUser(row), created }
+    },
+    list: async ({ limit }) => guard(() => list.all(limit)).map(toUser),
+    consume: async (id, expected, now) =>
+      user(guard(() => consume.get(now, id, expected.seq, expected.rev))),
+    touchLogin: async (id, rev, now) => user(guard(() => touchLogin.get(now, id, rev))),
+    revoke: async (id) => user(guard(() => revoke.get(id))),
+    setStatus: async (id, status) => user(guard(() => setStatus.get(status, id))),
+    delete: async (id) => guard(() => remove.run(id)).changes > 0,
+    pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
+  }
+}
