@@ -13,9 +13,9 @@ import {
   loadConfig,
   resolveEnv,
   SETTINGS,
-} from '../src/config.js'
+} from '../src/config/index.js'
+import { weakSecretReason } from '../src/config/secret-strength.js'
 import { ConfigError } from '../src/errors.js'
-import { weakSecretReason } from '../src/secret-strength.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -102,7 +102,7 @@ t.test('defaults', async (t) => {
   t.equal(config.redisUrl, undefined)
   t.same(config.rateLimits, {
     ip: { max: 60, windowSeconds: 60 },
-    // A safety net, never a quota: far past what one instance serves (see DEFAULT_RATES).
+    // A safety net, never a quota: far past what one instance serves (see rate-settings.ts).
     apiKey: { max: 6_000_000, windowSeconds: 60 },
     recipient: { max: 5, windowSeconds: 900 },
     formIp: { max: 10, windowSeconds: 900 },
