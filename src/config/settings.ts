@@ -145,9 +145,17 @@ export const TABLE = {
     expected: { is: 'a name for emails', fix: 'use 1 to 100 characters' },
     doc: 'the name in emails',
   }),
-  LINK_TTL: seconds('linkTtl', '900', 'seconds a login link lasts unless the request says'),
-  LINK_TTL_MAX: seconds('linkTtlMax', '3600', 'seconds a login link may be asked to last'),
-  ACCESS_TTL_MAX: seconds('accessTtlMax', '604800', 'seconds an access link may be asked to last'),
+  LINK_TTL: seconds(
+    'linkTtl',
+    '900',
+    'seconds a login link lasts when the request gives no `ttl_seconds`',
+  ),
+  LINK_TTL_MAX: seconds('linkTtlMax', '3600', 'seconds; the longest `ttl_seconds` of a login link'),
+  ACCESS_TTL_MAX: seconds(
+    'accessTtlMax',
+    '604800',
+    'seconds; the longest `ttl_seconds` of an access link',
+  ),
   SESSION_TTL: seconds('sessionTtl', '900', 'seconds a session JWT lasts'),
   REFRESH_TTL: seconds('refreshTtl', '2592000', 'seconds a refresh token lasts'),
   SESSION_AUDIENCE: row({
