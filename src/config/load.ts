@@ -52,6 +52,7 @@ export function loadConfig(rawEnv: Env): Config {
     const setting: Setting = TABLE[name]
     const raw = get(name)
     if (raw === undefined && setting.default === undefined && setting.derive) {
+      place(config, setting.path, undefined) // keeps the fields in table order
       derived.push(name)
       continue
     }
@@ -94,8 +95,7 @@ function readSetting(
   }
   const text = raw ?? setting.default
   const value = text === undefined ? setting.unset : setting.parse(text, report)
-  if (value === undefined && setting.optional)
-    return { value, valid: problems.length === 0, problems }
+  if (value === undefined && setting.optional) return { value, valid: true, problems }
   problems.push(...schemaProblems(name, setting, value, raw, unset))
   const valid = problems.length === 0
   if (valid) setting.refine?.(value as never, report)
