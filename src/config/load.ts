@@ -94,7 +94,8 @@ function readSetting(
     refuse: (value) => problems.push(notA(name, setting.expected, value, setting.secret)),
   }
   const text = raw ?? setting.default
-  const value = text === undefined ? setting.unset : setting.parse(text, report)
+  let value = setting.unset
+  if (text !== undefined) value = setting.parse ? setting.parse(text, report) : text
   if (value === undefined && setting.optional) return { value, valid: true, problems }
   problems.push(...schemaProblems(name, setting, value, raw, unset))
   const valid = problems.length === 0

@@ -8,8 +8,6 @@ import type { Rate } from './values.js'
  * setting's words, what it cannot read; the schema then judges what it could.
  */
 
-export const text = (value: string): string => value
-
 /** Only digits are a number: `1e3`, `0x10`, `1.5` and `-1` are not. */
 export function integer(value: string): number {
   return /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN

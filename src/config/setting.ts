@@ -25,9 +25,10 @@ export interface Setting<S extends TSchema = TSchema> {
   readonly optional?: boolean
   /**
    * Turns the string into the value the schema checks. What it cannot read it reports, and
-   * returns something the schema accepts or rejects without saying it again.
+   * returns something the schema accepts or rejects without saying it again. Without one, the
+   * string is the value.
    */
-  readonly parse: (raw: string, report: Report) => unknown
+  readonly parse?: (raw: string, report: Report) => unknown
   /** The string used when the variable is unset, parsed like a set one. */
   readonly default?: string
   /**

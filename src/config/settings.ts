@@ -2,31 +2,56 @@ import { join } from 'node:path'
 import Type from 'typebox'
 import Value from 'typebox/value'
 import { KEY_SETTINGS } from './key-settings.js'
+import type { Expected } from './messages.js'
 import * as parse from './parsers.js'
 import { RATE_SETTINGS } from './rate-settings.js'
 import { publicUrl } from './refine.js'
 import { row } from './setting.js'
+
+/** A whole number from `min` to `max`; `is` says what it counts. */
+const whole = (
+  path: string,
+  fallback: string,
+  [min, max]: [number, number],
+  is: string,
+  doc: string,
+) =>
+  row({
+    path,
+    schema: Type.Integer({ minimum: min, maximum: max }),
+    parse: parse.integer,
+    default: fallback,
+    expected: { is, fix: `set a whole number from ${min} to ${max}` },
+    doc,
+  })
+
+/** A duration in whole seconds, `max` at most. */
+const seconds = (path: string, fallback: string, doc: string, max = 0xffffffff) =>
+  whole(path, fallback, [1, max], 'a number of seconds', doc)
+
+/** One of a few words. */
+const oneOf = <const V extends readonly string[]>(
+  path: string,
+  values: V,
+  fallback: V[number],
+  expected: Expected,
+  doc: string,
+) =>
+  row({
+    path,
+    schema: Type.Union(values.map((value: V[number]) => Type.Literal(value))),
+    default: fallback,
+    expected,
+    doc,
+  })
+
+const Origin = Type.String({ pattern: '^https?://[^/?#]+$' })
 
 /**
  * Every setting latchkey reads, one row each, in the order the README documents them. The rows
  * drive everything about a setting: reading it (each may also come from NAME_FILE), its default,
  * its check and the words of its problems, the Config type (schema.ts) and the README's table.
  */
-const NUMBER = 'a whole number from'
-
-/** A duration in whole seconds, `max` at most. */
-const seconds = (path: string, fallback: string, doc: string, max = 0xffffffff) =>
-  row({
-    path,
-    schema: Type.Integer({ minimum: 1, maximum: max }),
-    parse: parse.integer,
-    default: fallback,
-    expected: { is: 'a number of seconds', fix: `set ${NUMBER} 1 to ${max}` },
-    doc,
-  })
-
-const Origin = Type.String({ pattern: '^https?://[^/?#]+$' })
-
 export const TABLE = {
   NODE_ENV: row({
     path: 'production',
@@ -35,18 +60,10 @@ export const TABLE = {
     default: 'development',
     doc: '`production` refuses to start without the settings production needs (see below)',
   }),
-  PORT: row({
-    path: 'port',
-    schema: Type.Integer({ minimum: 0, maximum: 65535 }),
-    parse: parse.integer,
-    default: '3000',
-    expected: { is: 'a port number', fix: `set ${NUMBER} 0 to 65535` },
-    doc: 'port to listen on',
-  }),
+  PORT: whole('port', '3000', [0, 65535], 'a port number', 'port to listen on'),
   HOST: row({
     path: 'host',
     schema: Type.String({ minLength: 1 }),
-    parse: parse.text,
     default: '127.0.0.1',
     expected: {
       is: 'an address to listen on',
@@ -80,36 +97,32 @@ export const TABLE = {
     shown: 'SQLite file `DATA_DIR/latchkey.db`',
     doc: 'a file path (or `sqlite:path`), or `postgres://…` for PostgreSQL',
   }),
-  DATABASE_POOL_SIZE: row({
-    path: 'databasePoolSize',
-    schema: Type.Integer({ minimum: 1, maximum: 1000 }),
-    parse: parse.integer,
-    default: '10',
-    expected: { is: 'a number of connections', fix: `set ${NUMBER} 1 to 1000` },
-    doc: 'connections each instance may hold to PostgreSQL',
-  }),
+  DATABASE_POOL_SIZE: whole(
+    'databasePoolSize',
+    '10',
+    [1, 1000],
+    'a number of connections',
+    'connections each instance may hold to PostgreSQL',
+  ),
   DATA_DIR: row({
     path: 'dataDir',
     schema: Type.String({ minLength: 1 }),
-    parse: parse.text,
     default: './data',
     expected: { is: 'a directory', fix: 'set the path of a directory latchkey may write to' },
     doc: 'embedded database and development secrets',
   }),
   ...KEY_SETTINGS,
-  MAIL_TRANSPORT: row({
-    path: 'mail/transport',
-    schema: Type.Union([Type.Literal('log'), Type.Literal('resend')]),
-    parse: parse.text,
-    default: 'log',
-    expected: { is: 'a mail transport', fix: 'set resend, or log in development' },
-    doc: '`resend`, or `log` (refused in production): print messages, links included',
-  }),
+  MAIL_TRANSPORT: oneOf(
+    'mail/transport',
+    ['log', 'resend'],
+    'log',
+    { is: 'a mail transport', fix: 'set resend, or log in development' },
+    '`resend`, or `log` (refused in production): print messages, links included',
+  ),
   RESEND_API_KEY: row({
     path: 'mail/resendApiKey',
     schema: Type.String({ minLength: 1 }),
     optional: true,
-    parse: parse.text,
     secret: true,
     expected: { is: 'a Resend API key', fix: 'set the key Resend gave you (re_…)' },
     doc: 'required with `MAIL_TRANSPORT=resend`',
@@ -118,7 +131,6 @@ export const TABLE = {
     path: 'mail/resendBaseUrl',
     schema: Type.String({ pattern: '^https?://' }),
     optional: true,
-    parse: parse.text,
     expected: {
       is: 'an http(s) URL',
       fix: 'leave it unset to use Resend, or set the base URL of a Resend-compatible API',
@@ -129,7 +141,6 @@ export const TABLE = {
   MAIL_FROM: row({
     path: 'mail/from',
     schema: Type.String({ minLength: 3 }),
-    parse: parse.text,
     default: 'latchkey <login@localhost>',
     expected: {
       is: 'a sender',
@@ -140,7 +151,6 @@ export const TABLE = {
   APP_NAME: row({
     path: 'mail/appName',
     schema: Type.String({ minLength: 1, maxLength: 100 }),
-    parse: parse.text,
     default: 'latchkey',
     expected: { is: 'a name for emails', fix: 'use 1 to 100 characters' },
     doc: 'the name in emails',
@@ -161,7 +171,6 @@ export const TABLE = {
   SESSION_AUDIENCE: row({
     path: 'sessionAudience',
     schema: Type.String({ minLength: 1 }),
-    parse: parse.text,
     derive: (config) => config.publicUrl,
     expected: { is: 'an audience', fix: 'set the aud your backends expect, or leave it unset' },
     shown: '`PUBLIC_URL`',
@@ -201,7 +210,6 @@ export const TABLE = {
     path: 'redisUrl',
     schema: Type.String({ pattern: '^rediss?://' }),
     optional: true,
-    parse: parse.text,
     secret: true,
     expected: { is: 'a Redis URL', fix: 'set redis://host:6379, or rediss://… for TLS' },
     doc: '`redis://…` or `rediss://…`: rate-limit counters shared by every instance',
@@ -209,7 +217,6 @@ export const TABLE = {
   REDIS_KEY_PREFIX: row({
     path: 'redisKeyPrefix',
     schema: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-    parse: parse.text,
     default: 'latchkey:',
     expected: {
       is: 'a key prefix',
@@ -218,14 +225,13 @@ export const TABLE = {
     doc: 'starts every key latchkey writes in Redis (deployments sharing one Redis)',
   }),
   ...RATE_SETTINGS,
-  HANDOFF: row({
-    path: 'handoff',
-    schema: Type.Union([Type.Literal('cookie'), Type.Literal('code')]),
-    parse: parse.text,
-    default: 'cookie',
-    expected: { is: 'a hand-over', fix: 'set cookie or code' },
-    doc: 'how the hosted pages hand over the session: `cookie` or `code`',
-  }),
+  HANDOFF: oneOf(
+    'handoff',
+    ['cookie', 'code'],
+    'cookie',
+    { is: 'a hand-over', fix: 'set cookie or code' },
+    'how the hosted pages hand over the session: `cookie` or `code`',
+  ),
   DOCS: row({
     path: 'docs',
     schema: Type.Boolean(),
@@ -253,14 +259,13 @@ export const TABLE = {
     'seconds an idle keep-alive connection stays open',
     3600,
   ),
-  MAX_CONNECTIONS: row({
-    path: 'server/maxConnections',
-    schema: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-    parse: parse.integer,
-    default: '1000',
-    expected: { is: 'a number of connections', fix: `set ${NUMBER} 1 to 1000000` },
-    doc: 'open connections at most; more are closed as they arrive',
-  }),
+  MAX_CONNECTIONS: whole(
+    'server/maxConnections',
+    '1000',
+    [1, 1_000_000],
+    'a number of connections',
+    'open connections at most; more are closed as they arrive',
+  ),
   HOSTED_SIGNUP: row({
     path: 'hostedSignup',
     schema: Type.Boolean(),
@@ -272,16 +277,13 @@ export const TABLE = {
     },
     doc: '`false`: the hosted form signs in existing users only',
   }),
-  LOG_LEVEL: row({
-    path: 'logLevel',
-    schema: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    ),
-    parse: parse.text,
-    default: 'info',
-    expected: { is: 'a log level', fix: 'set fatal, error, warn, info, debug, trace or silent' },
-    doc: '`fatal` … `trace`, or `silent`',
-  }),
+  LOG_LEVEL: oneOf(
+    'logLevel',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    'info',
+    { is: 'a log level', fix: 'set fatal, error, warn, info, debug, trace or silent' },
+    '`fatal` … `trace`, or `silent`',
+  ),
 }
 
 /** The name of every setting latchkey reads; each may also come from NAME_FILE. */
