@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { importJWK, type JWK, SignJWT } from 'jose'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/config/index.js'
 
 export type ServerMessage =
   | { type: 'ready'; latchkey: number; baseline: number }

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { openStore } from '../src/app.js'
 import { generateApiKey } from '../src/auth/api-keys.js'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/config/index.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 import { Flag, Purpose } from '../src/tokens/codec.js'
 import { KeyRing } from '../src/tokens/keyring.js'
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'silent',
     // The per-key limit stays on at its default, as in production: its cost is part of what is
     // measured, and a run that reached it would fail on its 429s (the default is meant to be
-    // out of reach of one instance at full load; see DEFAULT_RATES in src/config.ts).
+    // out of reach of one instance at full load; see src/config/rate-settings.ts).
     ...(DATABASE_URL ? { DATABASE_URL } : {}),
   }
   const config = loadConfig(latchkeyEnv)

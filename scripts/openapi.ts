@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { buildApp } from '../src/app.js'
 import { generateApiKey } from '../src/auth/api-keys.js'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/config/index.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateApiKey } from './auth/api-keys.js'
-import { type Env, GENERATED_IN_DEVELOPMENT } from './config.js'
+import { type Env, GENERATED_IN_DEVELOPMENT } from './config/index.js'
 import { ConfigError } from './errors.js'
 import { generateSessionKey } from './sessions/jwt.js'
 

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js'
-import { type Config, type Env, loadConfig } from './config.js'
+import { type Config, type Env, loadConfig } from './config/index.js'
 import { withDevSecrets } from './dev-secrets.js'
 import { LatchkeyError } from './errors.js'
 

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import type { Test } from 'tap'
 import t from 'tap'
+import type { TSchema } from 'typebox'
 import { generateApiKey } from '../src/auth/api-keys.js'
 import {
   type Config,
@@ -13,9 +14,10 @@ import {
   loadConfig,
   resolveEnv,
   SETTINGS,
-} from '../src/config.js'
+  TABLE,
+} from '../src/config/index.js'
+import { weakSecretReason } from '../src/config/secret-strength.js'
 import { ConfigError } from '../src/errors.js'
-import { weakSecretReason } from '../src/secret-strength.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -102,7 +104,7 @@ t.test('defaults', async (t) => {
   t.equal(config.redisUrl, undefined)
   t.same(config.rateLimits, {
     ip: { max: 60, windowSeconds: 60 },
-    // A safety net, never a quota: far past what one instance serves (see DEFAULT_RATES).
+    // A safety net, never a quota: far past what one instance serves (see rate-settings.ts).
     apiKey: { max: 6_000_000, windowSeconds: 60 },
     recipient: { max: 5, windowSeconds: 900 },
     formIp: { max: 10, windowSeconds: 900 },
@@ -556,6 +558,54 @@ t.test('a ConfigError lists its problems in its message', async (t) => {
     t.ok(e.problems.some((p) => p.startsWith('LINK_TTL')))
     for (const p of e.problems) t.match(e.message, p)
   }
+})
+
+t.test('field, cross-field and production problems are all named in one ConfigError', async (t) => {
+  const problems = problemsOf({
+    ...production,
+    PORT: 'abc',
+    LOG_LEVEL: 'loud',
+    API_KEYS: `${serviceKey.entry},${serviceKey.entry}`,
+    LINK_TTL: '7200',
+    HEADERS_TIMEOUT: '60',
+    MAIL_TRANSPORT: 'log',
+    PUBLIC_URL: 'http://login.example',
+  })
+  t.same(problems, [
+    'PORT: "abc" is not a port number; set a whole number from 0 to 65535',
+    'API_KEYS: the name billing is given to two keys; give each key its own name',
+    'LOG_LEVEL: "loud" is not a log level; set fatal, error, warn, info, debug, trace or silent',
+    'LINK_TTL: longer than LINK_TTL_MAX; lower LINK_TTL or raise LINK_TTL_MAX',
+    'HEADERS_TIMEOUT: longer than REQUEST_TIMEOUT, which includes the headers; lower HEADERS_TIMEOUT or raise REQUEST_TIMEOUT',
+    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+    'PUBLIC_URL: not https, which production needs (links carry sign-in tokens); set the https:// address people reach latchkey at',
+  ])
+})
+
+t.test('a rule across settings is left out while a setting it compares is wrong', async (t) => {
+  // LINK_TTL_MAX is unreadable, so "longer than LINK_TTL_MAX" would say nothing true.
+  t.same(problemsOf({ ...keys, LINK_TTL: '60', LINK_TTL_MAX: 'soon' }), [
+    'LINK_TTL_MAX: "soon" is not a number of seconds; set a whole number from 1 to 4294967295',
+  ])
+  // A PORT that is no number leaves PUBLIC_URL's default to follow it, not to be refused too.
+  t.same(problemsOf({ ...keys, PORT: 'x' }), [
+    'PORT: "x" is not a port number; set a whole number from 0 to 65535',
+  ])
+})
+
+t.test('every row of the settings table fills the Config field its path names', async (t) => {
+  for (const name of SETTINGS) {
+    const [top = '', field] = TABLE[name].path.split('/')
+    const parent = (ConfigSchema.properties as Record<string, TSchema>)[top] as TSchema & {
+      properties?: Record<string, TSchema>
+    }
+    const schema = field === undefined ? parent : parent?.properties?.[field]
+    t.ok(schema, `${name}: ${TABLE[name].path} is a field of Config`)
+    // Optional fields wrap the row's schema in a copy: compared as JSON.
+    t.equal(JSON.stringify(schema), JSON.stringify(TABLE[name].schema), `${name}: its schema`)
+  }
+  const paths = SETTINGS.map((name) => TABLE[name].path)
+  t.equal(new Set(paths).size, paths.length, 'no two settings fill one field')
 })
 
 t.test('NAME_FILE reads a secret from a file', async (t) => {

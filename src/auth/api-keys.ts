@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { ApiKeyConfig } from '../config.js'
+import type { ApiKeyConfig } from '../config/index.js'
 
 export type Role = 'service' | 'admin'
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { Config } from '../config.js'
+import type { Config } from '../config/index.js'
 import type { RecipientLimiter } from '../limits/recipient-budget.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { SessionKeys } from '../sessions/jwt.js'

@@ -1,6 +1,6 @@
 import { buildDeps } from '../app.js'
 import type { AuthDeps } from '../auth/deps.js'
-import { type Config, type Env, loadConfig } from '../config.js'
+import { type Config, type Env, loadConfig } from '../config/index.js'
 import { withStoredDevSecrets } from '../dev-secrets.js'
 
 /**

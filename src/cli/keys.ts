@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { generateApiKey } from '../auth/api-keys.js'
-import { type Env, resolveEnv } from '../config.js'
+import { type Env, resolveEnv } from '../config/index.js'
 import { ConfigError } from '../errors.js'
 import { generateSessionKey, type SessionAlgorithm } from '../sessions/jwt.js'
 

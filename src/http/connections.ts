@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../config.js'
+import type { Config } from '../config/index.js'
 import type { ErrorCode } from '../errors.js'
 import { problem, problemOnSocket } from './problem.js'
 

@@ -29,7 +29,7 @@ export class ResendTransport implements Mailer {
   constructor(options: ResendTransportOptions) {
     const { apiKey, from, baseUrl, timeoutMs = DEFAULT_TIMEOUT_MS, clock = systemClock } = options
     // Checked here because the SDK would otherwise fall back to RESEND_API_KEY from the
-    // environment: configuration comes from config.ts alone.
+    // environment: configuration comes from config/ alone.
     if (!apiKey) throw new TypeError('ResendTransport needs an API key')
     if (!from) throw new TypeError('ResendTransport needs a sender address')
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import t from 'tap'
 import { ApiKeys, allows, generateApiKey, type Principal } from '../../src/auth/api-keys.js'
-import type { ApiKeyConfig } from '../../src/config.js'
+import type { ApiKeyConfig } from '../../src/config/index.js'
 
 const service = generateApiKey('billing', 'service')
 const admin = generateApiKey('ops', 'admin')

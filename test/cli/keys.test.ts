@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { ApiKeys, generateApiKey } from '../../src/auth/api-keys.js'
 import { freshKeys, freshLinkKid, linkKidsInUse } from '../../src/cli/keys.js'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config/index.js'
 import { ConfigError } from '../../src/errors.js'
 import { runCli, tempDir } from '../helpers/cli.js'
 

@@ -13,7 +13,7 @@ import {
   type Response,
 } from 'playwright-core'
 import { buildApp } from '../../src/app.js'
-import type { Env } from '../../src/config.js'
+import type { Env } from '../../src/config/index.js'
 import type { App } from '../../src/http/types.js'
 import { asAdmin, asService, serviceKey, tempDir, testConfig } from '../helpers/app.js'
 import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'

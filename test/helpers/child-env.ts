@@ -1,4 +1,4 @@
-import { SETTINGS } from '../../src/config.js'
+import { SETTINGS } from '../../src/config/index.js'
 
 /**
  * The environment for a child process a test starts (the CLI, the service):

@@ -5,7 +5,7 @@ import rateLimit, {
 } from '@fastify/rate-limit'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { clientKey } from '../../auth/pseudonym.js'
-import type { Rate } from '../../config.js'
+import type { Rate } from '../../config/index.js'
 import { RateLimited } from '../../errors.js'
 import type { RateVerdict, RecipientLimiter } from '../../limits/recipient-budget.js'
 import type { App, RouteDeps } from '../types.js'

@@ -1,0 +1,83 @@
+import { GENERATE } from './messages.js'
+import type { Config } from './schema.js'
+import type { SettingName } from './settings.js'
+import type { Env } from './values.js'
+
+/** A rule that spans settings: run whenever every setting it reads is valid on its own. */
+interface CrossCheck {
+  readonly reads: readonly SettingName[]
+  readonly check: (config: Config) => string | undefined
+}
+
+/**
+ * Each check reads only the fields of `reads`, so it may see a Config whose other fields are
+ * still wrong: those are named by their own rows, in the same ConfigError.
+ */
+export const CROSS_CHECKS: readonly CrossCheck[] = [
+  {
+    reads: ['LINK_TTL', 'LINK_TTL_MAX'],
+    check: (c) =>
+      c.linkTtl > c.linkTtlMax
+        ? 'LINK_TTL: longer than LINK_TTL_MAX; lower LINK_TTL or raise LINK_TTL_MAX'
+        : undefined,
+  },
+  {
+    reads: ['HEADERS_TIMEOUT', 'REQUEST_TIMEOUT'],
+    check: (c) =>
+      c.server.headersTimeout > c.server.requestTimeout
+        ? 'HEADERS_TIMEOUT: longer than REQUEST_TIMEOUT, which includes the headers; lower HEADERS_TIMEOUT or raise REQUEST_TIMEOUT'
+        : undefined,
+  },
+  {
+    // The HMAC secrets and the JWT signing keys must be independent: one leaked value must never
+    // both forge links and sign sessions. Compared in canonical spelling (refine.ts).
+    reads: ['LINK_SECRETS', 'SESSION_KEYS'],
+    check: (c) => {
+      const sessionSecrets = new Set(
+        c.sessionKeys.map((k) => Buffer.from(k.d, 'base64url').toString('base64url')),
+      )
+      return c.linkSecrets.some((s) => sessionSecrets.has(s.secret))
+        ? `LINK_SECRETS and SESSION_KEYS: a link secret is also a session key; ${GENERATE} for each`
+        : undefined
+    },
+  },
+  {
+    reads: ['MAIL_TRANSPORT', 'RESEND_API_KEY'],
+    check: (c) =>
+      c.mail.transport === 'resend' && !c.mail.resendApiKey
+        ? 'RESEND_API_KEY: missing, and MAIL_TRANSPORT=resend needs it; set your Resend API key'
+        : undefined,
+  },
+]
+
+/** Secrets whose absence in production is an error rather than something to generate. */
+export const GENERATED_IN_DEVELOPMENT = ['LINK_SECRETS', 'SESSION_KEYS', 'API_KEYS'] as const
+
+/** What production demands, read from the environment whatever else is wrong with it. */
+export function productionChecks(env: Env): string[] {
+  const problems: string[] = []
+  const set = (name: string) => Boolean(env[name]?.trim())
+  for (const name of GENERATED_IN_DEVELOPMENT) {
+    if (!set(name)) problems.push(`${name}: missing, and production needs it; ${GENERATE}`)
+  }
+  const transport = env.MAIL_TRANSPORT?.trim()
+  if (!transport) {
+    problems.push('MAIL_TRANSPORT: missing, and production needs it; set resend')
+  } else if (transport === 'log') {
+    // The log transport prints every sign-in link: whoever reads the logs could sign in as anyone.
+    problems.push(
+      'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+    )
+  }
+  if (transport === 'resend' && !set('MAIL_FROM')) {
+    problems.push(
+      'MAIL_FROM: missing, and production needs it with resend; set an address on a domain Resend verified',
+    )
+  }
+  if (!env.PUBLIC_URL?.trim().startsWith('https://')) {
+    problems.push(
+      'PUBLIC_URL: not https, which production needs (links carry sign-in tokens); set the https:// address people reach latchkey at',
+    )
+  }
+  return problems
+}

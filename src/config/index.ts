@@ -1,0 +1,6 @@
+/** The configuration: one table of settings (settings.ts), read and checked by loadConfig. */
+export { GENERATED_IN_DEVELOPMENT } from './checks.js'
+export { loadConfig, resolveEnv } from './load.js'
+export { type Config, ConfigSchema } from './schema.js'
+export { SETTINGS, type SettingName, TABLE } from './settings.js'
+export type { ApiKeyConfig, Env, LinkSecretConfig, Rate, SessionKeyConfig } from './values.js'
