@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../../config.js'
+import type { Config } from '../../config/index.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
 import { type Page, renderPage } from './render.js'
 
