@@ -4,7 +4,6 @@ import t from 'tap'
 import { DEV_SECRETS_FILE, withDevSecrets } from '../../src/dev-secrets.js'
 import { decodeToken } from '../../src/tokens/codec.js'
 import { runCli, secretsEnv, tempDir } from '../helpers/cli.js'
-import { isolated, REDIS_URL } from '../helpers/redis.js'
 
 const PUBLIC_URL = 'http://login.test:8080'
 const STACK = /\n\s+at /
@@ -94,29 +93,4 @@ t.test('link --send emails it through MAIL_TRANSPORT and prints no link of its o
     run.stdout,
     /\nQueued for someone@example\.com \(user [0-9a-f-]{36}\); see GET \/v1\/admin\/outbox/,
   )
-})
-
-t.test('link --send spends the address’s email budget, shared with the service', async (t) => {
-  const { redis, prefix } = await isolated(t)
-  const dataDir = tempDir(t)
-  const env = {
-    ...(await secretsEnv()),
-    MAIL_TRANSPORT: 'log',
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    RATE_LIMIT_RECIPIENT: '1/15m',
-  }
-  const first = await cli(dataDir, ['link', 'someone@example.com', '--send'], env)
-  t.equal(first.code, 0, first.stderr)
-  const counters = await redis.keys(`${prefix}rl:to:*`)
-  t.equal(counters.length, 1, 'counted in Redis, where the service counts')
-  t.equal(await redis.get(counters[0] ?? ''), '1')
-  t.notMatch(counters[0] ?? '', /someone/, 'by a keyed hash, never the address')
-
-  const again = await cli(dataDir, ['link', 'someone@example.com', '--send'], env)
-  t.equal(again.code, 1)
-  t.equal(again.stdout, '', 'no email, no link')
-  t.equal(again.stderr, 'latchkey: Too many sign-in emails were requested for this address.\n')
-  const other = await cli(dataDir, ['link', 'other@example.com', '--send'], env)
-  t.equal(other.code, 0, 'another address has its own budget')
 })
