@@ -32,7 +32,7 @@ const NOT_LIMITED: onRequestAsyncHookHandler = async () => undefined
  * The HTTP limits of DESIGN requirement 15, counted in the service's one set of counters
  * (deps.limits, in memory or Redis). The API's are @fastify/rate-limit hooks over a store backed
  * by those counters, each answering past its limit with our RateLimited error, so problem+json
- * with Retry-After and no other header. The pages count through the same counters directly (see
+ * with Retry-After (problem.ts) and none of the plugin's headers. The pages count through the same counters directly (see
  * clientIp and formEmails): the plugin's answer would be the API's, not a page.
  */
 export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits> {
