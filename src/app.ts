@@ -5,11 +5,14 @@ import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config/index.js'
 import { ConfigError } from './errors.js'
 import { createHttpApp } from './http/http-app.js'
+import { appLogger } from './http/logging.js'
 import type { App, RouteDeps } from './http/types.js'
-import { unlimited } from './limits/recipient-budget.js'
+import type { CounterLog } from './limits/counters.js'
+import { Limits } from './limits/limits.js'
 import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
+import { OutboxBell } from './outbox/bell.js'
 import { SessionKeys } from './sessions/jwt.js'
 import type { Store } from './store/index.js'
 import { openPostgresStore } from './store/postgres/index.js'
@@ -27,39 +30,45 @@ export interface AppOverrides {
   outbox?: Partial<OutboxOptions> & { autoStart?: boolean }
 }
 
-/** Everything the use cases need, built once from the configuration. */
-export async function buildDeps(config: Config, overrides: AppOverrides = {}): Promise<RouteDeps> {
+/**
+ * Everything the use cases need, built once from the configuration, parts first: the counters
+ * (in Redis when REDIS_URL is set; `log` hears when Redis fails) and the outbox bell are passed
+ * in, never put in afterwards. Whoever builds them closes the store and the limits.
+ */
+export async function buildDeps(
+  config: Config,
+  overrides: AppOverrides,
+  log: CounterLog,
+): Promise<RouteDeps> {
+  const clock = overrides.clock ?? systemClock
+  // What can still fail on the configuration comes first, before anything is opened.
+  const sessions = await loadSessionKeys(config)
+  const limits = await Limits.open(config, clock, log, { redisPrefix: overrides.redisPrefix })
   return {
     config,
     store: overrides.store ?? openStore(config),
-    sessions: await loadSessionKeys(config),
+    sessions,
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
     ),
-    mailer: overrides.mailer ?? createMailer(config, overrides.clock ?? systemClock),
-    clock: overrides.clock ?? systemClock,
+    mailer: overrides.mailer ?? createMailer(config, clock),
+    clock,
     apiKeys: new ApiKeys(config.apiKeys),
-    outboxBell: () => undefined,
-    // The HTTP app puts its limiter here (see http-app.ts); an operator at the command line
-    // asking for an email is not limited.
-    recipientLimiter: unlimited,
+    outboxBell: new OutboxBell(),
+    limits,
+    recipientLimiter: limits.recipients,
   }
 }
 
 /**
- * Wiring only: the dependencies, handed to the HTTP layer. Returns a ready Fastify instance;
- * closing it closes the store it opened.
+ * Wiring only: the logger, the dependencies, the HTTP layer on them, and the outbox worker.
+ * Returns a ready Fastify instance; closing it closes what was opened here.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const deps = await buildDeps(config, overrides)
-  const app = await createHttpApp(deps, {
-    logLevel: config.logLevel,
-    trustProxy: config.trustProxy,
-    logStream: overrides.logStream,
-    redisPrefix: overrides.redisPrefix,
-  })
+  const log = appLogger(config.logLevel, overrides.logStream)
+  const deps = await buildDeps(config, overrides, log)
+  const app = await createHttpApp(deps, { log, trustProxy: config.trustProxy })
   const worker = new OutboxWorker(deps, app.log, overrides.outbox)
-  deps.outboxBell = () => worker.wake()
   app.decorate('outbox', worker)
   // The schema is brought up to date at start rather than at the first request. A database that
   // does not answer does not stop the start: /readyz and the API answer 503 until it does, and
@@ -71,7 +80,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   })
   if (overrides.outbox?.autoStart !== false) app.addHook('onReady', async () => worker.start())
   // Hooks run in reverse on close: the worker finishes its send before the store closes.
+  // Nothing counts by then either: Fastify closes once the last request has been answered.
   if (!overrides.store) app.addHook('onClose', async () => deps.store.close())
+  app.addHook('onClose', async () => deps.limits.close())
   app.addHook('onClose', async () => worker.stop())
   await app.ready()
   return app

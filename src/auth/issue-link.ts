@@ -116,7 +116,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     status: 'pending',
     now: clock(),
   })
-  deps.outboxBell()
+  deps.outboxBell.ring()
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
     userId: user?.id ?? (phantom as string),

@@ -75,6 +75,8 @@ export class OutboxWorker {
     this.#deps = deps
     this.#log = log
     this.#options = { ...DEFAULT_OUTBOX_OPTIONS, ...options }
+    // A message the use cases put in the outbox rings the bell: wake and send it.
+    deps.outboxBell.listen(() => this.wake())
   }
 
   /** Sends every message due now. Never runs twice at once: a call during a run joins it. */

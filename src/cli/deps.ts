@@ -13,12 +13,24 @@ export function commandConfig(env: Env = process.env): Config {
   return loadConfig(withStoredDevSecrets(env, env.DATA_DIR?.trim() || './data'))
 }
 
-/** Runs `fn` with the use cases' dependencies, closing the store afterwards. */
+/** What a command has to say goes to stderr, one line each; stdout is the command's answer. */
+export const stderrLogger = {
+  info: () => undefined,
+  warn: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
+  error: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
+}
+
+/**
+ * Runs `fn` with the use cases' dependencies, wired as the service's are: an email asked for at
+ * the command line spends the address's budget like any other (in Redis, shared with the
+ * service, when REDIS_URL is set). The store and the limits are closed afterwards.
+ */
 export async function withDeps<T>(fn: (deps: AuthDeps) => Promise<T>): Promise<T> {
-  const deps = await buildDeps(commandConfig())
+  const deps = await buildDeps(commandConfig(), {}, stderrLogger)
   try {
     return await fn(deps)
   } finally {
+    await deps.limits.close()
     await deps.store.close()
   }
 }

@@ -1,6 +1,6 @@
 import { issueLink } from '../auth/issue-link.js'
 import { OutboxWorker } from '../auth/outbox-worker.js'
-import { withDeps } from './deps.js'
+import { stderrLogger, withDeps } from './deps.js'
 
 interface LinkOptions {
   ttl?: number
@@ -26,10 +26,4 @@ export async function link(email: string, options: LinkOptions): Promise<void> {
       ? `Queued for ${email} (user ${issued.userId}); see GET /v1/admin/outbox for its delivery.\n`
       : `${issued.link}\n`,
   )
-}
-
-const stderrLogger = {
-  info: () => undefined,
-  warn: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
-  error: (_fields: object, message: string) => void process.stderr.write(`${message}\n`),
 }

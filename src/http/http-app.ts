@@ -3,14 +3,12 @@ import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify from 'fastify'
-import type { DestinationStream } from 'pino'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/index.js'
 import { InvalidRequest, Unavailable } from '../errors.js'
 import { requireRole } from './api-key-auth.js'
 import { browserSecurity } from './browser.js'
 import { connectionOptions } from './connections.js'
-import { loggerOptions } from './logging.js'
 import { errorHandler, notFoundHandler } from './problem.js'
 import { rateLimits } from './rate-limit/limits.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
@@ -25,12 +23,9 @@ import { ProblemSchema } from './schemas.js'
 import type { App, Guards, RouteDeps } from './types.js'
 
 export interface HttpOptions {
-  logLevel: string
+  /** The service's logger (logging.ts's appLogger), which the app's request logs go to. */
+  log: FastifyBaseLogger
   trustProxy: Config['trustProxy']
-  /** Where logs go; stdout when absent. */
-  logStream?: DestinationStream | undefined
-  /** Prefix of the rate-limit counters' keys in Redis; REDIS_KEY_PREFIX + `rl:` when absent. */
-  redisPrefix?: string | undefined
 }
 
 export const OPENAPI_INFO = {
@@ -49,7 +44,7 @@ function trustProxy(setting: Config['trustProxy']) {
 
 export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Promise<App> {
   const app = Fastify({
-    logger: { ...loggerOptions(options.logLevel), stream: options.logStream },
+    loggerInstance: options.log,
     trustProxy: trustProxy(options.trustProxy),
     bodyLimit: 16 * 1024,
     // A malformed URL (bad percent-encoding, an over-long parameter) is the client's mistake and
@@ -121,9 +116,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     },
   })
 
-  const limits = await rateLimits(app, deps, { redisPrefix: options.redisPrefix })
-  // The use cases count emails in the same store as the routes' limits.
-  deps.recipientLimiter = limits.recipients
+  const limits = await rateLimits(app, deps)
   // Authentication first: the per-key limit counts the key that was presented and valid.
   const guards: Guards = {
     service: [requireRole(deps.apiKeys, 'service'), limits.perApiKey],

@@ -1,3 +1,4 @@
+import { type DestinationStream, type Logger, pino } from 'pino'
 import { pathOf } from './problem.js'
 
 /**
@@ -32,4 +33,9 @@ export function loggerOptions(level: string) {
       censor: '[redacted]',
     },
   }
+}
+
+/** The service's one logger: Fastify's, and the parts built before it (the limits' warnings). */
+export function appLogger(level: string, stream?: DestinationStream): Logger {
+  return pino(loggerOptions(level), stream)
 }

@@ -10,6 +10,7 @@ import type {
 import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
 import type { OutboxWorker } from '../auth/outbox-worker.js'
+import type { Limits } from '../limits/limits.js'
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -20,7 +21,9 @@ export type App = FastifyInstance<
 >
 
 export interface RouteDeps extends AuthDeps {
-  apiKeys: ApiKeys
+  readonly apiKeys: ApiKeys
+  /** Every limit's counters; the HTTP limits count in them, as the recipient budget does. */
+  readonly limits: Limits
 }
 
 /** What stands before a route: who may call it, and how often. */

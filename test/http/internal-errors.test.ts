@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { buildDeps } from '../../src/app.js'
 import { createHttpApp } from '../../src/http/http-app.js'
+import { appLogger } from '../../src/http/logging.js'
 import { tempDir, testConfig } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
@@ -17,19 +18,17 @@ import { connect, parseAnswer } from '../helpers/socket.js'
 
 const dataDir = tempDir()
 const logs: string[] = []
-const deps = await buildDeps(testConfig(dataDir), {
-  mailer: { send: async () => ({}) },
-})
-const app = await createHttpApp(deps, {
-  logLevel: 'info',
-  trustProxy: false,
-  logStream: new Writable({
+const log = appLogger(
+  'info',
+  new Writable({
     write(chunk, _encoding, done) {
       logs.push(String(chunk))
       done()
     },
   }),
-})
+)
+const deps = await buildDeps(testConfig(dataDir), { mailer: { send: async () => ({}) } }, log)
+const app = await createHttpApp(deps, { log, trustProxy: false })
 t.teardown(async () => {
   await app.close()
   await deps.store.close()

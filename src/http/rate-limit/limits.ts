@@ -2,15 +2,15 @@ import rateLimit, {
   type FastifyRateLimitStore,
   type FastifyRateLimitStoreCtor,
   normalizeIP,
+  type RateLimitOptions,
 } from '@fastify/rate-limit'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { clientKey } from '../../auth/pseudonym.js'
 import type { Rate } from '../../config/index.js'
 import { RateLimited } from '../../errors.js'
-import type { RateVerdict, RecipientLimiter } from '../../limits/recipient-budget.js'
+import type { Counters } from '../../limits/counters.js'
+import type { RateVerdict } from '../../limits/recipient-budget.js'
 import type { App, RouteDeps } from '../types.js'
-import { Breaker, type Counters, FallbackCounters, MemoryCounters } from './counters.js'
-import { connectRedis, firstConnection, RedisCounters } from './redis-counters.js'
 
 export interface RateLimits {
   /**
@@ -22,120 +22,104 @@ export interface RateLimits {
   perClientIp: onRequestAsyncHookHandler
   /** Per API key, by the authenticated principal's name: after requireRole, never before. */
   perApiKey: onRequestAsyncHookHandler
-  /** Per recipient address, for the use cases that send email. */
-  recipients: RecipientLimiter
   /** Sign-in emails asked for through the hosted form, per client IP address (as clientIp). */
   formEmails(request: FastifyRequest): Promise<RateVerdict>
 }
 
-export interface RateLimitOptions {
-  /** Where the counters live in Redis: `REDIS_KEY_PREFIX` + `rl:` unless given here. */
-  redisPrefix?: string | undefined
-}
-
-const ALLOWED: RateVerdict = Object.freeze({ allowed: true, retryAfterSeconds: 0 })
+const NOT_LIMITED: onRequestAsyncHookHandler = async () => undefined
 
 /**
- * The limits of DESIGN requirement 15, counted by @fastify/rate-limit in one store: in
- * this process, or in Redis when REDIS_URL is set (falling back to this process while Redis is
- * unavailable). The limits are checked by hooks of our own rather than the plugin's, so the
- * answer past a limit is ours: problem+json for machines, a page for people.
+ * The HTTP limits of DESIGN requirement 15, counted in the service's one set of counters
+ * (deps.limits, in memory or Redis). The API's are @fastify/rate-limit hooks over a store backed
+ * by those counters, each answering past its limit with our RateLimited error, so problem+json
+ * with Retry-After (problem.ts) and none of the plugin's headers. The pages count through the same counters directly (see
+ * clientIp and formEmails): the plugin's answer would be the API's, not a page.
  */
-export async function rateLimits(
-  app: App,
-  deps: RouteDeps,
-  options: RateLimitOptions = {},
-): Promise<RateLimits> {
-  const { config, clock } = deps
-  const limits = config.rateLimits
-  let open: () => Counters = () => new MemoryCounters(clock)
-  if (config.redisUrl !== undefined && Object.values(limits).some((rate) => rate !== null)) {
-    const breaker = new Breaker(clock, app.log)
-    const client = connectRedis(config.redisUrl, breaker)
-    const shared = new RedisCounters(client, options.redisPrefix ?? `${config.redisKeyPrefix}rl:`)
-    open = () => new FallbackCounters(shared, new MemoryCounters(clock), breaker)
-    // Nothing is in flight by now: Fastify closes once the last request has been answered.
-    app.addHook('onClose', async () => client.disconnect())
-    await firstConnection(client, 2_000)
-  }
-  await app.register(rateLimit, { global: false, store: counterStore(open) })
+export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits> {
+  const { limits } = deps
+  const rates = deps.config.rateLimits
+  await app.register(rateLimit, {
+    global: false,
+    store: counterStore(limits),
+    addHeaders: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+      'retry-after': false,
+    },
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
+  })
 
-  /** A check of one limit for a key; everything allowed when the limit is off. */
-  const limiter = (rate: Rate | null) => {
-    if (rate === null) return async (_key: string): Promise<RateVerdict> => ALLOWED
-    const check = app.createRateLimit({
+  /** A hook counting `rate` per the key `keyOf` gives; past the limit, `message` as a 429. */
+  const hook = (
+    rate: Rate | null,
+    keyOf: NonNullable<RateLimitOptions['keyGenerator']>,
+    message: string,
+  ): onRequestAsyncHookHandler => {
+    if (rate === null) return NOT_LIMITED
+    return app.rateLimit({
       max: rate.max,
       timeWindow: rate.windowSeconds * 1000,
-      keyGenerator: (request) => (request as unknown as Keyed).limitKey,
-    })
-    return async (key: string): Promise<RateVerdict> => {
-      // The plugin reads routeOptions (for a route's groupId) and, through our keyGenerator,
-      // the key: this is the whole request it needs, whichever request or use case is counted.
-      const result = await check({ routeOptions: {}, limitKey: key } as unknown as FastifyRequest)
-      if (result.isAllowed || !result.isExceeded) return ALLOWED
-      return { allowed: false, retryAfterSeconds: Math.max(1, result.ttlInSeconds) }
-    }
+      keyGenerator: keyOf,
+      errorResponseBuilder: (_request, context) =>
+        new RateLimited(message, Math.max(1, Math.ceil(context.ttl / 1000))),
+    }) as onRequestAsyncHookHandler
   }
-  const byIp = limiter(limits.ip)
-  const byApiKey = limiter(limits.apiKey)
-  const byRecipient = limiter(limits.recipient)
-  const byFormIp = limiter(limits.formIp)
 
   const clientOf = (request: FastifyRequest) =>
     clientKey(deps.keyring.pseudonymKey, normalizeIP(request.ip))
-  const clientIp = (request: FastifyRequest, budget = 'ip') =>
-    byIp(`${budget}:${clientOf(request)}`)
+  // The pages' hook counts the page's and the stylesheet's allowances in one place and answers
+  // with a page; the form's budget is counted inside its handler, after the form's CSRF check.
+  // Neither is a route's plugin hook, so both count directly, in the same counters.
+  const byIp = limits.limiter(rates.ip)
+  const byFormIp = limits.limiter(rates.formIp)
   return {
-    clientIp,
-    perClientIp: async (request) => {
-      const verdict = await clientIp(request)
-      if (!verdict.allowed) {
-        throw new RateLimited('Too many requests from this IP address.', verdict.retryAfterSeconds)
-      }
-    },
+    clientIp: (request, budget = 'ip') => byIp.hit(`${budget}:${clientOf(request)}`),
+    perClientIp: hook(
+      rates.ip,
+      (request) => `ip:${clientOf(request)}`,
+      'Too many requests from this IP address.',
+    ),
     // A request without a valid key is answered 401 by requireRole before it gets here, and
     // counts nowhere: API keys are 256-bit random, so guessing one is hopeless whatever the
     // rate, and a 401 costs the service one hash, no more than a 429 would.
-    perApiKey: async (request) => {
-      const name = request.principal?.name
-      if (name === undefined) throw new TypeError('perApiKey runs after requireRole')
-      const verdict = await byApiKey(`key:${name}`)
-      if (!verdict.allowed) {
-        throw new RateLimited('Too many requests with this API key.', verdict.retryAfterSeconds)
-      }
-    },
-    recipients: { hit: (recipientKey) => byRecipient(`to:${recipientKey}`) },
-    formEmails: (request) => byFormIp(`form:${clientOf(request)}`),
+    perApiKey: hook(
+      rates.apiKey,
+      (request) => {
+        const name = request.principal?.name
+        if (name === undefined) throw new TypeError('perApiKey runs after requireRole')
+        return `key:${name}`
+      },
+      'Too many requests with this API key.',
+    ),
+    formEmails: (request) => byFormIp.hit(`form:${clientOf(request)}`),
   }
 }
 
-interface Keyed {
-  limitKey: string
-}
-
 /**
- * Our counters as a store of @fastify/rate-limit. Each limit (each createRateLimit) gets its own
- * child, so its in-memory counters are its own: a flood of IP addresses never pushes a
- * recipient's counter out. Keys carry the limit's name, so in Redis they never collide either.
- * The plugin's optional `read` (for `increment: false`) is left out: no limit here peeks.
+ * Our counters as a store of @fastify/rate-limit. The counters tell the limits apart by the
+ * name each key starts with, so every hook of the plugin (every child) shares one store, and a
+ * page and a JWKS request from one address count against one allowance.
  */
-function counterStore(open: () => Counters): FastifyRateLimitStoreCtor {
+function counterStore(counters: Counters): FastifyRateLimitStoreCtor {
   return class CounterStore implements FastifyRateLimitStore {
-    readonly #counters = open()
-
     incr(
       key: string,
       callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
       timeWindow: number,
     ): void {
-      this.#counters.hit(key, timeWindow).then(
+      counters.hit(key, timeWindow).then(
         (hit) => callback(null, { current: hit.count, ttl: hit.ttlMs }),
         (error: Error) => callback(error),
       )
     }
 
     child(): FastifyRateLimitStore {
-      return new CounterStore()
+      return this
     }
   }
 }

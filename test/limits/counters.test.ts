@@ -8,8 +8,8 @@ import {
   MemoryCounters,
   RETRY_PRIMARY_MS,
   WARN_EVERY_MS,
-} from '../../../src/http/rate-limit/counters.js'
-import { ManualClock } from '../../helpers/app.js'
+} from '../../src/limits/counters.js'
+import { ManualClock } from '../helpers/app.js'
 
 class RecordingLog implements CounterLog {
   readonly lines: { level: string; fields: Record<string, unknown>; message: string }[] = []

@@ -1,4 +1,4 @@
-import type { Clock } from '../../clock.js'
+import type { Clock } from '../clock.js'
 
 /** A key's count in its current window, and the milliseconds until the window ends. */
 export interface Hit {

@@ -1,0 +1,98 @@
+import type { Clock } from '../clock.js'
+import type { Config, Rate } from '../config/index.js'
+import {
+  Breaker,
+  type CounterLog,
+  type Counters,
+  FallbackCounters,
+  type Hit,
+  MemoryCounters,
+} from './counters.js'
+import type { RateVerdict, RecipientLimiter } from './recipient-budget.js'
+import { connectRedis, firstConnection, RedisCounters } from './redis-counters.js'
+
+/** One limit, checked directly: counts a hit on `key` and says whether it is within the rate. */
+export interface Limiter {
+  hit(key: string): Promise<RateVerdict>
+}
+
+export interface LimitsOptions {
+  /** Where the counters live in Redis: `REDIS_KEY_PREFIX` + `rl:` unless given here. */
+  redisPrefix?: string | undefined
+}
+
+const ALLOWED: RateVerdict = Object.freeze({ allowed: true, retryAfterSeconds: 0 })
+
+/**
+ * The counters of DESIGN requirement 15, in one place for every limit: in this process, or in
+ * Redis when REDIS_URL is set (falling back to this process while Redis is unavailable). Built
+ * from the configuration before anything counts, and closed by whoever built it.
+ *
+ * Every key starts with its limit's name (`ip:`, `key:`, `to:`, `form:` …), so in Redis no two
+ * limits collide, and in memory each name has counters of its own: a flood of IP addresses never
+ * pushes a recipient's counter out.
+ */
+export class Limits implements Counters {
+  readonly #counters = new Map<string, Counters>()
+  readonly #open: () => Counters
+  readonly #close: () => void
+  /** The recipient budget the use cases spend (RATE_LIMIT_RECIPIENT). */
+  readonly recipients: RecipientLimiter
+
+  private constructor(config: Config, open: () => Counters, close: () => void) {
+    this.#open = open
+    this.#close = close
+    const byRecipient = this.limiter(config.rateLimits.recipient)
+    this.recipients = { hit: (recipientKey) => byRecipient.hit(`to:${recipientKey}`) }
+  }
+
+  static async open(
+    config: Config,
+    clock: Clock,
+    log: CounterLog,
+    options: LimitsOptions = {},
+  ): Promise<Limits> {
+    const memory = () => new MemoryCounters(clock)
+    const rates = Object.values(config.rateLimits)
+    if (config.redisUrl === undefined || rates.every((rate) => rate === null)) {
+      return new Limits(config, memory, () => undefined)
+    }
+    const breaker = new Breaker(clock, log)
+    const client = connectRedis(config.redisUrl, breaker)
+    const shared = new RedisCounters(client, options.redisPrefix ?? `${config.redisKeyPrefix}rl:`)
+    await firstConnection(client, 2_000)
+    return new Limits(
+      config,
+      () => new FallbackCounters(shared, memory(), breaker),
+      () => client.disconnect(),
+    )
+  }
+
+  hit(key: string, windowMs: number): Promise<Hit> {
+    const name = key.split(':', 1)[0] as string
+    let counters = this.#counters.get(name)
+    if (counters === undefined) {
+      counters = this.#open()
+      this.#counters.set(name, counters)
+    }
+    return counters.hit(key, windowMs)
+  }
+
+  /** A check of one limit for keys given whole (`ip:…`); everything allowed when it is off. */
+  limiter(rate: Rate | null): Limiter {
+    if (rate === null) return { hit: async () => ALLOWED }
+    const windowMs = rate.windowSeconds * 1000
+    return {
+      hit: async (key) => {
+        const { count, ttlMs } = await this.hit(key, windowMs)
+        if (count <= rate.max) return ALLOWED
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) }
+      },
+    }
+  }
+
+  /** Lets go of Redis; nothing may count afterwards. */
+  async close(): Promise<void> {
+    this.#close()
+  }
+}
