@@ -110,10 +110,10 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       ? undefined
       : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
   await deps.store.enqueue({
+    kind: 'email',
     userId: user?.id ?? null,
     recipient: email,
     payload,
-    status: 'pending',
     now: clock(),
   })
   deps.outboxBell.ring()

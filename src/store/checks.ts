@@ -32,6 +32,13 @@ export function checkCounter(value: number, name: string): void {
   }
 }
 
+/** A job kind as the outbox names them: a short lower-case word (email, webhook …). */
+export function checkKind(kind: string): void {
+  if (typeof kind !== 'string' || !/^[a-z][a-z0-9_-]{0,31}$/.test(kind)) {
+    throw new TypeError('kind must be a lower-case name')
+  }
+}
+
 export function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new TypeError('limit must be a positive integer')

@@ -2,6 +2,7 @@ import {
   checkCounter,
   checkDuration,
   checkEmail,
+  checkKind,
   checkLimit,
   checkOrigin,
   checkStatus,
@@ -84,6 +85,7 @@ export function composeStore(parts: StoreParts): Store {
     },
 
     async enqueue(message) {
+      checkKind(message.kind)
       checkTime(message.now)
       // Unlike a lookup, a row for a user that cannot exist is not nothing: it is a mistake.
       if (message.userId !== null && !isUuid(message.userId)) {

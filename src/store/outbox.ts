@@ -1,18 +1,20 @@
 export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
 
 /**
- * One requested email. `payload` is what the sender needs to build the message (for a sign-in
- * link: the token fields and context, not the token), stored as JSON. Times are milliseconds.
+ * One queued job: `kind` names what it is (an email with a sign-in link …) and so which handler
+ * builds and delivers it; `payload` is what that handler needs (for a sign-in link: the token
+ * fields and context, not the token), stored as JSON. Times are milliseconds.
  */
 export interface OutboxMessage {
   id: string
+  kind: string
   userId: string | null
   recipient: string
   payload: unknown
   status: OutboxStatus
   /**
    * Why a message was suppressed (never sent by design): unknown_address, user_disabled. Decided
-   * by the worker at send time, so every request's row is handled alike (see outbox-worker.ts).
+   * by the worker at send time, so every request's row is handled alike (see outbox/worker.ts).
    */
   reason: string | null
   attempts: number
@@ -23,12 +25,12 @@ export interface OutboxMessage {
   providerId: string | null
 }
 
+/** A job to queue: pending, due at once. What becomes of it is the worker's to decide. */
 export interface NewOutboxMessage {
+  kind: string
   userId: string | null
   recipient: string
   payload: unknown
-  status: 'pending' | 'suppressed'
-  reason?: string | null
   now: number
 }
 

@@ -30,6 +30,7 @@ export const toUser = (row: UserRow): User => ({
 /** An outbox row; `payload` is as the driver gives it (JSON text in SQLite, parsed in PostgreSQL). */
 export interface OutboxRow<Payload = unknown> {
   id: string
+  kind: string
   user_id: string | null
   recipient: string
   payload: Payload
@@ -45,6 +46,7 @@ export interface OutboxRow<Payload = unknown> {
 
 export const toMessage = (row: OutboxRow): OutboxMessage => ({
   id: row.id,
+  kind: row.kind,
   userId: row.user_id,
   recipient: row.recipient,
   payload: row.payload,
@@ -60,15 +62,14 @@ export const toMessage = (row: OutboxRow): OutboxMessage => ({
 
 /**
  * A new outbox row's values, in the column order both stores' INSERT lists: a fresh UUIDv7, the
- * payload as JSON text, due at once.
+ * payload as JSON text, pending and due at once.
  */
 export const newOutboxValues = (message: NewOutboxMessage): unknown[] => [
   uuidv7(),
+  message.kind,
   message.userId,
   message.recipient,
   JSON.stringify(message.payload),
-  message.status,
-  message.reason ?? null,
   message.now,
   message.now,
 ]

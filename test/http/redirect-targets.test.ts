@@ -190,10 +190,10 @@ t.test('the outbox sends what it holds in the spelling verifiers compare', async
     ttlSeconds: 600,
   }
   await store.enqueue({
+    kind: 'email',
     userId: user.id,
     recipient: email,
     payload: { ...row, redirect: NIHON },
-    status: 'pending',
     now: h.clock.ms,
   })
   const link = await mailedLink(h, email)
@@ -205,10 +205,10 @@ t.test('the outbox sends what it holds in the spelling verifiers compare', async
   const other = (await store.findOrCreate(dropped, h.clock.ms)).user
   const before = h.mail.length
   await store.enqueue({
+    kind: 'email',
     userId: other.id,
     recipient: dropped,
     payload: { ...row, redirect: '/..//evil.example' },
-    status: 'pending',
     now: h.clock.ms,
   })
   await h.app.outbox.runOnce()

@@ -183,6 +183,27 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
   t.same(await store.pruneUnused(T0 + 2, 10), { users: 0, phantoms: 1 })
 })
 
+t.test('migration 6 makes every outbox row from before it an email', async (t) => {
+  const url = await db.schemaUrl()
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  t.teardown(() => client.end())
+  await client.query(schemaMigrationsTable.postgres)
+  for (const m of migrations.slice(0, 5)) {
+    await client.query(m.postgres)
+    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
+  }
+  await client.query(
+    `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
+     VALUES ('01900000-0000-7000-8000-0000000000aa', NULL, 'old@example.com', '{}', 'pending',
+             $1, $1)`,
+    [T0],
+  )
+  const store = openPostgresStore(url)
+  t.teardown(() => store.close())
+  t.match(await store.claimDue(T0, 1000, 10), [{ recipient: 'old@example.com', kind: 'email' }])
+})
+
 t.test('open refuses a URL that is not a PostgreSQL one', async (t) => {
   t.throws(() => openPostgresStore('mysql://localhost/x'), TypeError)
   t.throws(() => openPostgresStore(undefined as unknown as string), TypeError)

@@ -121,6 +121,25 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
   t.same(await store.pruneUnused(T0 + 1, 10), { users: 0, phantoms: 1 })
 })
 
+t.test('migration 6 makes every outbox row from before it an email', async (t) => {
+  const file = path.join(withDir(t), 'latchkey.db')
+  const db = new Database(file)
+  db.exec(schemaMigrationsTable.sqlite)
+  for (const m of migrations.slice(0, 5)) {
+    db.exec(m.sqlite)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+  }
+  db.prepare(
+    `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
+     VALUES ('01900000-0000-7000-8000-0000000000aa', NULL, 'old@example.com', '{}', 'pending',
+             ?, ?)`,
+  ).run(T0, T0)
+  db.close()
+  const store = openSqliteStore(file)
+  t.teardown(() => store.close())
+  t.match(await store.claimDue(T0, 1000, 10), [{ recipient: 'old@example.com', kind: 'email' }])
+})
+
 t.test('the expected schema exists', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
   await openSqliteStore(file).close()

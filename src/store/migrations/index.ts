@@ -165,4 +165,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN created_by text NOT NULL DEFAULT 'api';
     `,
   },
+  {
+    version: 6,
+    name: 'outbox kind',
+    // The outbox carries jobs of more than one kind (an email today, a webhook delivery next);
+    // the kind says which handler builds and delivers a row. Every row before this was an email.
+    sqlite: `
+      ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'email';
+    `,
+    postgres: `
+      ALTER TABLE outbox ADD COLUMN kind text NOT NULL DEFAULT 'email';
+    `,
+  },
 ]

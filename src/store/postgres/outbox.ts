@@ -6,9 +6,9 @@ import type { Connection } from './connection.js'
 const SQL = {
   enqueue: {
     name: 'lk_enqueue',
-    text: `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
+    text: `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at,
                                created_at)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
+           VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', $6, $7)
            RETURNING *`,
   },
   // The due rows are locked as they are picked; SKIP LOCKED passes over rows another worker is

@@ -11,9 +11,9 @@ const fromRow = (row: SqliteOutboxRow): OutboxMessage =>
 /** The outbox table; the twin of postgres/outbox.ts. Arguments are checked by compose.ts. */
 export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
   const enqueue = db.prepare<unknown[], SqliteOutboxRow>(
-    `INSERT INTO outbox (id, user_id, recipient, payload, status, reason, next_attempt_at,
+    `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at,
                          created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
      RETURNING *`,
   )
   // Picking the due rows and leasing them happen in one IMMEDIATE transaction: under SQLite's

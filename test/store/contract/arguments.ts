@@ -67,6 +67,7 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       ['an unknown status', () => store.setStatus(user.id, 'gone' as UserStatus)],
       ['a phantom time', () => store.phantomId('key', Number.NaN)],
       ['an enqueue time', () => store.enqueue(message({ now: -1 }))],
+      ['a job kind that is no name', () => store.enqueue(message({ kind: 'Email!' }))],
       ['a user id that cannot be', () => store.enqueue(message({ userId: 'not-a-uuid' }))],
       [
         'a user id spelled otherwise',

@@ -35,13 +35,24 @@ export const PAYLOAD = {
 }
 
 export const message = (overrides: Partial<NewOutboxMessage> = {}): NewOutboxMessage => ({
+  kind: 'email',
   userId: null,
   recipient: 'someone@example.com',
   payload: { kind: 'sign-in' },
-  status: 'pending',
   now: T0,
   ...overrides,
 })
+
+/** A row the worker decided not to send, by design: enqueued, then suppressed with why. */
+export async function enqueueSuppressed(
+  store: Store,
+  reason: string,
+  overrides: Partial<NewOutboxMessage> = {},
+): Promise<OutboxMessage> {
+  const row = await store.enqueue(message(overrides))
+  await store.markSuppressed(row.id, reason)
+  return { ...row, status: 'suppressed', reason }
+}
 
 export const ids = (rows: readonly OutboxMessage[]): string[] => rows.map((m) => m.id)
 export const sortedById = (rows: readonly OutboxMessage[]): OutboxMessage[] =>

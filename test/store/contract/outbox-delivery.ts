@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import {
   DAY,
+  enqueueSuppressed,
   find,
   ids,
   LEASE,
@@ -28,6 +29,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     t.match(pending.id, UUID_V7)
     t.strictSame(pending, {
       id: pending.id,
+      kind: 'email',
       userId: user.id,
       recipient: 'alice@example.com',
       payload: PAYLOAD,
@@ -41,18 +43,14 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
       providerId: null,
     })
 
-    const suppressed = await store.enqueue(
-      message({
-        recipient: 'nobody@example.com',
-        status: 'suppressed',
-        reason: 'unknown_address',
-        now: T0 + 1,
-      }),
-    )
-    t.match(suppressed.id, UUID_V7)
-    t.not(suppressed.id, pending.id)
+    const queued = await store.enqueue(message({ recipient: 'nobody@example.com', now: T0 + 1 }))
+    await store.markSuppressed(queued.id, 'unknown_address')
+    const suppressed = await find(store, queued.id)
+    t.match(suppressed?.id, UUID_V7)
+    t.not(suppressed?.id, pending.id)
     t.strictSame(suppressed, {
-      id: suppressed.id,
+      id: queued.id,
+      kind: 'email',
       userId: null,
       recipient: 'nobody@example.com',
       payload: { kind: 'sign-in' },
@@ -163,7 +161,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
 
   t.test('rows that are not pending are never claimed', async (t) => {
     const store = await withStore(t)
-    await store.enqueue(message({ status: 'suppressed', reason: 'user_disabled' }))
+    await enqueueSuppressed(store, 'user_disabled')
     const sent = await store.enqueue(message({ now: T0 + 1 }))
     const failed = await store.enqueue(message({ now: T0 + 2 }))
     t.equal((await store.claimDue(T0 + 2, LEASE, 10)).length, 2)
@@ -269,9 +267,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const failed = await store.enqueue(message({ now: T0 }))
     const sent = await store.enqueue(message({ now: T0 + 1 }))
-    const suppressed = await store.enqueue(
-      message({ status: 'suppressed', reason: 'unknown_address', now: T0 + 2 }),
-    )
+    const suppressed = await enqueueSuppressed(store, 'unknown_address', { now: T0 + 2 })
     await store.claimDue(T0 + 2, LEASE, 10)
     await store.markFailed(failed.id, 'gave up')
     await store.markSent(sent.id, T0 + 3, 'provider-1')

@@ -1,6 +1,15 @@
 import type { Test } from 'tap'
 import type { OutboxMessage } from '../../../src/store/outbox.js'
-import { DAY, ids, LEASE, message, T0, UNKNOWN_ID, type WithStore } from './fixtures.js'
+import {
+  DAY,
+  enqueueSuppressed,
+  ids,
+  LEASE,
+  message,
+  T0,
+  UNKNOWN_ID,
+  type WithStore,
+} from './fixtures.js'
 
 /** The outbox as an operator sees it: listing, paging, counting, pruning. */
 export function outboxListingContract(t: Test, withStore: WithStore): void {
@@ -21,8 +30,12 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     ]
     const made: OutboxMessage[] = []
     for (const [i, [userId, status]] of specs.entries()) {
-      const reason = status === 'suppressed' ? 'user_disabled' : null
-      made.push(await store.enqueue(message({ userId, status, reason, now: T0 + i * 1_000 })))
+      const seed = { userId, now: T0 + i * 1_000 }
+      made.push(
+        status === 'suppressed'
+          ? await enqueueSuppressed(store, 'user_disabled', seed)
+          : await store.enqueue(message(seed)),
+      )
     }
     const [m0, m1, , m3, m4, m5, , m7] = made
     if (!m0 || !m1 || !m3 || !m4 || !m5 || !m7) throw new Error('unreachable')
@@ -76,8 +89,12 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const made: OutboxMessage[] = []
     for (let i = 0; i < 12; i++) {
-      const status = i % 3 === 0 ? 'suppressed' : 'pending'
-      made.push(await store.enqueue(message({ status, now: T0 + i * 1_000 })))
+      const seed = { now: T0 + i * 1_000 }
+      made.push(
+        i % 3 === 0
+          ? await enqueueSuppressed(store, 'unknown_address', seed)
+          : await store.enqueue(message(seed)),
+      )
     }
     const all = await store.listOutbox({ limit: 100 })
     t.same(ids(all), ids(made).reverse())
@@ -136,15 +153,15 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     await store.markSent(b.id, T0 + 10, null)
     await store.markFailed(c.id, 'bounce')
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 0 })
-    await store.enqueue(message({ status: 'suppressed', reason: 'unknown_address', now: T0 + 5 }))
+    await enqueueSuppressed(store, 'unknown_address', { now: T0 + 5 })
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 1 })
   })
 
   t.test('pruneOutbox deletes finished rows created before the cut-off', async (t) => {
     const store = await withStore(t)
     const enqueueAs = async (now: number, end: 'pending' | 'sent' | 'failed' | 'suppressed') => {
-      const status = end === 'suppressed' ? 'suppressed' : 'pending'
-      const row = await store.enqueue(message({ status, now }))
+      const row = await store.enqueue(message({ now }))
+      if (end === 'suppressed') await store.markSuppressed(row.id, 'unknown_address')
       if (end === 'sent') await store.markSent(row.id, now + 1, 'p')
       if (end === 'failed') await store.markFailed(row.id, 'bounce')
       return row
@@ -184,16 +201,12 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const aliceRows = [
       await store.enqueue(message({ userId: alice.id, now: T0 })),
       await store.enqueue(message({ userId: alice.id, now: T0 + 1 })),
-      await store.enqueue(
-        message({ userId: alice.id, status: 'suppressed', reason: 'user_disabled', now: T0 + 2 }),
-      ),
+      await enqueueSuppressed(store, 'user_disabled', { userId: alice.id, now: T0 + 2 }),
     ]
     await store.markSent(aliceRows[1]?.id ?? '', T0 + 3, 'p')
     await store.enqueue(message({ userId: bob.id, now: T0 + 4 }))
     await store.enqueue(message({ userId: null, recipient: 'alice@example.com', now: T0 + 5 }))
-    await store.enqueue(
-      message({ userId: null, status: 'suppressed', reason: 'unknown_address', now: T0 + 6 }),
-    )
+    await enqueueSuppressed(store, 'unknown_address', { userId: null, now: T0 + 6 })
     const before = await store.listOutbox({ limit: 100 })
     t.equal(before.length, 6)
 
