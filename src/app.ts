@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
 import { type OutboxOptions, OutboxWorker } from './auth/outbox-worker.js'
+import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config/index.js'
 import { ConfigError } from './errors.js'
@@ -13,6 +14,7 @@ import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
 import { OutboxBell } from './outbox/bell.js'
+import { Periodic, type PeriodicOptions } from './periodic.js'
 import { SessionKeys } from './sessions/jwt.js'
 import type { Store } from './store/index.js'
 import { openPostgresStore } from './store/postgres/index.js'
@@ -28,6 +30,11 @@ export interface AppOverrides {
   redisPrefix?: string
   /** Outbox settings; `autoStart: false` leaves sending to explicit `app.outbox.runOnce()`. */
   outbox?: Partial<OutboxOptions> & { autoStart?: boolean }
+  /**
+   * Housekeeping settings; `autoStart: false` leaves it to explicit `app.housekeeping.runDue()`.
+   * Started as the outbox is unless said otherwise: an app that sends by hand tidies by hand.
+   */
+  housekeeping?: Partial<PruneOptions & PeriodicOptions> & { autoStart?: boolean }
 }
 
 /**
@@ -61,7 +68,8 @@ export async function buildDeps(
 }
 
 /**
- * Wiring only: the logger, the dependencies, the HTTP layer on them, and the outbox worker.
+ * Wiring only: the logger, the dependencies, the HTTP layer on them, the outbox worker and the
+ * housekeeping.
  * Returns a ready Fastify instance; closing it closes what was opened here.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -70,6 +78,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const app = await createHttpApp(deps, { log, trustProxy: config.trustProxy })
   const worker = new OutboxWorker(deps, app.log, overrides.outbox)
   app.decorate('outbox', worker)
+  const housekeeping = buildHousekeeping(deps, app.log, overrides.housekeeping)
+  app.decorate('housekeeping', housekeeping)
   // The schema is brought up to date at start rather than at the first request. A database that
   // does not answer does not stop the start: /readyz and the API answer 503 until it does, and
   // the store retries on each use.
@@ -79,13 +89,36 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     })
   })
   if (overrides.outbox?.autoStart !== false) app.addHook('onReady', async () => worker.start())
+  const tidy = overrides.housekeeping?.autoStart ?? overrides.outbox?.autoStart
+  if (tidy !== false) app.addHook('onReady', async () => housekeeping.start())
   // Hooks run in reverse on close: the worker finishes its send before the store closes.
   // Nothing counts by then either: Fastify closes once the last request has been answered.
   if (!overrides.store) app.addHook('onClose', async () => deps.store.close())
   app.addHook('onClose', async () => deps.limits.close())
   app.addHook('onClose', async () => worker.stop())
+  app.addHook('onClose', async () => housekeeping.stop())
   await app.ready()
   return app
+}
+
+/**
+ * The periodic chores besides sending, hourly by the clock: today, forgetting unused users and
+ * stand-in ids. Each instance does them; the deletes are batched and harmless twice.
+ */
+function buildHousekeeping(
+  deps: RouteDeps,
+  log: App['log'],
+  options: AppOverrides['housekeeping'] = {},
+): Periodic {
+  const prune = { ...DEFAULT_PRUNE_OPTIONS, ...options }
+  return new Periodic(
+    async () => {
+      await pruneUnused(deps, log, prune)
+    },
+    deps.clock,
+    (err) => log.error({ err }, 'housekeeping failed'),
+    { everyMs: 3600_000, checkMs: 60_000, ...options },
+  )
 }
 
 /** A session key config accepted by shape but unusable (wrong curve, mismatched pair) is a

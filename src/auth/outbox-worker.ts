@@ -23,12 +23,6 @@ export interface OutboxOptions {
   maxDelayMs: number
   /** Finished messages older than this are deleted. */
   retentionMs: number
-  /**
-   * Users created by a request who never signed in, and stand-in ids, are deleted once unused
-   * this long (see Store.pruneUnused), in batches of `pruneBatch`.
-   */
-  unusedRetentionMs: number
-  pruneBatch: number
   random: () => number
 }
 
@@ -51,8 +45,6 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   baseDelayMs: 2_000,
   maxDelayMs: 5 * 60_000,
   retentionMs: 30 * 24 * 3600_000,
-  unusedRetentionMs: 30 * 24 * 3600_000,
-  pruneBatch: 1000,
   random: Math.random,
 }
 
@@ -250,17 +242,5 @@ export class OutboxWorker {
     this.#lastPrune = now
     const removed = await this.#deps.store.pruneOutbox(now - this.#options.retentionMs)
     if (removed > 0) this.#log.info({ removed }, 'old outbox messages deleted')
-    // In batches, so no single statement holds its locks for long on a big backlog.
-    const { unusedRetentionMs, pruneBatch } = this.#options
-    const unused = { users: 0, phantoms: 0 }
-    for (;;) {
-      const batch = await this.#deps.store.pruneUnused(now - unusedRetentionMs, pruneBatch)
-      unused.users += batch.users
-      unused.phantoms += batch.phantoms
-      if (batch.users < pruneBatch && batch.phantoms < pruneBatch) break
-    }
-    if (unused.users + unused.phantoms > 0) {
-      this.#log.info(unused, 'unused users and stand-in ids deleted')
-    }
   }
 }

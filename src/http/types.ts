@@ -11,6 +11,7 @@ import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
 import type { OutboxWorker } from '../auth/outbox-worker.js'
 import type { Limits } from '../limits/limits.js'
+import type { Periodic } from '../periodic.js'
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -40,5 +41,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The email outbox worker (app.ts starts and stops it). */
     outbox: OutboxWorker
+    /** The periodic chores besides sending (app.ts starts and stops them). */
+    housekeeping: Periodic
   }
 }
