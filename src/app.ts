@@ -1,6 +1,6 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
-import { type OutboxOptions, OutboxWorker } from './auth/outbox-worker.js'
+import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config/index.js'
@@ -14,6 +14,7 @@ import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
 import { OutboxBell } from './outbox/bell.js'
+import { type OutboxOptions, OutboxWorker } from './outbox/worker.js'
 import { Periodic, type PeriodicOptions } from './periodic.js'
 import { SessionKeys } from './sessions/jwt.js'
 import type { Store } from './store/index.js'
@@ -76,7 +77,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const log = appLogger(config.logLevel, overrides.logStream)
   const deps = await buildDeps(config, overrides, log)
   const app = await createHttpApp(deps, { log, trustProxy: config.trustProxy })
-  const worker = new OutboxWorker(deps, app.log, overrides.outbox)
+  const worker = new OutboxWorker(deps, outboxJobs(deps), app.log, overrides.outbox)
   app.decorate('outbox', worker)
   const housekeeping = buildHousekeeping(deps, app.log, overrides.housekeeping)
   app.decorate('housekeeping', housekeeping)

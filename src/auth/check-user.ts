@@ -12,7 +12,10 @@ export async function loadTokenUser(store: UserStore, fields: TokenFields): Prom
   return user
 }
 
-export function assertCurrent(user: User | undefined, fields: TokenFields): asserts user is User {
+export function assertCurrent(
+  user: User | undefined,
+  fields: Pick<TokenFields, 'flags' | 'rev' | 'seq'>,
+): asserts user is User {
   // A deleted user's tokens name nobody; a user re-created with the same email has a new id.
   if (!user) throw new TokenInvalid()
   if (user.status !== 'active') throw new UserDisabled()

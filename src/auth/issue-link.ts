@@ -1,6 +1,8 @@
 import { isIP } from 'node:net'
 import { toSeconds } from '../clock.js'
 import { InvalidRequest, NotFound, UserDisabled } from '../errors.js'
+import { buildLink, type LinkPayload } from '../outbox/email-link.js'
+import { enqueue } from '../outbox/enqueue.js'
 import type { User } from '../store/users.js'
 import { Flag, Purpose, type TokenContext } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
@@ -84,7 +86,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
   // user's, new, unknown or a disabled user's: a lookup or insert-or-read (users, phantoms), one
   // pending outbox row of the same shape, the worker's bell, 202. Whether the row is sent or
   // suppressed is decided by the worker, after the same claim and lookup for every row (see
-  // outbox-worker.ts): work done after the answer only for some addresses would show in the
+  // link-email.ts): work done after the answer only for some addresses would show in the
   // timing of the next request (DESIGN security 14).
   //
   // The address's email budget is spent before anything depends on whether it belongs to
@@ -109,39 +111,13 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     request.email === undefined
       ? undefined
       : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
-  await deps.store.enqueue({
-    kind: 'email',
-    userId: user?.id ?? null,
-    recipient: email,
-    payload,
-    now: clock(),
-  })
-  deps.outboxBell.ring()
+  await enqueue(deps, 'email', { userId: user?.id ?? null, recipient: email, payload })
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
     userId: user?.id ?? (phantom as string),
     expiresAt: fields.expiresAt,
     delivery: 'queued',
   }
-}
-
-/** What the outbox keeps to mint a link at send time: the token's fields and context. */
-export interface LinkPayload {
-  purpose: Purpose
-  flags: number
-  expiresAt: number
-  rev: number
-  seq: number
-  scope?: string | undefined
-  redirect?: string | undefined
-  ip?: string | undefined
-  ttlSeconds: number
-}
-
-/** Links are built from PUBLIC_URL alone: never from a Host or X-Forwarded-Host header. */
-export function buildLink(publicUrl: string, token: string, next: string | undefined): string {
-  const url = `${publicUrl}/login/link?token=${token}`
-  return next === undefined ? url : `${url}&next=${encodeURIComponent(next)}`
 }
 
 /** The user the request names; undefined for an unknown email when users are not created. */

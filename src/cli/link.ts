@@ -1,5 +1,6 @@
 import { issueLink } from '../auth/issue-link.js'
-import { OutboxWorker } from '../auth/outbox-worker.js'
+import { outboxJobs } from '../auth/outbox-jobs.js'
+import { OutboxWorker } from '../outbox/worker.js'
 import { stderrLogger, withDeps } from './deps.js'
 
 interface LinkOptions {
@@ -18,7 +19,7 @@ export async function link(email: string, options: LinkOptions): Promise<void> {
       createUser: true,
     })
     // Through the outbox like every email: sent now, or left for the service to retry.
-    if (options.send) await new OutboxWorker(deps, stderrLogger).runOnce()
+    if (options.send) await new OutboxWorker(deps, outboxJobs(deps), stderrLogger).runOnce()
     return result
   })
   process.stdout.write(

@@ -9,8 +9,8 @@ import type {
 } from 'fastify'
 import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
-import type { OutboxWorker } from '../auth/outbox-worker.js'
 import type { Limits } from '../limits/limits.js'
+import type { OutboxWorker } from '../outbox/worker.js'
 import type { Periodic } from '../periodic.js'
 
 export type App = FastifyInstance<

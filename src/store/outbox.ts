@@ -14,7 +14,7 @@ export interface OutboxMessage {
   status: OutboxStatus
   /**
    * Why a message was suppressed (never sent by design): unknown_address, user_disabled. Decided
-   * by the worker at send time, so every request's row is handled alike (see outbox/worker.ts).
+   * by the worker at send time, so every request's row is handled alike (see auth/link-email.ts).
    */
   reason: string | null
   attempts: number

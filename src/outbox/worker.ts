@@ -1,11 +1,6 @@
-import { toSeconds } from '../clock.js'
-import { DeliveryFailure, type MailMessage } from '../mail/mailer.js'
-import { linkMessage } from '../mail/templates/link.js'
+import { DeliveryFailure } from '../mail/mailer.js'
 import type { OutboxMessage } from '../store/outbox.js'
-import { Flag, hasFlag, Purpose } from '../tokens/codec.js'
-import type { AuthDeps } from './deps.js'
-import { buildLink, type LinkPayload } from './issue-link.js'
-import { checkRedirect } from './redirect.js'
+import type { Delivery, Job, JobHandlers, OutboxDeps, Outcome } from './jobs.js'
 
 export interface WorkerLogger {
   info(fields: object, message: string): void
@@ -26,18 +21,6 @@ export interface OutboxOptions {
   random: () => number
 }
 
-/**
- * What becomes of a row: an email to send; suppressed, by design (nobody to send it to, or a
- * user who may not sign in); or dropped, because the link could no longer work.
- */
-export type Outcome =
-  | { send: MailMessage }
-  | { suppress: 'unknown_address' | 'user_disabled' }
-  | { drop: string }
-
-/** The id looked up for a row without a user (an unknown address): no user has it. */
-const NO_USER = '00000000-0000-0000-0000-000000000000'
-
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   leaseMs: 60_000,
   batchSize: 20,
@@ -49,13 +32,25 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
 }
 
 /**
- * Sends what the outbox holds. Each message is sent with its row id as the idempotency key, so a
- * retry after a lost answer (a timeout, a crash between send and bookkeeping) is accepted by the
- * provider without a second email. Transient failures are retried with exponential backoff and
- * jitter, honouring Retry-After; permanent ones are recorded and dropped.
+ * A handler, whichever kind it is for: the worker hands each handler its own kind's rows only.
+ * (Method syntax on purpose: every kind's handler is one of these.)
+ */
+interface SomeHandler {
+  build(job: Job): Promise<Outcome>
+  deliver(delivery: Delivery, idempotencyKey: string): Promise<{ providerId?: string | undefined }>
+}
+
+/**
+ * Does what the outbox holds, whatever the kind: claims due rows with a lease, has each built by
+ * its kind's handler, delivers it, and records the outcome. Each row is delivered with its id as
+ * the idempotency key, so a retry after a lost answer (a timeout, a crash between delivery and
+ * bookkeeping) is recognised by the receiver and does nothing twice. Transient failures are
+ * retried with exponential backoff and jitter, honouring Retry-After; permanent ones are recorded
+ * and dropped.
  */
 export class OutboxWorker {
-  readonly #deps: AuthDeps
+  readonly #deps: OutboxDeps
+  readonly #handlers: Readonly<Record<string, SomeHandler>>
   readonly #log: WorkerLogger
   readonly #options: OutboxOptions
   #running: Promise<number> | undefined
@@ -63,8 +58,14 @@ export class OutboxWorker {
   #timer: NodeJS.Timeout | undefined
   #lastPrune = 0
 
-  constructor(deps: AuthDeps, log: WorkerLogger, options: Partial<OutboxOptions> = {}) {
+  constructor(
+    deps: OutboxDeps,
+    handlers: JobHandlers,
+    log: WorkerLogger,
+    options: Partial<OutboxOptions> = {},
+  ) {
     this.#deps = deps
+    this.#handlers = handlers
     this.#log = log
     this.#options = { ...DEFAULT_OUTBOX_OPTIONS, ...options }
     // A message the use cases put in the outbox rings the bell: wake and send it.
@@ -108,6 +109,22 @@ export class OutboxWorker {
     await this.#running?.catch(() => undefined)
   }
 
+  /**
+   * What a claimed row becomes, as its kind's handler decides it now: something to deliver, or
+   * why not. Rejects for a kind without a handler.
+   */
+  build(message: OutboxMessage): Promise<Outcome> {
+    return this.#handlerFor(message).build(message as Job)
+  }
+
+  #handlerFor(message: OutboxMessage): SomeHandler {
+    const handler = Object.hasOwn(this.#handlers, message.kind)
+      ? this.#handlers[message.kind]
+      : undefined
+    if (!handler) throw new TypeError(`no handler for outbox jobs of kind ${message.kind}`)
+    return handler
+  }
+
   async #drain(): Promise<number> {
     let handled = 0
     do {
@@ -149,83 +166,27 @@ export class OutboxWorker {
       await store.markFailed(message.id, outcome.drop)
       return
     }
+    // Logged by kind: "email sent", "email will be retried" …
+    const what = message.kind
     try {
-      const { providerId } = await this.#deps.mailer.send(outcome.send, {
-        idempotencyKey: `latchkey-outbox-${message.id}`,
-      })
+      const { providerId } = await this.#handlerFor(message).deliver(
+        outcome.send,
+        `latchkey-outbox-${message.id}`,
+      )
       await store.markSent(message.id, clock(), providerId ?? null)
-      this.#log.info(fields, 'email sent')
+      this.#log.info(fields, `${what} sent`)
     } catch (err) {
       const failure = err instanceof DeliveryFailure ? err : undefined
       if (failure?.options.permanent) {
-        this.#log.warn({ ...fields, status: failure.options.status }, 'email refused by provider')
+        this.#log.warn({ ...fields, status: failure.options.status }, `${what} refused by provider`)
         await store.markFailed(message.id, failure.message)
         return
       }
       const next = clock() + this.#delay(message.attempts, failure?.options.retryAfterSeconds)
-      if (!failure) this.#log.error({ ...fields, err }, 'email send crashed; will retry')
-      else this.#log.warn({ ...fields, status: failure.options.status }, 'email will be retried')
+      if (!failure) this.#log.error({ ...fields, err }, `${what} send crashed; will retry`)
+      else this.#log.warn({ ...fields, status: failure.options.status }, `${what} will be retried`)
       await store.markRetry(message.id, next, failure?.message ?? 'unexpected error')
     }
-  }
-
-  /**
-   * The email for a row, or why it is not sent. The token is minted now, from the fields
-   * recorded when the request was accepted: the same bytes every attempt, and nothing secret was
-   * ever stored. A link that could no longer work is not sent.
-   *
-   * Every request by email leaves a row like every other, and each row costs the same claim and
-   * the same user lookup, an unknown address's included: whether an address gets an email is
-   * decided here, not when the request was answered, so the work that follows a request does not
-   * depend on the address (DESIGN security 14). What remains different is the email itself.
-   * (So a link asked for while its user was disabled is sent if an operator enables the user
-   * before the worker gets to it: it is minted for the user as they are when it is sent.)
-   */
-  async build(message: OutboxMessage): Promise<Outcome> {
-    const { config, clock, keyring, store } = this.#deps
-    const payload = message.payload as LinkPayload
-    const user = await store.findById(message.userId ?? NO_USER)
-    if (message.userId === null) return { suppress: 'unknown_address' }
-    if (!user) return { drop: 'the user was deleted' }
-    if (user.status !== 'active') return { suppress: 'user_disabled' }
-    if (payload.expiresAt <= toSeconds(clock())) {
-      return { drop: 'the link expired before it could be sent' }
-    }
-    if (user.rev !== payload.rev) return { drop: 'the user was revoked' }
-    if (hasFlag(payload.flags, Flag.OneTime) && user.seq !== payload.seq) {
-      return { drop: 'the link was voided: another link was used first' }
-    }
-    // Checked again as it is sent: a row queued before targets were canonicalised (or before its
-    // origin left ALLOWED_REDIRECTS) gets the spelling verifiers compare with, or is not sent.
-    let redirect: string | undefined
-    try {
-      redirect =
-        payload.redirect === undefined
-          ? undefined
-          : checkRedirect(payload.redirect, config.allowedRedirects)
-    } catch {
-      return { drop: 'the redirect target is no longer allowed' }
-    }
-    const context = { scope: payload.scope, redirect, ip: payload.ip }
-    const token = keyring.mint(
-      {
-        purpose: payload.purpose === Purpose.Access ? Purpose.Access : Purpose.Login,
-        flags: payload.flags,
-        userId: user.id,
-        expiresAt: payload.expiresAt,
-        rev: payload.rev,
-        seq: payload.seq,
-      },
-      context,
-    )
-    const send = linkMessage({
-      to: message.recipient,
-      link: buildLink(config.publicUrl, token, redirect),
-      appName: config.mail.appName,
-      ttlSeconds: payload.ttlSeconds,
-      oneTime: hasFlag(payload.flags, Flag.OneTime),
-    })
-    return { send }
   }
 
   /** Exponential backoff with jitter (half fixed, half random); never sooner than Retry-After. */
@@ -236,6 +197,7 @@ export class OutboxWorker {
     return Math.round(Math.max(jittered, (retryAfterSeconds ?? 0) * 1000))
   }
 
+  /** Deletes finished rows past their retention, at most hourly. */
   async #prune(): Promise<void> {
     const now = this.#deps.clock()
     if (now - this.#lastPrune < 3600_000) return

@@ -1,0 +1,8 @@
+import type { JobHandlers } from '../outbox/jobs.js'
+import type { AuthDeps } from './deps.js'
+import { linkEmailJob } from './link-email.js'
+
+/** How each kind of outbox job is done, for the worker app.ts (or the CLI) builds. */
+export function outboxJobs(deps: AuthDeps): JobHandlers {
+  return { email: linkEmailJob(deps) }
+}

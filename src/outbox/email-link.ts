@@ -1,0 +1,23 @@
+import type { Purpose } from '../tokens/codec.js'
+
+/**
+ * What the outbox keeps of a link to email (job kind `email`): the token's fields and context,
+ * from which the link is minted at send time. Never the token: nothing secret is stored.
+ */
+export interface LinkPayload {
+  purpose: Purpose
+  flags: number
+  expiresAt: number
+  rev: number
+  seq: number
+  scope?: string | undefined
+  redirect?: string | undefined
+  ip?: string | undefined
+  ttlSeconds: number
+}
+
+/** Links are built from PUBLIC_URL alone: never from a Host or X-Forwarded-Host header. */
+export function buildLink(publicUrl: string, token: string, next: string | undefined): string {
+  const url = `${publicUrl}/login/link?token=${token}`
+  return next === undefined ? url : `${url}&next=${encodeURIComponent(next)}`
+}

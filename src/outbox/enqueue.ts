@@ -1,0 +1,21 @@
+import type { JobKind, JobTypes, OutboxDeps } from './jobs.js'
+
+export interface NewJob<K extends JobKind> {
+  /** The user the job is for, if any: the row goes with them. */
+  userId: string | null
+  recipient: string
+  payload: JobTypes[K]['payload']
+}
+
+/**
+ * Queues a job of one kind, its payload typed by the kind, and rings the worker's bell. The row
+ * is durable once this resolves: the worker sends it now, or whichever instance polls next does.
+ */
+export async function enqueue<K extends JobKind>(
+  deps: OutboxDeps,
+  kind: K,
+  job: NewJob<K>,
+): Promise<void> {
+  await deps.store.enqueue({ kind, ...job, now: deps.clock() })
+  deps.outboxBell.ring()
+}

@@ -1,0 +1,56 @@
+import type { Clock } from '../clock.js'
+import type { MailMessage } from '../mail/mailer.js'
+import type { OutboxMessage, OutboxStore } from '../store/outbox.js'
+import type { OutboxBell } from './bell.js'
+import type { LinkPayload } from './email-link.js'
+
+/**
+ * Every kind of job the outbox carries: what a row of that kind stores, and what its handler
+ * hands over for delivery. A new kind (a webhook delivery …) is a new entry here and a handler
+ * where the worker is built; the queue and the worker stay as they are.
+ */
+export interface JobTypes {
+  /** A sign-in or access link by email. */
+  email: { payload: LinkPayload; delivery: MailMessage }
+}
+
+export type JobKind = keyof JobTypes
+
+/** A claimed row of one kind, its payload typed. */
+export type Job<K extends JobKind = JobKind> = OutboxMessage & {
+  kind: K
+  payload: JobTypes[K]['payload']
+}
+
+/** What a handler hands over for delivery, whichever kind it is for. */
+export type Delivery = JobTypes[JobKind]['delivery']
+
+/**
+ * What becomes of a row: something to deliver; suppressed, by design (nobody to send it to, or
+ * a user who may not sign in), with why; or dropped, because it could no longer be of use.
+ */
+export type Outcome<D = Delivery> = { send: D } | { suppress: string } | { drop: string }
+
+/**
+ * How one kind of job is done. `build` decides, at send time, what a row becomes; `deliver`
+ * resolves once the receiver accepted it, and throws otherwise: a DeliveryFailure (mail/mailer.ts)
+ * says whether to retry and when, anything else is retried.
+ */
+export interface JobHandler<K extends JobKind> {
+  build(job: Job<K>): Promise<Outcome<JobTypes[K]['delivery']>>
+  /** `idempotencyKey` is the same for every attempt at one row. */
+  deliver(
+    delivery: JobTypes[K]['delivery'],
+    idempotencyKey: string,
+  ): Promise<{ providerId?: string | undefined }>
+}
+
+/** One handler for every kind: a kind without one does not compile. */
+export type JobHandlers = { [K in JobKind]: JobHandler<K> }
+
+/** What the queue needs: its table, the time, and the bell that wakes the worker. */
+export interface OutboxDeps {
+  readonly store: OutboxStore
+  readonly clock: Clock
+  readonly outboxBell: OutboxBell
+}
