@@ -35,10 +35,7 @@ export function linkEmailJob(deps: AuthDeps): JobHandler<'email'> {
  * (So a link asked for while its user was disabled is sent if an operator enables the user
  * before the worker gets to it: it is minted for the user as they are when it is sent.)
  */
-export async function composeLinkEmail(
-  deps: AuthDeps,
-  job: Job<'email'>,
-): Promise<Outcome<MailMessage>> {
+async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outcome<MailMessage>> {
   const { config, clock, keyring, store } = deps
   const { payload } = job
   const user = await store.findById(job.userId ?? NO_USER)

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import type { Store } from '../../src/store/index.js'
 import { migrations, schemaMigrationsTable } from '../../src/store/migrations/index.js'
@@ -14,6 +14,22 @@ const T0 = 1_700_000_000_000
 // One database for this file's run, dropped at the end; every store gets a schema of its own.
 const db = await createDatabase()
 t.teardown(() => db.drop())
+
+/**
+ * A plain client on a schema as a release with the first `upTo` migrations left it; ended when
+ * the test ends.
+ */
+const migratedTo = async (t: Test, url: string, upTo: number): Promise<pg.Client> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  t.teardown(() => client.end())
+  await client.query(schemaMigrationsTable.postgres)
+  for (const m of migrations.slice(0, upTo)) {
+    await client.query(m.postgres)
+    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
+  }
+  return client
+}
 
 /** Runs one query with a plain client: what is in the database, not what the store says. */
 const inspect = async <R extends pg.QueryResultRow>(
@@ -162,14 +178,7 @@ t.test('an email queued while unused users are pruned is never lost', async (t) 
 
 t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
   const url = await db.schemaUrl()
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  t.teardown(() => client.end())
-  await client.query(schemaMigrationsTable.postgres)
-  for (const m of migrations.slice(0, 3)) {
-    await client.query(m.postgres)
-    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
-  }
+  const client = await migratedTo(t, url, 3)
   await client.query(
     "INSERT INTO phantoms VALUES ('old', '01900000-0000-7000-8000-000000000001', $1)",
     [T0],
@@ -185,14 +194,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
 
 t.test('migration 6 makes every outbox row from before it an email', async (t) => {
   const url = await db.schemaUrl()
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  t.teardown(() => client.end())
-  await client.query(schemaMigrationsTable.postgres)
-  for (const m of migrations.slice(0, 5)) {
-    await client.query(m.postgres)
-    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
-  }
+  const client = await migratedTo(t, url, 5)
   await client.query(
     `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
      VALUES ('01900000-0000-7000-8000-0000000000aa', NULL, 'old@example.com', '{}', 'pending',

@@ -21,6 +21,17 @@ const withDir = (t: Test): string => {
   return dir
 }
 
+/** A database file as a release with the first `upTo` migrations left it; still open. */
+const migratedTo = (file: string, upTo: number): Database.Database => {
+  const db = new Database(file)
+  db.exec(schemaMigrationsTable.sqlite)
+  for (const m of migrations.slice(0, upTo)) {
+    db.exec(m.sqlite)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+  }
+  return db
+}
+
 /** Reads the file with a second, plain connection: what is on disk, not what the store says. */
 const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
   const db = new Database(file, { readonly: true })
@@ -101,12 +112,7 @@ t.test('migrations are recorded and run once', async (t) => {
 
 t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const db = new Database(file)
-  db.exec(schemaMigrationsTable.sqlite)
-  for (const m of migrations.slice(0, 3)) {
-    db.exec(m.sqlite)
-    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
-  }
+  const db = migratedTo(file, 3)
   db.prepare("INSERT INTO phantoms VALUES ('old', '01900000-0000-7000-8000-000000000001', ?)").run(
     T0,
   )
@@ -123,12 +129,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
 
 t.test('migration 6 makes every outbox row from before it an email', async (t) => {
   const file = path.join(withDir(t), 'latchkey.db')
-  const db = new Database(file)
-  db.exec(schemaMigrationsTable.sqlite)
-  for (const m of migrations.slice(0, 5)) {
-    db.exec(m.sqlite)
-    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
-  }
+  const db = migratedTo(file, 5)
   db.prepare(
     `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
      VALUES ('01900000-0000-7000-8000-0000000000aa', NULL, 'old@example.com', '{}', 'pending',
