@@ -113,7 +113,7 @@ export class OutboxWorker {
    * What a claimed row becomes, as its kind's handler decides it now: something to deliver, or
    * why not. Rejects for a kind without a handler.
    */
-  build(message: OutboxMessage): Promise<Outcome> {
+  async build(message: OutboxMessage): Promise<Outcome> {
     return this.#handlerFor(message).build(message as Job)
   }
 

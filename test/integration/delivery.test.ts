@@ -668,3 +668,23 @@ t.test('no waiting: a send hanging at Resend does not hold requests', async (t) 
     lastError: 'Resend did not answer within 200 ms',
   })
 })
+
+t.test('a row of a kind this version has no handler for is failed, and the rest go', async (t) => {
+  const { app, fake, clock, store, rowFor } = await rig(t)
+  await store.enqueue({
+    kind: 'carrier-pigeon',
+    userId: null,
+    recipient: 'coop@example.com',
+    payload: {},
+    now: clock.ms,
+  })
+  await requestEmail(t, app, 'after@example.com')
+  t.equal(await app.outbox.runOnce(), 2)
+  t.match(await rowFor('coop@example.com'), {
+    status: 'failed',
+    attempts: 1,
+    lastError: 'the message could not be built',
+  })
+  t.match(await rowFor('after@example.com'), { status: 'sent' })
+  t.equal(fake.emails.length, 1, 'one email')
+})
