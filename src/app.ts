@@ -70,8 +70,7 @@ export async function buildDeps(
 
 /**
  * Wiring only: the logger, the dependencies, the HTTP layer on them, the outbox worker and the
- * housekeeping.
- * Returns a ready Fastify instance; closing it closes what was opened here.
+ * housekeeping. Returns a ready Fastify instance; closing it closes what was opened here.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = appLogger(config.logLevel, overrides.logStream)
@@ -111,14 +110,14 @@ function buildHousekeeping(
   log: App['log'],
   options: AppOverrides['housekeeping'] = {},
 ): Periodic {
-  const prune = { ...DEFAULT_PRUNE_OPTIONS, ...options }
+  const { everyMs = 3600_000, checkMs = 60_000, autoStart: _, ...prune } = options
   return new Periodic(
     async () => {
-      await pruneUnused(deps, log, prune)
+      await pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune })
     },
     deps.clock,
     (err) => log.error({ err }, 'housekeeping failed'),
-    { everyMs: 3600_000, checkMs: 60_000, ...options },
+    { everyMs, checkMs },
   )
 }
 

@@ -1,6 +1,6 @@
 /**
  * Tells the outbox worker a message is waiting, so it need not wait for its next poll. Built
- * before both sides: the use cases ring it, and the worker listens from its construction. Nobody
+ * before both sides: enqueue.ts rings it, and the worker listens from its construction. Nobody
  * listening, or a worker not started, is fine: the message waits in the outbox all the same.
  */
 export class OutboxBell {
