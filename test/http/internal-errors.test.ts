@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import type { LightMyRequestResponse } from 'fastify'
@@ -6,16 +5,17 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { buildDeps } from '../../src/app.js'
 import { createHttpApp } from '../../src/http/http-app.js'
-import { tempDir, testConfig } from '../helpers/app.js'
+import { testConfig } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
+import { tempDir } from '../helpers/temp.js'
 
 // Every 5xx is problem+json (DESIGN, HTTP API), including the ones that used to slip past the
 // error handler into Fastify's own JSON: a failure while sending the first answer made the
 // error handler's answer fail the same way. The app is the real one, with routes that misbehave
 // in each way a handler, hook or serializer can.
 
-const dataDir = tempDir()
+const dataDir = tempDir(t)
 const logs: string[] = []
 const deps = await buildDeps(testConfig(dataDir), {
   mailer: { send: async () => ({}) },
@@ -33,7 +33,6 @@ const app = await createHttpApp(deps, {
 t.teardown(async () => {
   await app.close()
   await deps.store.close()
-  rmSync(dataDir, { recursive: true, force: true })
 })
 
 const CAUSE = 'internal-cause-that-stays-in-the-log'
