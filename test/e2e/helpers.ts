@@ -17,6 +17,7 @@ import type { App } from '../../src/http/types.js'
 import { asAdmin, asService, build, serviceKey } from '../helpers/app.js'
 import { ManualClock } from '../helpers/clock.js'
 import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
+import { escapeXml } from '../helpers/html.js'
 import { until } from '../helpers/poll.js'
 import { freePort } from '../helpers/process.js'
 
@@ -280,8 +281,8 @@ export async function startTargetApp(
     return { status: res.status, body: (await res.json()) as Record<string, unknown> }
   }
   const page = (title: string, text: string) =>
-    `<!doctype html><html lang="en"><title>${escapeHtml(title)}</title>` +
-    `<h1>${escapeHtml(text)}</h1></html>`
+    `<!doctype html><html lang="en"><title>${escapeXml(title)}</title>` +
+    `<h1>${escapeXml(text)}</h1></html>`
 
   server.addHook('onRequest', async (request) => {
     hits.push(request.url)
@@ -325,12 +326,6 @@ function emailOf(jwt: string): string {
   const payload = jwt.split('.')[1] ?? ''
   return String(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).email)
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
 
 /**
  * latchkey in one handoff mode, with an application on another localhost port it may send to;

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { App } from '../../src/http/types.js'
 import { asAdmin, asService, PUBLIC_URL, type TestApp } from './app.js'
+import { unescapeXml } from './html.js'
 
 /**
  * The hosted pages as a browser meets them: a cookie jar and the fetch-metadata headers a real
@@ -114,12 +115,6 @@ export class Browser {
   }
 }
 
-const unescapeHtml = (value: string) =>
-  value.replace(
-    /&(amp|lt|gt|quot|#39);/g,
-    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
-  )
-
 /** The hidden fields of the (first) form posting to `action`, unescaped; undefined without one. */
 export function formFields(html: string, action: string): Record<string, string> | undefined {
   for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
@@ -128,7 +123,7 @@ export function formFields(html: string, action: string): Record<string, string>
     for (const h of (m[2] ?? '').matchAll(
       /<input type="hidden" name="([^"]*)" value="([^"]*)">/g,
     )) {
-      fields[h[1] ?? ''] = unescapeHtml(h[2] ?? '')
+      fields[h[1] ?? ''] = unescapeXml(h[2] ?? '')
     }
     return fields
   }
@@ -143,7 +138,7 @@ export function mustForm(html: string, action: string): Record<string, string> {
 }
 
 /** Which page this is, by its <h1> (unescaped). */
-export const heading = (html: string) => unescapeHtml(/<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '')
+export const heading = (html: string) => unescapeXml(/<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '')
 
 export const HEADINGS = {
   login: /^Sign in to /,
