@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -98,6 +99,12 @@ export async function build(t: Test, options: TestAppOptions = {}): Promise<Test
   }
   t.teardown(close)
   return { app, config, dataDir, clock, mail, logs, close }
+}
+
+/** Listens on a free loopback port, for a test that needs a real socket; the port. */
+export async function listenLocal(app: App): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as AddressInfo).port
 }
 
 export const asService = { authorization: `Bearer ${serviceKey.key}` }

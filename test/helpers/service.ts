@@ -3,7 +3,7 @@ import { until } from './poll.js'
 import { childEnv, freePort, healthy, LATCHKEY, type Running, startProcess } from './process.js'
 
 export { until } from './poll.js'
-// Where other tests still look for them.
+/** @deprecated Import freePort from process.ts and until from poll.ts. */
 export { freePort } from './process.js'
 
 export interface Service extends Running {

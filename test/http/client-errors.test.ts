@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { build } from '../helpers/app.js'
+import { build, listenLocal } from '../helpers/app.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
 
 // Answers Node gives before Fastify routes anything (431, 400 for bytes that are not HTTP) are
@@ -8,8 +7,7 @@ import { connect, parseAnswer } from '../helpers/socket.js'
 // request and never meets Node's HTTP parser.
 
 const harness = await build(t)
-await harness.app.listen({ port: 0, host: '127.0.0.1' })
-const { port } = harness.app.server.address() as AddressInfo
+const port = await listenLocal(harness.app)
 
 async function answerTo(raw: string) {
   const connection = await connect(port)

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
 import { buildDeps } from '../../src/app.js'
 import { createHttpApp } from '../../src/http/http-app.js'
-import { testConfig } from '../helpers/app.js'
+import { listenLocal, testConfig } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
 import { tempDir } from '../helpers/temp.js'
@@ -147,8 +146,7 @@ t.test('HEAD of a failing route: 500 problem+json headers, no body', async (t) =
   t.equal(res.body, '')
 })
 
-await app.listen({ port: 0, host: '127.0.0.1' })
-const { port } = app.server.address() as AddressInfo
+const port = await listenLocal(app)
 
 t.test('over a socket too, the bad header answers 500 problem+json', async (t) => {
   const connection = await connect(port)

@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { asService, build, type TestApp } from '../helpers/app.js'
+import { asService, build, listenLocal, type TestApp } from '../helpers/app.js'
 import { until } from '../helpers/poll.js'
 import { connect, parseAnswer, type RawConnection } from '../helpers/socket.js'
 
@@ -9,8 +8,7 @@ import { connect, parseAnswer, type RawConnection } from '../helpers/socket.js'
 
 async function listening(env: Record<string, string>): Promise<TestApp & { port: number }> {
   const harness = await build(t, { env })
-  await harness.app.listen({ port: 0, host: '127.0.0.1' })
-  return { ...harness, port: (harness.app.server.address() as AddressInfo).port }
+  return { ...harness, port: await listenLocal(harness.app) }
 }
 
 /** Writes `text` one byte at a time, every `everyMs`, until the connection closes. */

@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken'
 import type { Test } from 'tap'
 import t from 'tap'
 import { generateSessionKey, type SessionAlgorithm } from '../../src/sessions/jwt.js'
-import { build, PUBLIC_URL, serviceKey } from '../helpers/app.js'
+import { build, listenLocal, PUBLIC_URL, serviceKey } from '../helpers/app.js'
 import { ManualClock } from '../helpers/clock.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -37,8 +37,7 @@ async function serve(t: Test, alg: SessionAlgorithm): Promise<Server> {
     clock: new ManualClock(Date.now()),
     env: { SESSION_KEYS: JSON.stringify([key]), SESSION_AUDIENCE: AUDIENCE },
   })
-  await h.app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = h.app.server.address() as { port: number }
+  const port = await listenLocal(h.app)
   const base = `http://127.0.0.1:${port}`
   const post = async <T>(path: string, body: object): Promise<T> => {
     const res = await fetch(`${base}${path}`, {
