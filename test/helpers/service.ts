@@ -2,8 +2,9 @@ import type { Test } from 'tap'
 import { until } from './poll.js'
 import { childEnv, freePort, healthy, LATCHKEY, type Running, startProcess } from './process.js'
 
+/** @deprecated Import until from poll.ts. */
 export { until } from './poll.js'
-/** @deprecated Import freePort from process.ts and until from poll.ts. */
+/** @deprecated Import freePort from process.ts. */
 export { freePort } from './process.js'
 
 export interface Service extends Running {
