@@ -14,6 +14,7 @@ import { generateSessionKey } from '../../src/sessions/jwt.js'
 import { ManualClock } from './clock.js'
 import { tempDir as scratchDir } from './temp.js'
 
+/** @deprecated Import ManualClock from clock.ts. */
 export { ManualClock } from './clock.js'
 
 /** One set of keys for the whole test process: generating keys per test is wasted time. */
