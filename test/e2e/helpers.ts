@@ -166,7 +166,11 @@ export interface Latchkey {
  * on 127.0.0.1 with PUBLIC_URL on localhost (a secure context, so `__Host-` cookies work). Closed
  * at the test's teardown.
  */
-export async function startLatchkey(t: Test, env: Env = {}): Promise<Latchkey> {
+export async function startLatchkey(
+  t: Test,
+  env: Env = {},
+  clock = new ManualClock(Date.now),
+): Promise<Latchkey> {
   const fake = await startFakeResend()
   t.teardown(() => fake.close())
   const port = await freePort()
@@ -174,10 +178,9 @@ export async function startLatchkey(t: Test, env: Env = {}): Promise<Latchkey> {
   const {
     app: running,
     config,
-    clock,
     logs,
   } = await build(t, {
-    clock: new ManualClock(Date.now),
+    clock,
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
