@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import t from 'tap'
-import { runCli, secretsEnv, tempDir } from '../helpers/cli.js'
+import { runCli, secretsEnv } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp.js'
 
 t.test('migrate brings the database up to date, and writes no development secrets', async (t) => {
   const dataDir = tempDir(t)

@@ -2,24 +2,14 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
-import type { Test } from 'tap'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import { migrations, schemaMigrationsTable } from '../../src/store/migrations/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { tempDir } from '../helpers/temp.js'
 import { storeContract } from './contract/index.js'
 
 const T0 = 1_700_000_000_000
-
-const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
-const removeDir = (dir: string) => fs.rmSync(dir, { recursive: true, force: true })
-
-/** A temporary directory removed when the test ends. */
-const withDir = (t: Test): string => {
-  const dir = tempDir()
-  t.teardown(() => removeDir(dir))
-  return dir
-}
 
 /** Reads the file with a second, plain connection: what is on disk, not what the store says. */
 const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
@@ -32,11 +22,12 @@ const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
 }
 
 storeContract(t, 'SqliteStore (file)', async () => {
-  const dir = tempDir()
+  // The contract opens and cleans up a store per test itself.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
   const file = path.join(dir, 'users.db')
   return {
     store: openSqliteStore(file),
-    cleanup: async () => removeDir(dir),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     another: async () => openSqliteStore(file),
   }
 })
@@ -47,7 +38,7 @@ storeContract(t, 'SqliteStore (:memory:)', async () => ({
 }))
 
 t.test('open creates missing parent directories and turns WAL on', async (t) => {
-  const file = path.join(withDir(t), 'a', 'b', 'latchkey.db')
+  const file = path.join(tempDir(t), 'a', 'b', 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   t.ok(fs.existsSync(file))
@@ -70,13 +61,13 @@ t.test('migrations are numbered 1, 2, 3 … and written for both dialects', asyn
 })
 
 t.test('a file that is not a database is refused, and the handle released', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   fs.writeFileSync(file, 'not a database, just some text that is long enough '.repeat(100))
   t.throws(() => openSqliteStore(file), { code: 'SQLITE_NOTADB' })
 })
 
 t.test('migrations are recorded and run once', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const first = openSqliteStore(file)
   const { user } = await first.findOrCreate('alice@example.com', T0)
   await first.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
@@ -100,7 +91,7 @@ t.test('migrations are recorded and run once', async (t) => {
 })
 
 t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const db = new Database(file)
   db.exec(schemaMigrationsTable.sqlite)
   for (const m of migrations.slice(0, 3)) {
@@ -122,7 +113,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
 })
 
 t.test('the expected schema exists', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   await openSqliteStore(file).close()
   const indexes = inspect(file, (db) =>
     db
@@ -147,7 +138,7 @@ t.test('open refuses a path that is not one', async (t) => {
 })
 
 t.test('ping checks the schema, not only the file', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   await t.resolves(store.ping())
@@ -158,7 +149,7 @@ t.test('ping checks the schema, not only the file', async (t) => {
 })
 
 t.test('database failures surface as Unavailable', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   const { user } = await store.findOrCreate('a@example.com', T0)
