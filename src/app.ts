@@ -28,6 +28,11 @@ export interface AppOverrides {
   redisPrefix?: string
   /** Outbox settings; `autoStart: false` leaves sending to explicit `app.outbox.runOnce()`. */
   outbox?: Partial<OutboxOptions> & { autoStart?: boolean }
+  /**
+   * `false`: count in this process even when REDIS_URL is set, for a command that sends no email
+   * and so counts nothing (it need not wait for Redis, nor warn when Redis is down).
+   */
+  sharedCounters?: boolean
 }
 
 /**
@@ -43,10 +48,17 @@ export async function buildDeps(
   const clock = overrides.clock ?? systemClock
   // What can still fail on the configuration comes first, before anything is opened.
   const sessions = await loadSessionKeys(config)
-  const limits = await Limits.open(config, clock, log, { redisPrefix: overrides.redisPrefix })
+  const store = overrides.store ?? openStore(config)
+  const limits = await Limits.open(config, clock, log, {
+    redisPrefix: overrides.redisPrefix,
+    shared: overrides.sharedCounters,
+  }).catch(async (error: unknown) => {
+    if (!overrides.store) await store.close()
+    throw error
+  })
   return {
     config,
-    store: overrides.store ?? openStore(config),
+    store,
     sessions,
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),

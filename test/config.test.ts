@@ -120,6 +120,8 @@ t.test('PUBLIC_URL follows PORT, SESSION_AUDIENCE follows PUBLIC_URL', async (t)
   t.equal(onPort.port, 8080)
   t.equal(onPort.publicUrl, 'http://localhost:8080')
   t.equal(onPort.sessionAudience, 'http://localhost:8080')
+  const onDefaultPort = loadConfig({ ...keys, PORT: '80' })
+  t.equal(onDefaultPort.publicUrl, 'http://localhost', 'in the spelling PUBLIC_URL would get')
 
   const withUrl = loadConfig({ ...keys, PUBLIC_URL: 'https://login.example/auth/' })
   t.equal(withUrl.publicUrl, 'https://login.example/auth', 'trailing slash dropped')
