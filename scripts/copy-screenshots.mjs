@@ -1,4 +1,4 @@
-// The e2e run writes page screenshots to test-results/screenshots (ignored); this copies them to
+// test/e2e/screenshots.ts writes page screenshots to test-results/screenshots (ignored); this copies them to
 // docs/screenshots, which the README shows. Run through `npm run screenshots`.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 

@@ -36,6 +36,11 @@ export interface AppOverrides {
    * Started as the outbox is unless said otherwise: an app that sends by hand tidies by hand.
    */
   housekeeping?: Partial<PruneOptions & PeriodicOptions> & { autoStart?: boolean }
+  /**
+   * `false`: count in this process even when REDIS_URL is set, for a command that sends no email
+   * and so counts nothing (it need not wait for Redis, nor warn when Redis is down).
+   */
+  sharedCounters?: boolean
 }
 
 /**
@@ -51,10 +56,17 @@ export async function buildDeps(
   const clock = overrides.clock ?? systemClock
   // What can still fail on the configuration comes first, before anything is opened.
   const sessions = await loadSessionKeys(config)
-  const limits = await Limits.open(config, clock, log, { redisPrefix: overrides.redisPrefix })
+  const store = overrides.store ?? openStore(config)
+  const limits = await Limits.open(config, clock, log, {
+    redisPrefix: overrides.redisPrefix,
+    shared: overrides.sharedCounters,
+  }).catch(async (error: unknown) => {
+    if (!overrides.store) await store.close()
+    throw error
+  })
   return {
     config,
-    store: overrides.store ?? openStore(config),
+    store,
     sessions,
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),

@@ -4,6 +4,18 @@
  * Messages are safe to show a client: they never carry a token, key or internal cause. The cause,
  * when there is one, goes to the log only.
  */
+/** Why a token (a link, a refresh token, an exchange code) was refused: a person is told. */
+export const TOKEN_ERROR_CODES = [
+  'token_invalid',
+  'token_expired',
+  'token_used',
+  'token_revoked',
+  'user_disabled',
+  'ip_mismatch',
+] as const
+
+export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[number]
+
 /**
  * Every code a client can see, once. The problem table, the page reasons and the OpenAPI enum
  * derive from this list.
@@ -18,12 +30,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'headers_too_large',
-  'token_invalid',
-  'token_expired',
-  'token_used',
-  'token_revoked',
-  'user_disabled',
-  'ip_mismatch',
+  ...TOKEN_ERROR_CODES,
   'session_ended',
   'code_invalid',
   'rate_limited',
@@ -58,50 +65,31 @@ export class NotFound extends LatchkeyError {
   readonly code = 'not_found' satisfies ErrorCode
 }
 
+/**
+ * The error of a token that failed a check, with the message a client sees unless the thrower
+ * gives a more precise one.
+ */
+function tokenError<C extends TokenErrorCode>(code: C, message: string) {
+  return class extends LatchkeyError {
+    readonly code = code
+    constructor(detail = message) {
+      super(detail)
+    }
+  }
+}
+
 /** Malformed, forged, unknown kid, wrong purpose or wrong context (scope, redirect, IP). */
-export class TokenInvalid extends LatchkeyError {
-  readonly code = 'token_invalid' satisfies ErrorCode
-  constructor(message = 'The token is not valid.') {
-    super(message)
-  }
-}
-
-export class TokenExpired extends LatchkeyError {
-  readonly code = 'token_expired' satisfies ErrorCode
-  constructor(message = 'The token has expired.') {
-    super(message)
-  }
-}
-
+export class TokenInvalid extends tokenError('token_invalid', 'The token is not valid.') {}
+export class TokenExpired extends tokenError('token_expired', 'The token has expired.') {}
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
-export class TokenUsed extends LatchkeyError {
-  readonly code = 'token_used' satisfies ErrorCode
-  constructor(message = 'The token has already been used.') {
-    super(message)
-  }
-}
-
+export class TokenUsed extends tokenError('token_used', 'The token has already been used.') {}
 /** The user's revocation counter has moved on since the token was made. */
-export class TokenRevoked extends LatchkeyError {
-  readonly code = 'token_revoked' satisfies ErrorCode
-  constructor(message = 'The token has been revoked.') {
-    super(message)
-  }
-}
-
-export class UserDisabled extends LatchkeyError {
-  readonly code = 'user_disabled' satisfies ErrorCode
-  constructor(message = 'The user is disabled.') {
-    super(message)
-  }
-}
-
-export class IpMismatch extends LatchkeyError {
-  readonly code = 'ip_mismatch' satisfies ErrorCode
-  constructor(message = 'The token is bound to another client IP address.') {
-    super(message)
-  }
-}
+export class TokenRevoked extends tokenError('token_revoked', 'The token has been revoked.') {}
+export class UserDisabled extends tokenError('user_disabled', 'The user is disabled.') {}
+export class IpMismatch extends tokenError(
+  'ip_mismatch',
+  'The token is bound to another client IP address.',
+) {}
 
 export class RateLimited extends LatchkeyError {
   readonly code = 'rate_limited' satisfies ErrorCode

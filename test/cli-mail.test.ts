@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { runCli, tempDir } from './helpers/cli.js'
+import { runCli } from './helpers/cli.js'
+import { tempDir } from './helpers/temp.js'
 
 /**
  * Runs `latchkey …args` with DATA_DIR an empty directory, so a test sees whether the command

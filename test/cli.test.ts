@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
-import { runCli, tempDir } from './helpers/cli.js'
+import { runCli } from './helpers/cli.js'
+import { tempDir } from './helpers/temp.js'
 
 /*
  * The real `latchkey` process: exit codes, and that help never reads, writes or prints a secret.

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import type { Test } from 'tap'
@@ -19,6 +18,7 @@ import {
 import { weakSecretReason } from '../src/config/secret-strength.js'
 import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { tempDir as scratchDir } from './helpers/temp.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
@@ -77,11 +77,7 @@ function respell(b64url: string): string {
   return alt
 }
 
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (t: Test) => scratchDir(t, 'latchkey-config-')
 
 t.test('defaults', async (t) => {
   const config = loadConfig(keys)
@@ -124,6 +120,8 @@ t.test('PUBLIC_URL follows PORT, SESSION_AUDIENCE follows PUBLIC_URL', async (t)
   t.equal(onPort.port, 8080)
   t.equal(onPort.publicUrl, 'http://localhost:8080')
   t.equal(onPort.sessionAudience, 'http://localhost:8080')
+  const onDefaultPort = loadConfig({ ...keys, PORT: '80' })
+  t.equal(onDefaultPort.publicUrl, 'http://localhost', 'in the spelling PUBLIC_URL would get')
 
   const withUrl = loadConfig({ ...keys, PUBLIC_URL: 'https://login.example/auth/' })
   t.equal(withUrl.publicUrl, 'https://login.example/auth', 'trailing slash dropped')

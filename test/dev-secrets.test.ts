@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import t from 'tap'
@@ -9,12 +8,9 @@ import { type Env, loadConfig } from '../src/config/index.js'
 import { DEV_SECRETS_FILE, withDevSecrets, withStoredDevSecrets } from '../src/dev-secrets.js'
 import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { tempDir as scratchDir } from './helpers/temp.js'
 
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-dev-secrets-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (t: Test) => scratchDir(t, 'latchkey-dev-secrets-')
 
 function stored(dataDir: string): Record<string, string> {
   return JSON.parse(readFileSync(join(dataDir, DEV_SECRETS_FILE), 'utf8')) as Record<string, string>

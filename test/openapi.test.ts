@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
 import { Compile } from 'typebox/compile'
@@ -11,7 +8,9 @@ import ts from 'typescript'
 import { parse } from 'yaml'
 import { renderOpenApi } from '../scripts/openapi.js'
 import { ERROR_CODES } from '../src/errors.js'
-import { asAdmin, startApp } from './helpers/app.js'
+import { asAdmin, build } from './helpers/app.js'
+import { mustRun, run } from './helpers/process.js'
+import { tempDir } from './helpers/temp.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const generated = await renderOpenApi()
@@ -70,8 +69,7 @@ t.test('every route of the DESIGN contract is documented', async (t) => {
 })
 
 t.test("Redocly's recommended rules find nothing: no error, no warning", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-redocly-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'latchkey-redocly-')
   const file = join(dir, 'openapi.yaml')
   writeFileSync(file, generated)
   const report = await redoclyLint(file)
@@ -95,8 +93,7 @@ t.test('errors are documented as they are sent', async (t) => {
     }
   }
 
-  const h = await startApp({ env: { RATE_LIMIT_API_KEY: '1/1m' } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { RATE_LIMIT_API_KEY: '1/1m' } })
   const unauthenticated = await h.app.inject({ method: 'POST', url: '/v1/links', payload: {} })
   t.equal(unauthenticated.statusCode, 401)
   t.match(unauthenticated.headers['content-type'], /^application\/problem\+json/)
@@ -129,8 +126,7 @@ t.test(
     t.ok(documented.Check({ email: 'a@example.com' }), 'takes an email')
     t.ok(documented.Check({ user_id: userId }), 'or a user id')
 
-    const h = await startApp()
-    t.teardown(() => h.close())
+    const h = await build(t)
     for (const payload of [{}, { deliver: 'none' }, { email: 'a@example.com', user_id: userId }]) {
       const res = await h.app.inject({
         method: 'POST',
@@ -156,8 +152,7 @@ t.test(
 )
 
 t.test('every request example in the document is accepted (what Swagger UI sends)', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   let tried = 0
   for (const { path, method, operation } of operations) {
     const media = operation.requestBody?.content['application/json']
@@ -182,19 +177,17 @@ t.test('every request example in the document is accepted (what Swagger UI sends
 })
 
 t.test('a client generated with openapi-typescript compiles against the walkthrough', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-client-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'latchkey-client-')
   // As the README says to, from the repository (so with its redocly.yaml).
-  await promisify(execFile)(
+  await mustRun(
     process.execPath,
     [bin('openapi-typescript'), 'openapi.yaml', '-o', join(dir, 'schema.d.ts')],
-    { cwd: root },
+    { timeoutMs: 0 },
   )
   t.same(compileWalkthrough(dir), [], 'no type errors')
 
   // …and runs: the calls the types allow are the calls the service answers.
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   const walkthrough = await loadWalkthrough(dir)
   const route = new Map(operations.map((o) => [o.operation.operationId, o]))
   const result = await walkthrough(async (operationId, params, body) => {
@@ -214,8 +207,7 @@ t.test('a client generated with openapi-typescript compiles against the walkthro
 t.test(
   'the generated client stops compiling when a field the walkthrough uses is renamed',
   async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'latchkey-client-'))
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const dir = tempDir(t, 'latchkey-client-')
     // All at once (one compilation): each use is typed independently of the others.
     const fields = ['deliver', 'link', 'refresh_token', 'jwt', 'active', 'rev', 'code']
     let renamed = generated
@@ -263,15 +255,10 @@ async function redoclyLint(file: string): Promise<LintReport> {
     'json',
   ]
   const env = { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_TELEMETRY: 'off' }
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, args, { env, cwd: root })
-    return JSON.parse(stdout)
-  } catch (error) {
-    // Exits non-zero when it finds problems; the report is on stdout all the same.
-    const stdout = (error as { stdout?: string }).stdout
-    if (!stdout) throw error
-    return JSON.parse(stdout)
-  }
+  // Exits non-zero when it finds problems; the report is on stdout all the same.
+  const { code, stdout, stderr } = await run(process.execPath, args, { env, timeoutMs: 0 })
+  if (!stdout) throw new Error(`redocly exited ${code} without a report:\n${stderr}`)
+  return JSON.parse(stdout)
 }
 
 /**

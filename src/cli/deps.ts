@@ -23,10 +23,14 @@ export const stderrLogger = {
 /**
  * Runs `fn` with the use cases' dependencies, wired as the service's are: an email asked for at
  * the command line spends the address's budget like any other (in Redis, shared with the
- * service, when REDIS_URL is set). The store and the limits are closed afterwards.
+ * service, when REDIS_URL is set). A command that sends no email (`sendsEmail: false`) counts
+ * nothing, so it does not connect to Redis. The store and the limits are closed afterwards.
  */
-export async function withDeps<T>(fn: (deps: AuthDeps) => Promise<T>): Promise<T> {
-  const deps = await buildDeps(commandConfig(), {}, stderrLogger)
+export async function withDeps<T>(
+  fn: (deps: AuthDeps) => Promise<T>,
+  { sendsEmail }: { sendsEmail: boolean },
+): Promise<T> {
+  const deps = await buildDeps(commandConfig(), { sharedCounters: sendsEmail }, stderrLogger)
   try {
     return await fn(deps)
   } finally {

@@ -10,18 +10,21 @@ interface LinkOptions {
 }
 
 export async function link(email: string, options: LinkOptions): Promise<void> {
-  const issued = await withDeps(async (deps) => {
-    const result = await issueLink(deps, {
-      email,
-      redirectTo: options.redirect,
-      ttlSeconds: options.ttl,
-      deliver: options.send ? 'email' : 'none',
-      createUser: true,
-    })
-    // Through the outbox like every email: sent now, or left for the service to retry.
-    if (options.send) await new OutboxWorker(deps, outboxJobs(deps), stderrLogger).runOnce()
-    return result
-  })
+  const issued = await withDeps(
+    async (deps) => {
+      const result = await issueLink(deps, {
+        email,
+        redirectTo: options.redirect,
+        ttlSeconds: options.ttl,
+        deliver: options.send ? 'email' : 'none',
+        createUser: true,
+      })
+      // Through the outbox like every email: sent now, or left for the service to retry.
+      if (options.send) await new OutboxWorker(deps, outboxJobs(deps), stderrLogger).runOnce()
+      return result
+    },
+    { sendsEmail: options.send === true },
+  )
   process.stdout.write(
     issued.link === undefined
       ? `Queued for ${email} (user ${issued.userId}); see GET /v1/admin/outbox for its delivery.\n`

@@ -75,7 +75,7 @@ export const TABLE = {
     path: 'publicUrl',
     schema: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' }),
     parse: parse.normaliseUrl,
-    derive: (config) => `http://localhost:${config.port}`,
+    derive: (config) => parse.normaliseUrl(`http://localhost:${config.port}`),
     refine: publicUrl,
     expected: {
       is: 'an absolute http(s) URL',

@@ -19,6 +19,8 @@ export interface Limiter {
 export interface LimitsOptions {
   /** Where the counters live in Redis: `REDIS_KEY_PREFIX` + `rl:` unless given here. */
   redisPrefix?: string | undefined
+  /** `false`: in this process even when REDIS_URL is set. */
+  shared?: boolean | undefined
 }
 
 const ALLOWED: RateVerdict = Object.freeze({ allowed: true, retryAfterSeconds: 0 })
@@ -54,11 +56,13 @@ export class Limits implements Counters {
   ): Promise<Limits> {
     const memory = () => new MemoryCounters(clock)
     const rates = Object.values(config.rateLimits)
-    if (config.redisUrl === undefined || rates.every((rate) => rate === null)) {
+    const { redisUrl } = config
+    const local = options.shared === false || redisUrl === undefined
+    if (local || rates.every((rate) => rate === null)) {
       return new Limits(config, memory, () => undefined)
     }
     const breaker = new Breaker(clock, log)
-    const client = connectRedis(config.redisUrl, breaker)
+    const client = connectRedis(redisUrl, breaker)
     const shared = new RedisCounters(client, options.redisPrefix ?? `${config.redisKeyPrefix}rl:`)
     await firstConnection(client, 2_000)
     return new Limits(

@@ -1,13 +1,7 @@
 import t from 'tap'
-import { startApp, type TestApp } from '../helpers/app.js'
+import { build, type TestApp } from '../helpers/app.js'
 import { postLink } from '../helpers/http.js'
-import {
-  Browser,
-  mailedLink,
-  openAndConfirm,
-  requestLink,
-  userByEmail,
-} from '../http/pages-browser.js'
+import { Browser, mailedLink, openAndConfirm, requestLink, userByEmail } from '../helpers/pages.js'
 
 // The hourly housekeeping deletes users that the hosted form created and nobody ever signed in
 // as, and stand-in ids, once unused for 30 days (HOSTED_SIGNUP, issue item 10). Users a backend
@@ -36,8 +30,7 @@ async function emailLink(h: TestApp, email: string, create_user = true) {
 }
 
 t.test('unused users and stand-in ids are deleted after 30 days, nothing else', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   const { app, clock } = h
 
   const unused = freshEmail('unused')
@@ -77,8 +70,7 @@ t.test('unused users and stand-in ids are deleted after 30 days, nothing else', 
 })
 
 t.test('a big backlog goes in batches, in one run', async (t) => {
-  const h = await startApp({ overrides: { housekeeping: { pruneBatch: 2 } } })
-  t.teardown(() => h.close())
+  const h = await build(t, { overrides: { housekeeping: { pruneBatch: 2 } } })
   const emails = Array.from({ length: 5 }, () => freshEmail('backlog'))
   for (const email of emails) await requestLink(new Browser(h.app), email)
   await sendAndTidy(h)
@@ -90,8 +82,7 @@ t.test('a big backlog goes in batches, in one run', async (t) => {
 })
 
 t.test('the housekeeping runs at most hourly', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   const email = freshEmail('hourly')
   await requestLink(new Browser(h.app), email)
   await sendAndTidy(h)

@@ -4,7 +4,7 @@ import t from 'tap'
 import { commandConfig } from '../../src/cli/deps.js'
 import { DEV_SECRETS_FILE, withDevSecrets } from '../../src/dev-secrets.js'
 import { ConfigError } from '../../src/errors.js'
-import { tempDir } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp.js'
 
 t.test(
   'in development, a command uses the secrets the service stored, and writes nothing',

@@ -7,7 +7,8 @@ import { ApiKeys, generateApiKey } from '../../src/auth/api-keys.js'
 import { freshKeys, freshLinkKid, linkKidsInUse } from '../../src/cli/keys.js'
 import { loadConfig } from '../../src/config/index.js'
 import { ConfigError } from '../../src/errors.js'
-import { runCli, tempDir } from '../helpers/cli.js'
+import { runCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp.js'
 
 const secret = () => randomBytes(32).toString('base64url')
 

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { DEV_SECRETS_FILE, withDevSecrets } from '../../src/dev-secrets.js'
 import { decodeToken } from '../../src/tokens/codec.js'
-import { runCli, secretsEnv, tempDir } from '../helpers/cli.js'
+import { runCli, secretsEnv } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp.js'
 
 const PUBLIC_URL = 'http://login.test:8080'
 const STACK = /\n\s+at /

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { decodeToken } from '../../src/tokens/codec.js'
-import { runCli, secretsEnv, tempDir } from '../helpers/cli.js'
+import { runCli, secretsEnv } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp.js'
 
 const STACK = /\n\s+at /
 

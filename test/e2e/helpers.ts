@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { Writable } from 'node:stream'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import fastifyCookie from '@fastify/cookie'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import Fastify from 'fastify'
 import {
@@ -12,12 +11,15 @@ import {
   type Page,
   type Response,
 } from 'playwright-core'
-import { buildApp } from '../../src/app.js'
+import type { Test } from 'tap'
 import type { Env } from '../../src/config/index.js'
 import type { App } from '../../src/http/types.js'
-import { asAdmin, asService, serviceKey, tempDir, testConfig } from '../helpers/app.js'
+import { asAdmin, asService, build, serviceKey } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
 import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
-import { freePort } from '../helpers/service.js'
+import { escapeXml } from '../helpers/html.js'
+import { until } from '../helpers/poll.js'
+import { freePort } from '../helpers/process.js'
 
 // End to end: the real service, listening on a real port, with its outbox worker running on its
 // own and sending through the real Resend SDK to a local fake; Debian's Chromium driven by
@@ -38,6 +40,7 @@ export const SCREENSHOTS = fileURLToPath(
 
 /** How long any condition may take before a test gives up on it. */
 const WAIT_MS = 10_000
+const WAIT_SECONDS = WAIT_MS / 1000
 
 /**
  * Debian's Chromium, headless. A missing browser fails the run, loudly: CI installs it
@@ -134,26 +137,6 @@ export async function newTab(browser: Browser): Promise<Tab> {
 export const isLoopback = (hostname: string): boolean =>
   hostname === 'localhost' || hostname === '127.0.0.1'
 
-/** The system clock, which a test can move forward (for expired links); never backwards. */
-export class ShiftedClock {
-  offsetMs = 0
-  readonly now = (): number => Date.now() + this.offsetMs
-  advance(seconds: number): void {
-    this.offsetMs += seconds * 1000
-  }
-}
-
-/** Polls `check` until it returns a value, for at most WAIT_MS; for conditions, not for time. */
-export async function waitFor<T>(what: string, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + WAIT_MS
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
-
 export interface Latchkey {
   /** PUBLIC_URL: `http://localhost:<port>`. */
   url: string
@@ -162,7 +145,8 @@ export interface Latchkey {
   port: number
   app: App
   fake: FakeResend
-  clock: ShiftedClock
+  /** The system clock, which a test can move forward (for expired links). */
+  clock: ManualClock
   /** Every log line the service wrote. */
   logs: string[]
   /** The next email to `to` the fake received (each is handed out once), when it arrives. */
@@ -174,59 +158,54 @@ export interface Latchkey {
   admin(method: 'GET' | 'POST', url: string, payload?: object): Promise<LightMyRequestResponse>
   /** A link issued through the API (not browser-bound), not emailed. */
   apiLink(email: string, extra?: object): Promise<{ link: string; userId: string }>
-  close(): Promise<void>
 }
 
 /**
  * The real service as `latchkey serve` runs it: configuration from the environment (MAIL_TRANSPORT
  * resend, pointed at a fake Resend), a real SQLite file, the outbox worker on its own, listening
- * on 127.0.0.1 with PUBLIC_URL on localhost (a secure context, so `__Host-` cookies work).
+ * on 127.0.0.1 with PUBLIC_URL on localhost (a secure context, so `__Host-` cookies work). Closed
+ * at the test's teardown.
  */
-export async function startLatchkey(env: Env = {}): Promise<Latchkey> {
+export async function startLatchkey(
+  t: Test,
+  env: Env = {},
+  clock = new ManualClock(Date.now),
+): Promise<Latchkey> {
   const fake = await startFakeResend()
-  const dataDir = tempDir()
+  t.teardown(() => fake.close())
   const port = await freePort()
   const url = `http://localhost:${port}`
-  const clock = new ShiftedClock()
-  const logs: string[] = []
-  const config = testConfig(dataDir, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: url,
-    ALLOWED_REDIRECTS: '',
-    MAIL_TRANSPORT: 'resend',
-    RESEND_API_KEY: fake.apiKey,
-    RESEND_BASE_URL: fake.url,
-    MAIL_FROM: 'latchkey <login@example.test>',
-    ...env,
+  const {
+    app: running,
+    config,
+    logs,
+  } = await build(t, {
+    clock,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      ALLOWED_REDIRECTS: '',
+      MAIL_TRANSPORT: 'resend',
+      RESEND_API_KEY: fake.apiKey,
+      RESEND_BASE_URL: fake.url,
+      MAIL_FROM: 'latchkey <login@example.test>',
+      ...env,
+    },
+    // The transport from the environment, and the worker on its own, as in production.
+    overrides: { mailer: undefined, outbox: { autoStart: true } },
   })
-  let app: App | undefined
-  try {
-    app = await buildApp(config, {
-      clock: clock.now,
-      logStream: new Writable({
-        write(chunk, _encoding, done) {
-          logs.push(String(chunk))
-          done()
-        },
-      }),
-      outbox: { autoStart: true },
-    })
-    await app.listen({ host: config.host, port: config.port })
-  } catch (error) {
-    await app?.close()
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
-    throw error
-  }
-  const running = app
+  await running.listen({ host: config.host, port: config.port })
 
   const handedOut = new Map<string, number>()
   const nextEmail = async (to: string) => {
     const index = handedOut.get(to) ?? 0
-    const email = await waitFor(`email #${index + 1} to ${to}`, () => {
-      return fake.emails.filter((e) => e.to.includes(to))[index]
-    })
+    const email = await until(
+      () => fake.emails.filter((e) => e.to.includes(to))[index],
+      `email #${index + 1} to ${to}`,
+      WAIT_SECONDS,
+      10,
+    )
     handedOut.set(to, index + 1)
     return email
   }
@@ -260,11 +239,6 @@ export async function startLatchkey(env: Env = {}): Promise<Latchkey> {
       const body = res.json() as { link: string; user_id: string }
       return { link: body.link, userId: body.user_id }
     },
-    async close() {
-      await running.close()
-      await fake.close()
-      rmSync(dataDir, { recursive: true, force: true })
-    },
   }
 }
 
@@ -276,7 +250,6 @@ export interface TargetApp {
   hits: string[]
   /** Each code it traded at POST /v1/sessions/exchange, and latchkey's answer. */
   exchanges: { code: string; status: number; email?: string }[]
-  close(): Promise<void>
 }
 
 /**
@@ -287,9 +260,10 @@ export interface TargetApp {
  *   whether it is active;
  * - anything else: says what it received.
  * Its port is taken before latchkey starts, so latchkey can list it in ALLOWED_REDIRECTS; `use`
- * tells it where latchkey listens.
+ * tells it where latchkey listens. Closed at the test's teardown.
  */
 export async function startTargetApp(
+  t: Test,
   port: number,
 ): Promise<TargetApp & { use(latchkey: Latchkey): void }> {
   const url = `http://localhost:${port}`
@@ -297,6 +271,8 @@ export async function startTargetApp(
   const exchanges: TargetApp['exchanges'] = []
   let latchkey: Latchkey | undefined
   const server = Fastify({ logger: false })
+  t.teardown(() => server.close())
+  await server.register(fastifyCookie)
 
   const api = async (path: string, body: object) => {
     if (!latchkey) throw new Error('the target app does not know latchkey yet')
@@ -308,8 +284,8 @@ export async function startTargetApp(
     return { status: res.status, body: (await res.json()) as Record<string, unknown> }
   }
   const page = (title: string, text: string) =>
-    `<!doctype html><html lang="en"><title>${escapeHtml(title)}</title>` +
-    `<h1>${escapeHtml(text)}</h1></html>`
+    `<!doctype html><html lang="en"><title>${escapeXml(title)}</title>` +
+    `<h1>${escapeXml(text)}</h1></html>`
 
   server.addHook('onRequest', async (request) => {
     hits.push(request.url)
@@ -325,7 +301,7 @@ export async function startTargetApp(
   })
   server.get('/whoami', async (request, reply) => {
     reply.type('text/html; charset=utf-8')
-    const jwt = cookieIn(request.headers.cookie, SESSION_COOKIE)
+    const jwt = request.cookies[SESSION_COOKIE]
     if (!jwt) return page('Example app', 'Not signed in')
     const res = await api('/v1/sessions/introspect', { jwt })
     return page(
@@ -345,7 +321,6 @@ export async function startTargetApp(
     use(service) {
       latchkey = service
     },
-    close: () => server.close(),
   }
 }
 
@@ -355,41 +330,18 @@ function emailOf(jwt: string): string {
   return String(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).email)
 }
 
-function cookieIn(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=')
-    if (key === name) return value.join('=')
-  }
-  return undefined
-}
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
-
-/** latchkey in one handoff mode, with an application on another localhost port it may send to. */
+/**
+ * latchkey in one handoff mode, with an application on another localhost port it may send to;
+ * both closed at the test's teardown.
+ */
 export async function startPair(
+  t: Test,
   handoff: 'cookie' | 'code',
-): Promise<{ latchkey: Latchkey; target: TargetApp; close(): Promise<void> }> {
-  const target = await startTargetApp(await freePort())
-  let latchkey: Latchkey
-  try {
-    latchkey = await startLatchkey({ HANDOFF: handoff, ALLOWED_REDIRECTS: target.url })
-  } catch (error) {
-    await target.close()
-    throw error
-  }
+): Promise<{ latchkey: Latchkey; target: TargetApp }> {
+  const target = await startTargetApp(t, await freePort())
+  const latchkey = await startLatchkey(t, { HANDOFF: handoff, ALLOWED_REDIRECTS: target.url })
   target.use(latchkey)
-  return {
-    latchkey,
-    target,
-    async close() {
-      await latchkey.close()
-      await target.close()
-    },
-  }
+  return { latchkey, target }
 }
 
 /**

@@ -17,18 +17,14 @@ import {
 
 const [browser, cookieMode, codeMode] = await Promise.all([
   launchChromium(),
-  startPair('cookie'),
-  startPair('code'),
+  startPair(t, 'cookie'),
+  startPair(t, 'code'),
 ])
 // One browser profile per service for the whole file: a fresh profile costs a renderer process,
 // and nothing here needs a clean one (each attempt uses an address of its own).
 const cookieTab = await newTab(browser)
 const codeTab = await newTab(browser)
-t.teardown(async () => {
-  await browser.close()
-  await cookieMode.close()
-  await codeMode.close()
-})
+t.teardown(() => browser.close())
 
 type Pair = typeof codeMode
 

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { mustForm } from '../helpers/pages.js'
 import {
   BINDING_COOKIE,
   confirmPosts,
@@ -10,20 +11,17 @@ import {
   startPair,
   type Tab,
 } from './helpers.js'
+import { reached, tour } from './tour.js'
 
 // The hosted flow in a real browser, as a person lives it: the form, the email (captured by the
 // fake Resend server the service really sends to), the link, one click, and the application.
 
 const [browser, cookieMode, codeMode] = await Promise.all([
   launchChromium(),
-  startPair('cookie'),
-  startPair('code'),
+  startPair(t, 'cookie'),
+  startPair(t, 'code'),
 ])
-t.teardown(async () => {
-  await browser.close()
-  await cookieMode.close()
-  await codeMode.close()
-})
+t.teardown(() => browser.close())
 
 async function tab(t: Test): Promise<Tab> {
   const opened = await newTab(browser)
@@ -32,17 +30,6 @@ async function tab(t: Test): Promise<Tab> {
 }
 
 const heading = (tab: Tab, name: string | RegExp) => tab.page.getByRole('heading', { name })
-
-/** The hidden fields of a page's form, as a scanner that follows the link would read them. */
-function formFields(html: string): URLSearchParams {
-  const fields = new URLSearchParams()
-  for (const [, name, value] of html.matchAll(
-    /<input type="hidden" name="(\w+)" value="([^"]*)"/g,
-  )) {
-    fields.set(name ?? '', (value ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'"))
-  }
-  return fields
-}
 
 const setCookieNames = (res: Response) => res.headers.getSetCookie().map((c) => c.split('=')[0])
 
@@ -174,7 +161,8 @@ t.test('scanners open the link first: it stays usable, one click still signs in'
 
   // A scanner that follows the link and presses what it finds, without the browser's cookies.
   const opened = await fetch(link, { redirect: 'follow' })
-  const fields = formFields(await opened.text())
+  // The hidden fields of the confirm form, as a scanner that follows the link would read them.
+  const fields = new URLSearchParams(mustForm(await opened.text(), '/login/link'))
   t.equal(fields.get('token'), token, 'the scanner found the form')
   const post = (cookie?: string) =>
     fetch(`${latchkey.url}/login/link`, {
@@ -255,3 +243,12 @@ t.test('a link issued through the API is not browser-bound: one click anywhere',
   await heading(me, 'You’re signed in').waitFor()
   t.ok(await me.cookie(SESSION_COOKIE), 'signed in')
 })
+
+// Every hosted page, reached as a person reaches it, logs no console error: a Content-Security-
+// Policy violation is one. The same walk takes the pictures of `npm run screenshots`.
+t.test('every hosted page, without a console error', (t) =>
+  tour(t, browser, async (t, tab, name, heading) => {
+    await reached(tab, heading)
+    t.pass(`${name}: ${heading}`)
+  }),
+)

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import type { Test } from 'tap'
 import { type AppOverrides, buildApp } from '../../src/app.js'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { type Config, type Env, loadConfig } from '../../src/config/index.js'
 import type { App } from '../../src/http/types.js'
 import type { MailMessage } from '../../src/mail/mailer.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
+import { ManualClock } from './clock.js'
+import { tempDir as scratchDir } from './temp.js'
 
 /** One set of keys for the whole test process: generating keys per test is wasted time. */
 const sessionKey = await generateSessionKey({ kid: 'test-key' })
@@ -17,11 +18,6 @@ export const serviceKey = generateApiKey('svc', 'service')
 export const adminKey = generateApiKey('ops', 'admin')
 
 export const PUBLIC_URL = 'https://login.example.test'
-
-/** A temporary DATA_DIR, removed by the caller's teardown. */
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'latchkey-test-'))
-}
 
 /** A complete configuration for tests: real SQLite file under dataDir, fixed keys, no limits. */
 export function testConfig(dataDir: string, env: Env = {}): Config {
@@ -43,15 +39,6 @@ export function testConfig(dataDir: string, env: Env = {}): Config {
   })
 }
 
-/** A clock tests move by hand. */
-export class ManualClock {
-  constructor(public ms = Date.UTC(2030, 0, 1)) {}
-  readonly now = (): number => this.ms
-  advance(seconds: number): void {
-    this.ms += seconds * 1000
-  }
-}
-
 export interface TestApp {
   app: App
   config: Config
@@ -60,22 +47,24 @@ export interface TestApp {
   mail: MailMessage[]
   /** Every log line the app wrote, raw. */
   logs: string[]
+  /** Closes the app now (a restart test); the teardown then has nothing left to do. */
   close(): Promise<void>
 }
 
 export interface TestAppOptions {
   env?: Env
+  /** A DATA_DIR the test shares between apps; a fresh one, removed at teardown, by default. */
   dataDir?: string
   clock?: ManualClock
   overrides?: AppOverrides
 }
 
 /**
- * A real app on a real SQLite file, driven with app.inject. Mail is captured, logs are captured,
- * time is a ManualClock. `close` removes the data directory unless the caller passed its own.
+ * A real app on a real SQLite file, driven with app.inject, closed at the test's teardown (as
+ * fastify's own `build(t)`). Mail is captured, logs are captured, time is a ManualClock.
  */
-export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const dataDir = options.dataDir ?? tempDir()
+export async function build(t: Test, options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? scratchDir(t)
   const config = testConfig(dataDir, options.env)
   const clock = options.clock ?? new ManualClock()
   const mail: MailMessage[] = []
@@ -98,18 +87,19 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     // Tests send explicitly (app.outbox.runOnce()), so nothing happens behind their back.
     outbox: { autoStart: false, ...options.overrides?.outbox },
   })
-  return {
-    app,
-    config,
-    dataDir,
-    clock,
-    mail,
-    logs,
-    async close() {
-      await app.close()
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
-    },
+  let closed: Promise<void> | undefined
+  const close = () => {
+    closed ??= app.close()
+    return closed
   }
+  t.teardown(close)
+  return { app, config, dataDir, clock, mail, logs, close }
+}
+
+/** Listens on a free loopback port, for a test that needs a real socket; the port. */
+export async function listenLocal(app: App): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as AddressInfo).port
 }
 
 export const asService = { authorization: `Bearer ${serviceKey.key}` }

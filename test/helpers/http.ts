@@ -11,7 +11,7 @@ export const postLink = (app: App, payload: Payload, headers: Headers = asServic
   app.inject({ method: 'POST', url: '/v1/links', headers, payload })
 
 /** POST /v1/links/verify: the raw answer, whatever its status. */
-export const verifyLink = (app: App, payload: Payload, headers: Headers = asService) =>
+export const postVerify = (app: App, payload: Payload, headers: Headers = asService) =>
   app.inject({ method: 'POST', url: '/v1/links/verify', headers, payload })
 
 /** The 202 answer to POST /v1/links with deliver "none". */
@@ -39,7 +39,7 @@ export function linkParts(res: LightMyRequestResponse): IssuedLink {
  * Issues a link, deliver "none" unless the payload says otherwise, and returns its parts.
  * Throws unless the answer is 202: for setup, where the issue itself is not under test.
  */
-export async function issueLink(app: App, payload: Payload): Promise<IssuedLink> {
+export async function apiLink(app: App, payload: Payload): Promise<IssuedLink> {
   const res = await postLink(app, { deliver: 'none', ...payload })
   if (res.statusCode !== 202) throw new Error(`issue failed: ${res.statusCode} ${res.body}`)
   return linkParts(res)

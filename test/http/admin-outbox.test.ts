@@ -1,9 +1,8 @@
 import t from 'tap'
-import { asAdmin, asService, startApp } from '../helpers/app.js'
+import { asAdmin, asService, build } from '../helpers/app.js'
 import { assertProblem, postLink } from '../helpers/http.js'
 
-const h = await startApp({ overrides: { mailer: { send: async () => ({ providerId: 'p-1' }) } } })
-t.teardown(() => h.close())
+const h = await build(t, { overrides: { mailer: { send: async () => ({ providerId: 'p-1' }) } } })
 const { app } = h
 
 const outbox = (query = '', headers: Record<string, string> = asAdmin) =>

@@ -1,11 +1,10 @@
 import type { InjectOptions } from 'fastify'
 import t from 'tap'
-import { adminKey, asAdmin, asService, serviceKey, startApp, tokenOf } from '../helpers/app.js'
-import { assertProblem, issueLink, postLink, verifyLink } from '../helpers/http.js'
+import { adminKey, asAdmin, asService, build, serviceKey, tokenOf } from '../helpers/app.js'
+import { apiLink, assertProblem, postLink, postVerify } from '../helpers/http.js'
 
-const harness = await startApp()
+const harness = await build(t)
 const { app, clock } = harness
-t.teardown(() => harness.close())
 
 const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000'
 
@@ -19,11 +18,11 @@ const send = (
 
 /** Issues a link (creating the user) and returns the user id, the link's token and the email. */
 const newUser = async (email = `admin-${++counter}@example.com`) => ({
-  ...(await issueLink(app, { email })),
+  ...(await apiLink(app, { email })),
   email,
 })
 
-const verify = (token: string) => verifyLink(app, { token })
+const verify = (token: string) => postVerify(app, { token })
 
 t.test('API key authentication', async (t) => {
   const route = '/v1/admin/users'
@@ -71,7 +70,7 @@ t.test('API key authentication', async (t) => {
     const payload = { email: `by-admin-${++counter}@example.com`, deliver: 'none' }
     const res = await postLink(app, payload, asAdmin)
     t.equal(res.statusCode, 202)
-    const verified = await verifyLink(app, { token: tokenOf(res.json().link) }, asAdmin)
+    const verified = await postVerify(app, { token: tokenOf(res.json().link) }, asAdmin)
     t.equal(verified.statusCode, 200)
   })
 

@@ -1,10 +1,9 @@
 import t from 'tap'
-import { adminKey, startApp } from '../helpers/app.js'
+import { adminKey, build } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 
-const harness = await startApp()
+const harness = await build(t)
 const { app } = harness
-t.teardown(() => harness.close())
 
 const list = (authorization: string) =>
   app.inject({ method: 'GET', url: '/v1/admin/users', headers: { authorization } })

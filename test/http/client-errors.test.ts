@@ -1,16 +1,13 @@
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { startApp } from '../helpers/app.js'
+import { build, listenLocal } from '../helpers/app.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
 
 // Answers Node gives before Fastify routes anything (431, 400 for bytes that are not HTTP) are
 // problem+json like every other answer. Only a real socket reaches them: inject builds a parsed
 // request and never meets Node's HTTP parser.
 
-const harness = await startApp()
-t.teardown(() => harness.close())
-await harness.app.listen({ port: 0, host: '127.0.0.1' })
-const { port } = harness.app.server.address() as AddressInfo
+const harness = await build(t)
+const port = await listenLocal(harness.app)
 
 async function answerTo(raw: string) {
   const connection = await connect(port)

@@ -1,12 +1,13 @@
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
 import type { Store } from '../../src/store/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
-import { ManualClock, startApp, tempDir } from '../helpers/app.js'
-import { issueLink, verifyLink } from '../helpers/http.js'
+import { build } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
+import { apiLink, postVerify } from '../helpers/http.js'
+import { tempDir } from '../helpers/temp.js'
 
 const ATTEMPTS = 20
 
@@ -61,39 +62,33 @@ function assertOneWinner(t: Test, results: LightMyRequestResponse[]): void {
 }
 
 t.test(`${ATTEMPTS} concurrent verifies of one one-time token: exactly one wins`, async (t) => {
-  const harness = await startApp()
-  t.teardown(() => harness.close())
-  const { token } = await issueLink(harness.app, { email: 'race@example.com' })
+  const harness = await build(t)
+  const { token } = await apiLink(harness.app, { email: 'race@example.com' })
   const results = await Promise.all(
-    Array.from({ length: ATTEMPTS }, () => verifyLink(harness.app, { token })),
+    Array.from({ length: ATTEMPTS }, () => postVerify(harness.app, { token })),
   )
   assertOneWinner(t, results)
 })
 
 t.test('two app instances on one DATA_DIR: still exactly one success', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const clock = new ManualClock()
-  const first = await startApp({ dataDir, clock })
-  const second = await startApp({ dataDir, clock })
-  t.teardown(async () => {
-    await first.close()
-    await second.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  const first = await build(t, { dataDir, clock })
+  const second = await build(t, { dataDir, clock })
   t.same(first.config.database, second.config.database, 'both open the same SQLite file')
 
-  const { token } = await issueLink(first.app, { email: 'race-two@example.com' })
+  const { token } = await apiLink(first.app, { email: 'race-two@example.com' })
   const results = await Promise.all(
     Array.from({ length: ATTEMPTS }, (_, i) =>
-      verifyLink(i % 2 ? first.app : second.app, { token }),
+      postVerify(i % 2 ? first.app : second.app, { token }),
     ),
   )
   assertOneWinner(t, results)
 
   // The instances do share the user: a link from the second sees the first's seq.
-  const again = await issueLink(second.app, { email: 'race-two@example.com' })
+  const again = await apiLink(second.app, { email: 'race-two@example.com' })
   t.equal(
-    (await verifyLink(first.app, { token: again.token })).statusCode,
+    (await postVerify(first.app, { token: again.token })).statusCode,
     200,
     'a fresh link works on the other app',
   )
@@ -103,30 +98,27 @@ t.test('two app instances on one DATA_DIR: still exactly one success', async (t)
 // so the others fail at the lookup. Here every request has read the same seq before any consumes:
 // only the compare-and-increment can keep the token single-use.
 t.test('all lookups before any consume: the conditional update decides', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const gate = { barrier: new Barrier(0) }
   const storeA = gatedStore(join(dataDir, 'latchkey.db'), gate)
   const storeB = gatedStore(join(dataDir, 'latchkey.db'), gate)
-  const clock = new ManualClock()
-  const first = await startApp({ dataDir, clock, overrides: { store: storeA } })
-  const second = await startApp({ dataDir, clock, overrides: { store: storeB } })
   t.teardown(async () => {
-    await first.close()
-    await second.close()
     await storeA.close()
     await storeB.close()
-    rmSync(dataDir, { recursive: true, force: true })
   })
+  const clock = new ManualClock()
+  const first = await build(t, { dataDir, clock, overrides: { store: storeA } })
+  const second = await build(t, { dataDir, clock, overrides: { store: storeB } })
 
-  const { token: single } = await issueLink(first.app, { email: 'gated@example.com' })
-  const { token: shared } = await issueLink(first.app, { email: 'gated-shared@example.com' })
+  const { token: single } = await apiLink(first.app, { email: 'gated@example.com' })
+  const { token: shared } = await apiLink(first.app, { email: 'gated-shared@example.com' })
 
   t.test('one instance', async (t) => {
     gate.barrier = new Barrier(ATTEMPTS)
     assertOneWinner(
       t,
       await Promise.all(
-        Array.from({ length: ATTEMPTS }, () => verifyLink(first.app, { token: single })),
+        Array.from({ length: ATTEMPTS }, () => postVerify(first.app, { token: single })),
       ),
     )
   })
@@ -137,7 +129,7 @@ t.test('all lookups before any consume: the conditional update decides', async (
       t,
       await Promise.all(
         Array.from({ length: ATTEMPTS }, (_, i) =>
-          verifyLink(i % 2 ? first.app : second.app, { token: shared }),
+          postVerify(i % 2 ? first.app : second.app, { token: shared }),
         ),
       ),
     )

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
-import { PUBLIC_URL, startApp } from '../helpers/app.js'
+import { build, PUBLIC_URL } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 
 const DOCS_URLS = ['/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/index.html']
 
 t.test('DOCS=on: Swagger UI and the document, naming this instance as its server', async (t) => {
-  const h = await startApp({ env: { DOCS: 'on' } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { DOCS: 'on' } })
   let page = await h.app.inject({ method: 'GET', url: '/docs' })
   for (let hops = 0; hops < 3 && page.statusCode >= 300 && page.statusCode < 400; hops++) {
     const location = String(page.headers.location)
@@ -25,8 +24,7 @@ t.test('DOCS=on: Swagger UI and the document, naming this instance as its server
 })
 
 t.test('DOCS=off: no console, no document, a 404 problem like any unknown path', async (t) => {
-  const h = await startApp({ env: { DOCS: 'off' } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { DOCS: 'off' } })
   for (const url of DOCS_URLS) {
     assertProblem(t, await h.app.inject({ method: 'GET', url }), 404, 'not_found')
   }

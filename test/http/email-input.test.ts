@@ -1,14 +1,13 @@
 import t from 'tap'
-import { asAdmin, startApp } from '../helpers/app.js'
+import { asAdmin, build } from '../helpers/app.js'
 import { assertProblem, postLink } from '../helpers/http.js'
-import { Browser, HEADINGS, heading, requestLink } from './pages-browser.js'
+import { Browser, HEADINGS, heading, requestLink } from '../helpers/pages.js'
 
 // DESIGN security 16, on every path that takes an address from outside: the API, the admin
 // lookup and the hosted form all go through one normaliseEmail (test/auth/email.test.ts has its
 // properties), so an invisible character is refused on each, and no user is ever stored with one.
 
-const h = await startApp()
-t.teardown(() => h.close())
+const h = await build(t)
 const { app } = h
 
 /** `ad<c>a@example.com` for each character the issue found accepted, and a few of their kind. */

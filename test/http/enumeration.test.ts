@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { Store } from '../../src/store/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
-import { startApp, type TestApp, tempDir, testConfig } from '../helpers/app.js'
-import { issueLink, postLink } from '../helpers/http.js'
-import { adminAction } from './pages-browser.js'
+import { build, testConfig } from '../helpers/app.js'
+import { apiLink, postLink } from '../helpers/http.js'
+import { adminAction } from '../helpers/pages.js'
+import { tempDir } from '../helpers/temp.js'
 
 // DESIGN security 14: known, unknown and disabled addresses get the same answer and the same work,
 // during the request and after it. Work after the answer for some addresses only (waking the
@@ -41,18 +41,13 @@ interface Work {
 }
 
 async function rig(t: Test) {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const calls: string[] = []
   const { database } = testConfig(dataDir)
   if (database.kind !== 'sqlite') throw new Error('tests run on SQLite')
   const store = countingStore(database.file, calls)
-  let h: TestApp | undefined
-  t.teardown(async () => {
-    await h?.close()
-    await store.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  h = await startApp({ dataDir, overrides: { store } })
+  t.teardown(() => store.close())
+  const h = await build(t, { dataDir, overrides: { store } })
   const { app } = h
   let bells = 0
   const wake = app.outbox.wake.bind(app.outbox)
@@ -81,8 +76,8 @@ async function rig(t: Test) {
 
 t.test('known, unknown and disabled addresses: the same work after the answer', async (t) => {
   const { h, app, workOf } = await rig(t)
-  await issueLink(app, { email: 'known@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await apiLink(app, { email: 'known@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   await adminAction(app, disabled.userId, 'disable')
 
   const known = await workOf({ email: 'known@example.com', create_user: false })
@@ -108,8 +103,8 @@ t.test('known, unknown and disabled addresses: the same work after the answer', 
 
 t.test('with create_user: a known, a new and a disabled address alike', async (t) => {
   const { h, app, workOf } = await rig(t)
-  await issueLink(app, { email: 'known@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await apiLink(app, { email: 'known@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   await adminAction(app, disabled.userId, 'disable')
 
   const known = await workOf({ email: 'known@example.com' })
@@ -121,8 +116,8 @@ t.test('with create_user: a known, a new and a disabled address alike', async (t
 
 t.test('by user_id: an active and a disabled user alike', async (t) => {
   const { app, workOf } = await rig(t)
-  const active = await issueLink(app, { email: 'active@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  const active = await apiLink(app, { email: 'active@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   await adminAction(app, disabled.userId, 'disable')
 
   const on = await workOf({ user_id: active.userId })

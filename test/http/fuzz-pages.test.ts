@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { asAdmin, asService, PUBLIC_URL, startApp, type TestApp } from '../helpers/app.js'
+import { asAdmin, asService, build, PUBLIC_URL, type TestApp } from '../helpers/app.js'
 import {
   answerProblems,
   FUZZ_ENV,
@@ -22,7 +22,7 @@ import {
   UNPRINTABLE,
   urlEncoded,
 } from '../helpers/hostile.js'
-import { Browser, COOKIE, formFields, HEADINGS, heading, SAME_ORIGIN } from './pages-browser.js'
+import { Browser, COOKIE, formFields, HEADINGS, heading, SAME_ORIGIN } from '../helpers/pages.js'
 
 /**
  * The hosted pages under hostile input (the issue's "Done means"): every request a browser or an
@@ -30,12 +30,8 @@ import { Browser, COOKIE, formFields, HEADINGS, heading, SAME_ORIGIN } from './p
  * targets and addresses, in both handoffs. test/http/fuzz.test.ts does the same for the API.
  */
 
-const cookieHandoff = await startApp({ env: FUZZ_ENV })
-const codeHandoff = await startApp({ env: { ...FUZZ_ENV, HANDOFF: 'code' } })
-t.teardown(async () => {
-  await cookieHandoff.close()
-  await codeHandoff.close()
-})
+const cookieHandoff = await build(t, { env: FUZZ_ENV })
+const codeHandoff = await build(t, { env: { ...FUZZ_ENV, HANDOFF: 'code' } })
 const routes = new Routes(cookieHandoff.app)
 
 /** Targets a backend may ask for: each one is refused, or bound and emitted safely. */

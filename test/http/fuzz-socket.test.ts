@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import t from 'tap'
-import { asAdmin, asService, startApp } from '../helpers/app.js'
+import { asAdmin, asService, build, listenLocal } from '../helpers/app.js'
 import {
   type Answer,
   answerProblems,
@@ -19,11 +19,9 @@ import { hostileString, INVISIBLE } from '../helpers/hostile.js'
  * Fastify sees them, and those answers must be ours too (problem+json, no raw bytes back).
  */
 
-const h = await startApp({ env: FUZZ_ENV })
-t.teardown(() => h.close())
+const h = await build(t, { env: FUZZ_ENV })
 const routes = new Routes(h.app)
-await h.app.listen({ port: 0, host: '127.0.0.1' })
-const { port } = h.app.server.address() as { port: number }
+const port = await listenLocal(h.app)
 
 // A bare Node server, with Node's defaults: what it refuses, Node's parser refuses before any
 // route runs, so only the rules for such an answer apply (no route, no method to check).

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { InjectOptions } from 'fastify'
 import t from 'tap'
-import { adminKey, asAdmin, asService, serviceKey, startApp, tokenOf } from '../helpers/app.js'
+import { adminKey, asAdmin, asService, build, serviceKey, tokenOf } from '../helpers/app.js'
 import {
   answerProblems,
   FUZZ_ENV,
@@ -22,9 +22,8 @@ import {
 } from '../helpers/hostile.js'
 
 // One app for every run: state piles up (users, used links) the way it does in production.
-const harness = await startApp({ env: FUZZ_ENV })
+const harness = await build(t, { env: FUZZ_ENV })
 const { app } = harness
-t.teardown(() => harness.close())
 const routes = new Routes(app)
 
 // Real material for the generators, so some requests get past validation into the use cases.

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { asAdmin, startApp } from '../helpers/app.js'
-import { issueLink } from '../helpers/http.js'
+import { asAdmin, build } from '../helpers/app.js'
+import { apiLink } from '../helpers/http.js'
 import {
   adminAction,
   answerShape,
@@ -11,7 +11,7 @@ import {
   openAndConfirm,
   requestLink,
   userByEmail,
-} from './pages-browser.js'
+} from '../helpers/pages.js'
 
 // HOSTED_SIGNUP=false: the hosted form signs in existing users only, and says and does the same
 // for every address (DESIGN 14), as create_user: false does on the API.
@@ -20,13 +20,12 @@ let counter = 0
 const freshEmail = (name: string) => `${name}-${++counter}@example.com`
 
 t.test('HOSTED_SIGNUP=false: existing users only, the same answer for everyone', async (t) => {
-  const h = await startApp({ env: { HOSTED_SIGNUP: 'false' } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { HOSTED_SIGNUP: 'false' } })
   t.equal(h.config.hostedSignup, false)
   const existing = freshEmail('existing')
-  await issueLink(h.app, { email: existing, create_user: true })
+  await apiLink(h.app, { email: existing, create_user: true })
   const disabled = freshEmail('disabled')
-  await adminAction(h.app, (await issueLink(h.app, { email: disabled })).userId, 'disable')
+  await adminAction(h.app, (await apiLink(h.app, { email: disabled })).userId, 'disable')
   const unknown = freshEmail('unknown')
 
   const browsers = new Map<string, Browser>()
@@ -71,8 +70,7 @@ t.test('HOSTED_SIGNUP=false: existing users only, the same answer for everyone',
 })
 
 t.test('HOSTED_SIGNUP defaults to true: the form creates the user', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   t.equal(h.config.hostedSignup, true)
   const email = freshEmail('new')
   await requestLink(new Browser(h.app), email)

@@ -1,5 +1,3 @@
-import { rmSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
@@ -7,16 +5,17 @@ import t from 'tap'
 import { buildDeps } from '../../src/app.js'
 import { createHttpApp } from '../../src/http/http-app.js'
 import { appLogger } from '../../src/http/logging.js'
-import { tempDir, testConfig } from '../helpers/app.js'
+import { listenLocal, testConfig } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
+import { tempDir } from '../helpers/temp.js'
 
 // Every 5xx is problem+json (DESIGN, HTTP API), including the ones that used to slip past the
 // error handler into Fastify's own JSON: a failure while sending the first answer made the
 // error handler's answer fail the same way. The app is the real one, with routes that misbehave
 // in each way a handler, hook or serializer can.
 
-const dataDir = tempDir()
+const dataDir = tempDir(t)
 const logs: string[] = []
 const log = appLogger(
   'info',
@@ -32,7 +31,6 @@ const app = await createHttpApp(deps, { log, trustProxy: false })
 t.teardown(async () => {
   await app.close()
   await deps.store.close()
-  rmSync(dataDir, { recursive: true, force: true })
 })
 
 const CAUSE = 'internal-cause-that-stays-in-the-log'
@@ -147,8 +145,7 @@ t.test('HEAD of a failing route: 500 problem+json headers, no body', async (t) =
   t.equal(res.body, '')
 })
 
-await app.listen({ port: 0, host: '127.0.0.1' })
-const { port } = app.server.address() as AddressInfo
+const port = await listenLocal(app)
 
 t.test('over a socket too, the bad header answers 500 problem+json', async (t) => {
   const connection = await connect(port)

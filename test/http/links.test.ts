@@ -1,12 +1,11 @@
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import type { Test } from 'tap'
 import t from 'tap'
-import { asAdmin, asService, PUBLIC_URL, startApp, tokenOf } from '../helpers/app.js'
-import { assertProblem, linkParts, postLink, verifyLink } from '../helpers/http.js'
+import { asAdmin, asService, build, PUBLIC_URL, tokenOf } from '../helpers/app.js'
+import { assertProblem, linkParts, postLink, postVerify } from '../helpers/http.js'
 
-const harness = await startApp()
+const harness = await build(t)
 const { app, clock, config, mail } = harness
-t.teardown(() => harness.close())
 
 let counter = 0
 /** A fresh address per use, so the subtests never share a user. */
@@ -15,7 +14,7 @@ const freshEmail = (name = 'user') => `${name}-${++counter}@example.com`
 const issue = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
   postLink(app, payload, { ...asService, ...headers })
 
-const verify = (payload: Record<string, unknown>) => verifyLink(app, payload)
+const verify = (payload: Record<string, unknown>) => postVerify(app, payload)
 
 /** Issues a link with deliver "none" and returns its parts; fails the test unless 202. */
 async function newLink(

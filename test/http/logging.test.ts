@@ -1,10 +1,9 @@
 import t from 'tap'
-import { adminKey, asAdmin, asService, serviceKey, startApp, tokenOf } from '../helpers/app.js'
+import { adminKey, asAdmin, asService, build, serviceKey, tokenOf } from '../helpers/app.js'
 
 // The most talkative level: no secret may appear at any level, not only at the default one.
-const harness = await startApp({ env: { LOG_LEVEL: 'trace' } })
+const harness = await build(t, { env: { LOG_LEVEL: 'trace' } })
 const { app, logs, mail } = harness
-t.teardown(() => harness.close())
 
 const COOKIE_VALUE = 'c00k1e-s3ss10n-v4lue-9f8e7d6c5b4a'
 const STRAY_BEARER = 'lk_stray-bearer-value-0123456789abcdef'

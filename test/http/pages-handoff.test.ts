@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { asAdmin, asService, startApp, type TestApp } from '../helpers/app.js'
-import { assertProblem, issueLink, verifyLink } from '../helpers/http.js'
+import { asAdmin, asService, build, type TestApp } from '../helpers/app.js'
+import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
 import {
   adminAction,
   assertNoSession,
@@ -12,17 +12,17 @@ import {
   HAS_REDIRECT,
   HEADINGS,
   heading,
-  introspect,
   mailedLink,
   mustForm,
   nextIn,
   openAndConfirm,
+  postIntrospect,
   purposeOf,
   requestLink,
   setCookie,
   tokenIn,
   userByEmail,
-} from './pages-browser.js'
+} from '../helpers/pages.js'
 
 let counter = 0
 const freshEmail = (name = 'handoff') => `${name}-${++counter}@example.com`
@@ -45,7 +45,7 @@ async function signIn(h: TestApp, email: string, next?: string) {
   return { b, link, res: await openAndConfirm(b, link) }
 }
 
-const exchange = (h: TestApp, code: string) =>
+const postExchange = (h: TestApp, code: string) =>
   h.app.inject({
     method: 'POST',
     url: '/v1/sessions/exchange',
@@ -54,8 +54,7 @@ const exchange = (h: TestApp, code: string) =>
   })
 
 t.test('code handoff', async (t) => {
-  const h = await startApp({ env: { HANDOFF: 'code', ALLOWED_REDIRECTS: ALLOWED } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { HANDOFF: 'code', ALLOWED_REDIRECTS: ALLOWED } })
   const next = `${ALLOWED}/callback?x=1`
 
   /** Signs in through the pages; the code the target receives. */
@@ -76,7 +75,7 @@ t.test('code handoff', async (t) => {
     t.notOk(setCookie(res, COOKIE.session), 'no session cookie: the session goes to the backend')
     assertNoSession(t, res)
 
-    const first = await exchange(h, code)
+    const first = await postExchange(h, code)
     t.equal(first.statusCode, 200, 'traded for a session')
     const session = first.json()
     t.match(session, {
@@ -86,10 +85,10 @@ t.test('code handoff', async (t) => {
       refresh_expires_at: Number,
     })
     const user = await userByEmail(h.app, email)
-    t.match(await introspect(h.app, session.jwt), { active: true, sub: user?.id })
+    t.match(await postIntrospect(h.app, session.jwt), { active: true, sub: user?.id })
     t.equal(first.headers['cache-control'], 'no-store')
 
-    assertProblem(t, await exchange(h, code), 401, 'token_used')
+    assertProblem(t, await postExchange(h, code), 401, 'token_used')
   })
 
   t.test(
@@ -102,7 +101,7 @@ t.test('code handoff', async (t) => {
       t.notOk(res.headers.location)
       assertNoSession(t, res)
       t.notMatch(res.body, /[\w-]{64}/, 'no code in the page')
-      const check = await verifyLink(h.app, { token, consume: false })
+      const check = await postVerify(h.app, { token, consume: false })
       t.equal(check.statusCode, 200, 'the link was not spent')
     },
   )
@@ -116,25 +115,25 @@ t.test('code handoff', async (t) => {
       payload: { code },
     })
     t.equal(traded.statusCode, 200)
-    t.match(await introspect(h.app, traded.json().jwt), { active: true, client_id: 'ops' })
+    t.match(await postIntrospect(h.app, traded.json().jwt), { active: true, client_id: 'ops' })
   })
 
   t.test('a code lives 60 seconds', async (t) => {
     const { code } = await codeFor(freshEmail('slow'))
     h.clock.advance(61)
-    assertProblem(t, await exchange(h, code), 401, 'token_expired')
+    assertProblem(t, await postExchange(h, code), 401, 'token_expired')
   })
 
   t.test('a code dies with a revoke', async (t) => {
     const email = freshEmail('revoked')
     const { code } = await codeFor(email)
     await adminAction(h.app, (await userByEmail(h.app, email))?.id ?? '', 'revoke')
-    assertProblem(t, await exchange(h, code), 401, 'token_revoked')
+    assertProblem(t, await postExchange(h, code), 401, 'token_revoked')
   })
 
   t.test('only a code is a code', async (t) => {
-    const { token } = await issueLink(h.app, { email: freshEmail('link'), create_user: true })
-    assertProblem(t, await exchange(h, token), 401, 'token_invalid')
+    const { token } = await apiLink(h.app, { email: freshEmail('link'), create_user: true })
+    assertProblem(t, await postExchange(h, token), 401, 'token_invalid')
     const { refresh_token } = (
       await h.app.inject({
         method: 'POST',
@@ -143,8 +142,8 @@ t.test('code handoff', async (t) => {
         payload: { token },
       })
     ).json().session
-    assertProblem(t, await exchange(h, refresh_token), 401, 'token_invalid')
-    assertProblem(t, await exchange(h, 'garbage'), [400, 401])
+    assertProblem(t, await postExchange(h, refresh_token), 401, 'token_invalid')
+    assertProblem(t, await postExchange(h, 'garbage'), [400, 401])
     const anonymous = await h.app.inject({
       method: 'POST',
       url: '/v1/sessions/exchange',
@@ -171,8 +170,7 @@ t.test('code handoff', async (t) => {
 })
 
 t.test('cookie handoff: redirects stay on site', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   t.equal(h.config.handoff, 'cookie', 'the default handoff')
 
   t.test('a relative path and an allowed origin are honoured with a 303', async (t) => {
@@ -210,7 +208,7 @@ t.test('cookie handoff: redirects stay on site', async (t) => {
   t.test('a session handed over in a cookie names the hosted client', async (t) => {
     const { res } = await signIn(h, freshEmail('hosted'))
     const jwt = assertSessionCookie(t, res)
-    t.match(await introspect(h.app, jwt), { active: true, client_id: 'hosted' })
+    t.match(await postIntrospect(h.app, jwt), { active: true, client_id: 'hosted' })
   })
 
   t.test('GET /login drops every off-site next', async (t) => {

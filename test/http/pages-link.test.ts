@@ -1,8 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
-import { asAdmin, asService, startApp } from '../helpers/app.js'
-import { issueLink, verifyLink } from '../helpers/http.js'
+import { asAdmin, asService, build } from '../helpers/app.js'
+import { apiLink, postVerify } from '../helpers/http.js'
 import {
   adminAction,
   assertNoSession,
@@ -13,22 +13,20 @@ import {
   flagsOf,
   HEADINGS,
   heading,
-  introspect,
   mailedLink,
   mustForm,
   nextIn,
   openAndConfirm,
   pathOf,
+  postIntrospect,
   requestLink,
   setCookie,
-  setCookies,
   tokenIn,
   userByEmail,
-} from './pages-browser.js'
+} from '../helpers/pages.js'
 
-const h = await startApp()
+const h = await build(t)
 const { app, clock } = h
-t.teardown(() => h.close())
 
 let counter = 0
 const freshEmail = (name = 'link') => `${name}-${++counter}@example.com`
@@ -43,7 +41,7 @@ async function formLink(b: Browser, email: string, next?: string): Promise<strin
 /** The API's dry run: the link still verifies, nothing used. */
 const stillUsable = async (link: string) => {
   const next = nextIn(link)
-  const res = await verifyLink(app, {
+  const res = await postVerify(app, {
     token: tokenIn(link),
     consume: false,
     ...(next === undefined ? {} : { redirect_to: next }),
@@ -103,10 +101,10 @@ t.test('scanners open the link as often as they like: nothing is used, nothing s
   t.equal(res.headers.location, '/dashboard?tab=2', 'to the target')
   t.equal(res.headers['cache-control'], 'no-store', 'the hop is not cached')
   const jwt = assertSessionCookie(t, res)
-  const active = await introspect(app, jwt)
+  const active = await postIntrospect(app, jwt)
   t.match(active, { active: true, sub: (await userByEmail(app, email))?.id }, 'an active session')
   t.ok(
-    setCookies(res).some((c) => c.name === COOKIE.binding),
+    res.cookies.some((c) => c.name === COOKIE.binding),
     'the binding cookie is cleared',
   )
   t.notOk(person.cookies.has(COOKIE.binding), 'the browser dropped it')
@@ -131,7 +129,7 @@ t.test('without a target: 200 "signed in" page and the session cookie', async (t
   t.equal(res.headers['cache-control'], 'no-store')
   t.notOk(res.headers.location, 'no redirect')
   const jwt = assertSessionCookie(t, res)
-  t.equal((await introspect(app, jwt)).active, true)
+  t.equal((await postIntrospect(app, jwt)).active, true)
 })
 
 t.test('the confirm page changes nothing even for a browser that asked', async (t) => {
@@ -170,7 +168,7 @@ t.test('browser binding', async (t) => {
     const confirmed = await other.post('/login/link', form)
     t.equal(confirmed.statusCode, 303, 'signed in after the explicit confirmation')
     t.equal(confirmed.headers.location, '/inbox')
-    t.equal((await introspect(app, assertSessionCookie(t, confirmed))).active, true)
+    t.equal((await postIntrospect(app, assertSessionCookie(t, confirmed))).active, true)
   })
 
   t.test('the elsewhere confirmation still needs the CSRF token and same origin', async (t) => {
@@ -212,7 +210,7 @@ t.test('browser binding', async (t) => {
     t.not(id, victimId, 'the user is named by a keyed hash, not in clear')
     t.match(id, /^[\w-]{43}$/, 'the cookie as browser.ts writes it: hash.time.mac')
 
-    const otherId = (await issueLink(app, { email: freshEmail('x'), create_user: true })).userId
+    const otherId = (await apiLink(app, { email: freshEmail('x'), create_user: true })).userId
     const flip = (s: string) => `${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`
     const forgeries: [string, string][] = [
       ['a changed MAC', `${id}.${at}.${flip(mac)}`],
@@ -248,7 +246,7 @@ t.test('browser binding', async (t) => {
   })
 
   t.test('a link issued through the API signs in with one POST, in any browser', async (t) => {
-    const { link, token } = await issueLink(app, {
+    const { link, token } = await apiLink(app, {
       email: freshEmail('api'),
       create_user: true,
       redirect_to: '/home',
@@ -266,7 +264,7 @@ t.test('browser binding', async (t) => {
     const b = new Browser(app)
     const form = mustForm((await openAndConfirm(b, link)).body, '/login/link')
     t.equal(form.elsewhere, 'confirmed')
-    t.equal((await verifyLink(app, { token: tokenIn(link) }, asService)).statusCode, 200)
+    t.equal((await postVerify(app, { token: tokenIn(link) }, asService)).statusCode, 200)
     const res = await b.post('/login/link', form)
     t.equal(res.statusCode, 400)
     t.match(heading(res.body), HEADINGS.token_used)
@@ -280,7 +278,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
     [
       'token_expired',
       async () => {
-        const { link } = await issueLink(app, {
+        const { link } = await apiLink(app, {
           email: freshEmail('expired'),
           create_user: true,
           ttl_seconds: 60,
@@ -292,11 +290,11 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
     [
       'token_used',
       async () => {
-        const { link, token } = await issueLink(app, {
+        const { link, token } = await apiLink(app, {
           email: freshEmail('used'),
           create_user: true,
         })
-        t.equal((await verifyLink(app, { token })).statusCode, 200, 'used through the API')
+        t.equal((await postVerify(app, { token })).statusCode, 200, 'used through the API')
         return link
       },
     ],
@@ -305,16 +303,16 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
       async () => {
         // a newer link of the same user was used: this one is void too
         const email = freshEmail('superseded')
-        const { link } = await issueLink(app, { email, create_user: true })
-        const { token } = await issueLink(app, { email })
-        t.equal((await verifyLink(app, { token })).statusCode, 200)
+        const { link } = await apiLink(app, { email, create_user: true })
+        const { token } = await apiLink(app, { email })
+        t.equal((await postVerify(app, { token })).statusCode, 200)
         return link
       },
     ],
     [
       'token_revoked',
       async () => {
-        const { link, userId } = await issueLink(app, {
+        const { link, userId } = await apiLink(app, {
           email: freshEmail('revoked'),
           create_user: true,
         })
@@ -325,7 +323,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
     [
       'user_disabled',
       async () => {
-        const { link, userId } = await issueLink(app, {
+        const { link, userId } = await apiLink(app, {
           email: freshEmail('disabled'),
           create_user: true,
         })
@@ -336,7 +334,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
     [
       'token_invalid',
       async () => {
-        const { link, userId } = await issueLink(app, {
+        const { link, userId } = await apiLink(app, {
           email: freshEmail('deleted'),
           create_user: true,
         })
@@ -356,7 +354,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
       'token_invalid',
       async () => {
         // one character changed
-        const { token } = await issueLink(app, { email: freshEmail('forged'), create_user: true })
+        const { token } = await apiLink(app, { email: freshEmail('forged'), create_user: true })
         const forged = `${token.slice(0, 40)}${token[40] === 'A' ? 'B' : 'A'}${token.slice(41)}`
         return `https://login.example.test/login/link?token=${forged}`
       },
@@ -365,7 +363,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
       'token_invalid',
       async () => {
         // an access link (scoped, does not sign in)
-        const { token } = await issueLink(app, {
+        const { token } = await apiLink(app, {
           email: freshEmail('access'),
           create_user: true,
           scope: 'doc:1',
@@ -376,7 +374,7 @@ t.test('link errors: a sentence per reason, on GET and on POST, never the token'
     [
       'ip_mismatch',
       async () => {
-        const { link } = await issueLink(app, {
+        const { link } = await apiLink(app, {
           email: freshEmail('ip'),
           create_user: true,
           bind_ip: '203.0.113.7',

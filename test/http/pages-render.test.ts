@@ -10,6 +10,7 @@ import {
   STYLESHEET_PATH,
   stylesheet,
 } from '../../src/http/pages/render.js'
+import { count, escapeXml, unescapeXml } from '../helpers/html.js'
 
 const APP = '<script>alert(1)</script>'
 const CSRF = 'csrf"><script>x</script>'
@@ -40,19 +41,6 @@ const PAGES: Page[] = [
 ]
 
 const render = (page: Page, base: PageBase = hostile) => renderPage({ ...page, ...base })
-
-const escapeXml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
-const unescapeXml = (value: string) =>
-  value.replace(
-    /&(amp|lt|gt|quot|#39);/g,
-    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
-  )
-
-const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
 
 interface Form {
   attributes: string

@@ -2,9 +2,9 @@ import t from 'tap'
 import { openPostgresStore } from '../../src/store/postgres/index.js'
 import { Flag, Purpose } from '../../src/tokens/codec.js'
 import { KeyRing } from '../../src/tokens/keyring.js'
-import { asService, linkSecret, startApp } from '../helpers/app.js'
+import { asService, build, linkSecret } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
-import { Browser, COOKIE, HEADINGS, heading, mustForm, setCookies } from './pages-browser.js'
+import { Browser, COOKIE, HEADINGS, heading, mustForm } from '../helpers/pages.js'
 
 // The database does not answer (a PostgreSQL store pointed at a port where nothing listens):
 // people on the hosted pages get a page that says so, with Retry-After; the API gets 503
@@ -12,8 +12,7 @@ import { Browser, COOKIE, HEADINGS, heading, mustForm, setCookies } from './page
 
 const store = openPostgresStore('postgres://postgres@127.0.0.1:1/latchkey')
 t.teardown(() => store.close())
-const h = await startApp({ overrides: { store } })
-t.teardown(() => h.close())
+const h = await build(t, { overrides: { store } })
 
 const UNAVAILABLE = /^Sign-in is briefly unavailable$/
 const token = new KeyRing([{ kid: 1, secret: Buffer.from(linkSecret, 'base64url') }]).mint({
@@ -36,7 +35,7 @@ t.test('the form still shows; sending it answers the unavailable page', async (t
   t.match(heading(res.body), UNAVAILABLE)
   t.match(res.body, /href="\/login\?next=%2Fhome"/, 'try again keeps the target')
   t.notOk(
-    setCookies(res).some((c) => c.name === COOKIE.binding),
+    res.cookies.some((c) => c.name === COOKIE.binding),
     'no browser binding for a request that did nothing',
   )
 })
@@ -53,7 +52,7 @@ t.test('opening a link and confirming it answer the unavailable page', async (t)
   t.equal(confirm.statusCode, 503)
   t.match(heading(confirm.body), UNAVAILABLE)
   t.notOk(
-    setCookies(confirm).some((c) => c.name === COOKIE.session),
+    confirm.cookies.some((c) => c.name === COOKIE.session),
     'no session',
   )
 })

@@ -1,11 +1,10 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { asAdmin, asService, startApp, tokenOf } from '../helpers/app.js'
-import { assertProblem, postLink, verifyLink } from '../helpers/http.js'
+import { asAdmin, asService, build, tokenOf } from '../helpers/app.js'
+import { assertProblem, postLink, postVerify } from '../helpers/http.js'
 
-const harness = await startApp()
+const harness = await build(t)
 const { app } = harness
-t.teardown(() => harness.close())
 
 const json = { ...asService, 'content-type': 'application/json' }
 
@@ -212,13 +211,13 @@ t.test('malformed URLs → 400 problem+json', async (t) => {
 t.test('every /v1 answer has cache-control: no-store', async (t) => {
   const issued = await postLink(app, { email: 'cache@example.com', deliver: 'none' })
   const token = tokenOf(issued.json().link)
-  const verified = await verifyLink(app, { token })
+  const verified = await postVerify(app, { token })
   const { jwt, refresh_token: refreshToken } = verified.json().session
   const userId = issued.json().user_id
   const answers: [string, LightMyRequestResponse][] = [
     ['202 issue', issued],
     ['200 verify', verified],
-    ['401 verify again', await verifyLink(app, { token })],
+    ['401 verify again', await postVerify(app, { token })],
     [
       '200 refresh',
       await app.inject({

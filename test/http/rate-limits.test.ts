@@ -2,8 +2,8 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
-import { asAdmin, asService, startApp, type TestApp } from '../helpers/app.js'
-import { assertProblem, issueLink, postLink } from '../helpers/http.js'
+import { asAdmin, asService, build, type TestApp } from '../helpers/app.js'
+import { apiLink, assertProblem, postLink } from '../helpers/http.js'
 import {
   adminAction,
   Browser,
@@ -14,14 +14,13 @@ import {
   requestLink,
   SAME_ORIGIN,
   setCookie,
-} from './pages-browser.js'
+} from '../helpers/pages.js'
 
 // The limits of DESIGN requirement 15, in memory (test/integration/rate-limits-redis.test.ts
 // runs them in Redis). Time is the app's ManualClock: windows end when a test says so.
 
 const started = async (t: Test, env: Record<string, string>): Promise<TestApp> => {
-  const h = await startApp({ env })
-  t.teardown(() => h.close())
+  const h = await build(t, { env })
   return h
 }
 
@@ -151,7 +150,7 @@ t.test('per API key: each key its own budget, counted after authentication', asy
   ) => app.inject({ method: 'POST', url: '/v1/links/verify', headers, payload })
 
   assertProblem(t, await verify(asService), 401, 'token_invalid')
-  await issueLink(app, { email: 'key@example.com' })
+  await apiLink(app, { email: 'key@example.com' })
   const refresh = await app.inject({
     method: 'POST',
     url: '/v1/sessions/refresh',
@@ -204,7 +203,7 @@ t.test('per API key: each key its own budget, counted after authentication', asy
 t.test('per recipient: email and user_id share one counter per address', async (t) => {
   const h = await started(t, { RATE_LIMIT_RECIPIENT: '3/15m' })
   const { app } = h
-  const ada = await issueLink(app, { email: 'Ada@Example.com' })
+  const ada = await apiLink(app, { email: 'Ada@Example.com' })
   t.equal(ada.body.delivery, 'none', 'deliver "none" is not counted')
 
   const byEmail = (email: string) => postLink(app, { email })
@@ -286,8 +285,8 @@ t.test('per recipient: Gmail’s dotted spellings and googlemail.com are one inb
 t.test('per recipient: known, unknown and disabled addresses get the same 429', async (t) => {
   const h = await started(t, { RATE_LIMIT_RECIPIENT: '2/15m' })
   const { app } = h
-  await issueLink(app, { email: 'known@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await apiLink(app, { email: 'known@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   await adminAction(app, disabled.userId, 'disable')
 
   const answers: LightMyRequestResponse[] = []
@@ -407,8 +406,8 @@ t.test('the hosted form: 25 posts with one CSRF token no longer send 25 emails',
 t.test('the form budget: the same page for every address, per client IP', async (t) => {
   const h = await started(t, { RATE_LIMIT_FORM_IP: '2/15m' })
   const { app } = h
-  await issueLink(app, { email: 'known@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  await apiLink(app, { email: 'known@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   await adminAction(app, disabled.userId, 'disable')
 
   const from = (ip: string) => {
@@ -473,8 +472,7 @@ t.test(
   'the default per-key limit lets one busy backend through: over 100 calls a second',
   async (t) => {
     // RATE_LIMIT_API_KEY left to its default. The old default (6000 a minute) answered 429 here.
-    const h = await startApp({ env: { RATE_LIMIT_API_KEY: undefined } })
-    t.teardown(() => h.close())
+    const h = await build(t, { env: { RATE_LIMIT_API_KEY: undefined } })
     t.same(h.config.rateLimits.apiKey, { max: 6_000_000, windowSeconds: 60 })
     const calls = [
       { url: '/v1/links/verify', payload: { token: 'x'.repeat(64) } },

@@ -1,11 +1,10 @@
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
-import { startApp, type TestApp, tempDir } from '../helpers/app.js'
-import { assertProblem, issueLink, postLink, verifyLink } from '../helpers/http.js'
+import { build, type TestApp } from '../helpers/app.js'
+import { apiLink, assertProblem, postLink, postVerify } from '../helpers/http.js'
 import {
   assertNoSession,
   assertSessionCookie,
@@ -18,7 +17,8 @@ import {
   openAndConfirm,
   requestLink,
   tokenIn,
-} from './pages-browser.js'
+} from '../helpers/pages.js'
+import { tempDir } from '../helpers/temp.js'
 
 // A redirect target is parsed once and from then on bound, stored, carried and emitted in its
 // ASCII spelling (DESIGN 13). Before, a non-ASCII `next` made Continue answer a 500 after the
@@ -44,8 +44,7 @@ async function mailed(h: TestApp, next: string) {
 }
 
 t.test('hosted pages, cookie handoff', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
 
   t.test('a non-ASCII next signs in and goes there, in ASCII', async (t) => {
     for (const [next, location] of [
@@ -111,8 +110,7 @@ t.test('hosted pages, cookie handoff', async (t) => {
 })
 
 t.test('hosted pages, code handoff: the code joins the ASCII target', async (t) => {
-  const h = await startApp({ env: { HANDOFF: 'code' } })
-  t.teardown(() => h.close())
+  const h = await build(t, { env: { HANDOFF: 'code' } })
   const { b, link } = await mailed(h, `${ALLOWED}/日本?x=ü`)
   const res = await openAndConfirm(b, link)
   t.equal(res.statusCode, 303)
@@ -124,14 +122,13 @@ t.test('hosted pages, code handoff: the code joins the ASCII target', async (t) 
 })
 
 t.test('API: targets are bound and answered in ASCII, either spelling verifies', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   const email = freshEmail('api')
   for (const issued of [NIHON, NIHON_ASCII, NIHON_ASCII.toLowerCase()]) {
-    const { token, link } = await issueLink(h.app, { email, redirect_to: issued })
+    const { token, link } = await apiLink(h.app, { email, redirect_to: issued })
     t.equal(nextIn(link), NIHON_ASCII, `issued for ${issued}: the link carries the ASCII`)
     for (const presented of [NIHON, NIHON_ASCII, '/%e6%97%a5%e6%9c%ac']) {
-      const res = await verifyLink(h.app, { token, redirect_to: presented, consume: false })
+      const res = await postVerify(h.app, { token, redirect_to: presented, consume: false })
       t.equal(res.statusCode, 200, `issued ${issued}, presented ${presented}: verifies`)
       t.equal(res.json().redirect_to, NIHON_ASCII, 'answered in ASCII')
     }
@@ -139,8 +136,7 @@ t.test('API: targets are bound and answered in ASCII, either spelling verifies',
 })
 
 t.test('API: a target that normalises off-site is refused when issued', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
+  const h = await build(t)
   for (const target of [
     '/..//evil.example',
     '/.//evil.example',
@@ -157,27 +153,22 @@ t.test('API: a target that normalises off-site is refused when issued', async (t
 })
 
 t.test('API: a refused target presented at verify spends nothing', async (t) => {
-  const h = await startApp()
-  t.teardown(() => h.close())
-  const { token } = await issueLink(h.app, { email: freshEmail(), redirect_to: NIHON })
+  const h = await build(t)
+  const { token } = await apiLink(h.app, { email: freshEmail(), redirect_to: NIHON })
   for (const redirect_to of ['/..//evil.example', '/.//evil.example', '//evil.example', ' /']) {
-    const res = await verifyLink(h.app, { token, redirect_to })
+    const res = await postVerify(h.app, { token, redirect_to })
     assertProblem(t, res, 401, 'token_invalid')
   }
-  const res = await verifyLink(h.app, { token, redirect_to: NIHON })
+  const res = await postVerify(h.app, { token, redirect_to: NIHON })
   t.equal(res.statusCode, 200, 'the link still works')
   t.ok(res.json().session, 'and signs in')
 })
 
 t.test('the outbox sends what it holds in the spelling verifiers compare', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const store = openSqliteStore(join(dataDir, 'latchkey.db'))
-  const h = await startApp({ dataDir, overrides: { store } })
-  t.teardown(async () => {
-    await h.close()
-    await store.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  t.teardown(() => store.close())
+  const h = await build(t, { dataDir, overrides: { store } })
   const email = freshEmail('outbox')
   // A row as a release that bound the target as typed left it.
   const user = (await store.findOrCreate(email, h.clock.ms)).user
@@ -198,7 +189,7 @@ t.test('the outbox sends what it holds in the spelling verifiers compare', async
   })
   const link = await mailedLink(h, email)
   t.equal(nextIn(link), NIHON_ASCII, 'the link binds the ASCII spelling')
-  const res = await verifyLink(h.app, { token: tokenIn(link), redirect_to: nextIn(link) })
+  const res = await postVerify(h.app, { token: tokenIn(link), redirect_to: nextIn(link) })
   t.equal(res.statusCode, 200, 'and verifies')
 
   const dropped = freshEmail('dropped')

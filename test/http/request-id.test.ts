@@ -1,13 +1,12 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { asService, startApp } from '../helpers/app.js'
+import { asService, build } from '../helpers/app.js'
 
 // Issue 9, item 15: a caller's X-Request-Id is kept when it is safe, a UUID is made otherwise;
 // either way it is on the answer and on every log line of the request.
 
-const harness = await startApp()
+const harness = await build(t)
 const { app, logs } = harness
-t.teardown(() => harness.close())
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 

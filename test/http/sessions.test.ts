@@ -2,12 +2,11 @@ import type { LightMyRequestResponse } from 'fastify'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import type { Test } from 'tap'
 import t from 'tap'
-import { asAdmin, asService, PUBLIC_URL, startApp } from '../helpers/app.js'
-import { assertProblem, issueLink, verifyLink } from '../helpers/http.js'
+import { asAdmin, asService, build, PUBLIC_URL } from '../helpers/app.js'
+import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
 
-const harness = await startApp()
+const harness = await build(t)
 const { app, clock, config } = harness
-t.teardown(() => harness.close())
 
 interface Session {
   jwt: string
@@ -24,15 +23,15 @@ const post = (url: string, payload: Record<string, unknown>, headers = asService
 /** A new user signed in: their id, email and session. */
 async function signIn(): Promise<{ userId: string; email: string; session: Session }> {
   const email = `session-${++counter}@example.com`
-  const { token, userId } = await issueLink(app, { email })
-  const res = await verifyLink(app, { token })
+  const { token, userId } = await apiLink(app, { email })
+  const res = await postVerify(app, { token })
   if (res.statusCode !== 200) throw new Error(`verify failed: ${res.statusCode} ${res.body}`)
   return { userId, email, session: res.json().session }
 }
 
-const refresh = (refreshToken: string) =>
+const postRefresh = (refreshToken: string) =>
   post('/v1/sessions/refresh', { refresh_token: refreshToken })
-const introspect = (jwt: string) => post('/v1/sessions/introspect', { jwt })
+const postIntrospect = (jwt: string) => post('/v1/sessions/introspect', { jwt })
 
 function assertInactive(t: Test, res: LightMyRequestResponse, reason?: string): void {
   t.equal(res.statusCode, 200, 'introspection answers 200')
@@ -47,7 +46,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 t.test('refresh returns a new jwt and a new refresh token', async (t) => {
   const { userId, session } = await signIn()
   clock.advance(60)
-  const res = await refresh(session.refresh_token)
+  const res = await postRefresh(session.refresh_token)
   t.equal(res.statusCode, 200)
   const next: Session = res.json()
   t.not(next.jwt, session.jwt, 'a new jwt')
@@ -67,7 +66,7 @@ t.test('refresh returns a new jwt and a new refresh token', async (t) => {
   })
   t.equal(payload.sub, userId, 'the refreshed jwt verifies against the JWKS')
 
-  const newer = await refresh(next.refresh_token)
+  const newer = await postRefresh(next.refresh_token)
   t.equal(newer.statusCode, 200, 'the new refresh token works in turn')
 })
 
@@ -75,8 +74,8 @@ t.test('client_id names the API key that opened or refreshed the session', async
   const { session } = await signIn()
   t.equal(decodeJwt(session.jwt).client_id, 'svc', 'verified by the service key')
 
-  const { token } = await issueLink(app, { email: `client-${++counter}@example.com` })
-  const byAdmin = (await verifyLink(app, { token }, asAdmin)).json().session as Session
+  const { token } = await apiLink(app, { email: `client-${++counter}@example.com` })
+  const byAdmin = (await postVerify(app, { token }, asAdmin)).json().session as Session
   t.equal(decodeJwt(byAdmin.jwt).client_id, 'ops', 'verified by the admin key')
 
   const refreshed = await post(
@@ -86,25 +85,29 @@ t.test('client_id names the API key that opened or refreshed the session', async
   )
   t.equal(refreshed.statusCode, 200)
   t.equal(decodeJwt(refreshed.json().jwt).client_id, 'ops', 'refreshed by the admin key')
-  t.equal((await introspect(refreshed.json().jwt)).json().client_id, 'ops', 'introspection says so')
+  t.equal(
+    (await postIntrospect(refreshed.json().jwt)).json().client_id,
+    'ops',
+    'introspection says so',
+  )
 })
 
 t.test('purpose separation', async (t) => {
   t.test('a login link token is not a refresh token', async (t) => {
-    const { token } = await issueLink(app, { email: `purpose-${++counter}@example.com` })
-    assertProblem(t, await refresh(token), 401, 'token_invalid')
-    const res = await verifyLink(app, { token })
+    const { token } = await apiLink(app, { email: `purpose-${++counter}@example.com` })
+    assertProblem(t, await postRefresh(token), 401, 'token_invalid')
+    const res = await postVerify(app, { token })
     t.equal(res.statusCode, 200, 'and the attempt did not spend the link')
   })
 
   t.test('a refresh token is not a link', async (t) => {
     const { session } = await signIn()
-    assertProblem(t, await verifyLink(app, { token: session.refresh_token }), 401, 'token_invalid')
+    assertProblem(t, await postVerify(app, { token: session.refresh_token }), 401, 'token_invalid')
   })
 
   t.test('garbage refresh tokens → token_invalid', async (t) => {
     for (const bad of ['x', 'A'.repeat(64), 'not a token at all']) {
-      assertProblem(t, await refresh(bad), 401, 'token_invalid')
+      assertProblem(t, await postRefresh(bad), 401, 'token_invalid')
     }
   })
 })
@@ -112,7 +115,7 @@ t.test('purpose separation', async (t) => {
 t.test('introspect', async (t) => {
   t.test('an active session: sub, client_id, exp and iat', async (t) => {
     const { userId, session } = await signIn()
-    const res = await introspect(session.jwt)
+    const res = await postIntrospect(session.jwt)
     t.equal(res.statusCode, 200)
     t.strictSame(res.json(), {
       active: true,
@@ -125,13 +128,13 @@ t.test('introspect', async (t) => {
 
   t.test('garbage → active false, 200', async (t) => {
     for (const bad of ['garbage', 'a.b.c', 'eyJhbGciOiJFZERTQSJ9.e30.AAAA', ' '.repeat(3)]) {
-      assertInactive(t, await introspect(bad), 'token_invalid')
+      assertInactive(t, await postIntrospect(bad), 'token_invalid')
     }
   })
 
   t.test('a link token → active false', async (t) => {
-    const { token } = await issueLink(app, { email: `introspect-link-${++counter}@example.com` })
-    assertInactive(t, await introspect(token), 'token_invalid')
+    const { token } = await apiLink(app, { email: `introspect-link-${++counter}@example.com` })
+    assertInactive(t, await postIntrospect(token), 'token_invalid')
   })
 
   t.test('an alg none JWT with otherwise valid claims → active false', async (t) => {
@@ -140,10 +143,10 @@ t.test('introspect', async (t) => {
     const header = { alg: 'none', typ: 'at+jwt', kid: 'test-key' }
     const claims = { ...real, sub: userId, email }
     const unsigned = `${b64(header)}.${b64(claims)}`
-    assertInactive(t, await introspect(`${unsigned}.`), 'token_invalid')
+    assertInactive(t, await postIntrospect(`${unsigned}.`), 'token_invalid')
     // With a signature segment borrowed from a real token, so only the alg can be blamed.
     const signature = session.jwt.split('.')[2]
-    assertInactive(t, await introspect(`${unsigned}.${signature}`), 'token_invalid')
+    assertInactive(t, await postIntrospect(`${unsigned}.${signature}`), 'token_invalid')
   })
 
   t.test('a real JWT with a tampered payload → active false', async (t) => {
@@ -151,30 +154,30 @@ t.test('introspect', async (t) => {
     const [header, payload, signature] = session.jwt.split('.')
     const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString())
     const forged = `${header}.${b64({ ...claims, rev: claims.rev + 1 })}.${signature}`
-    assertInactive(t, await introspect(forged), 'token_invalid')
+    assertInactive(t, await postIntrospect(forged), 'token_invalid')
   })
 })
 
 t.test('revoke ends links, refresh tokens and sessions; a new link works', async (t) => {
   const { userId, email, session } = await signIn()
-  const outstanding = await issueLink(app, { email })
-  t.equal((await introspect(session.jwt)).json().active, true, 'active before the revoke')
+  const outstanding = await apiLink(app, { email })
+  t.equal((await postIntrospect(session.jwt)).json().active, true, 'active before the revoke')
 
   const revoked = await post(`/v1/admin/users/${userId}/revoke`, {}, asAdmin)
   t.equal(revoked.statusCode, 200)
   t.same(revoked.json(), { user_id: userId, rev: 1 })
 
-  assertProblem(t, await verifyLink(app, { token: outstanding.token }), 401, 'token_revoked')
-  assertProblem(t, await refresh(session.refresh_token), 401, 'token_revoked')
-  assertInactive(t, await introspect(session.jwt), 'token_revoked')
+  assertProblem(t, await postVerify(app, { token: outstanding.token }), 401, 'token_revoked')
+  assertProblem(t, await postRefresh(session.refresh_token), 401, 'token_revoked')
+  assertInactive(t, await postIntrospect(session.jwt), 'token_revoked')
 
-  const fresh = await issueLink(app, { email })
-  const res = await verifyLink(app, { token: fresh.token })
+  const fresh = await apiLink(app, { email })
+  const res = await postVerify(app, { token: fresh.token })
   t.equal(res.statusCode, 200, 'a link issued after the revoke works')
   const newSession: Session = res.json().session
   t.equal(decodeJwt(newSession.jwt).rev, 1, 'the new session carries the new rev')
-  t.equal((await introspect(newSession.jwt)).json().active, true, 'and is active')
-  t.equal((await refresh(newSession.refresh_token)).statusCode, 200, 'and refreshes')
+  t.equal((await postIntrospect(newSession.jwt)).json().active, true, 'and is active')
+  t.equal((await postRefresh(newSession.refresh_token)).statusCode, 200, 'and refreshes')
 })
 
 t.test('revoke of an unknown user → 404', async (t) => {
@@ -185,16 +188,16 @@ t.test('revoke of an unknown user → 404', async (t) => {
 t.test('JWT expiry through the clock → introspect active false, token_expired', async (t) => {
   const { session } = await signIn()
   clock.advance(config.sessionTtl - 1)
-  t.equal((await introspect(session.jwt)).json().active, true, 'still active a second before')
+  t.equal((await postIntrospect(session.jwt)).json().active, true, 'still active a second before')
   clock.advance(1)
-  assertInactive(t, await introspect(session.jwt), 'token_expired')
-  t.equal((await refresh(session.refresh_token)).statusCode, 200, 'the refresh token lives on')
+  assertInactive(t, await postIntrospect(session.jwt), 'token_expired')
+  t.equal((await postRefresh(session.refresh_token)).statusCode, 200, 'the refresh token lives on')
 })
 
 t.test('refresh token expiry through the clock → token_expired', async (t) => {
   const { session } = await signIn()
   clock.advance(config.refreshTtl)
-  assertProblem(t, await refresh(session.refresh_token), 401, 'token_expired')
+  assertProblem(t, await postRefresh(session.refresh_token), 401, 'token_expired')
 })
 
 t.test('JWKS: public, cacheable, public keys only', async (t) => {

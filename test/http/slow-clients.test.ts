@@ -1,17 +1,14 @@
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { asService, startApp, type TestApp } from '../helpers/app.js'
-import { until } from '../helpers/service.js'
+import { asService, build, listenLocal, type TestApp } from '../helpers/app.js'
+import { until } from '../helpers/poll.js'
 import { connect, parseAnswer, type RawConnection } from '../helpers/socket.js'
 
 // DESIGN 21: slow or idle clients are cut off, and connections are capped. Real sockets against
 // a real listening server: these are Node's timers and counters, which inject never reaches.
 
 async function listening(env: Record<string, string>): Promise<TestApp & { port: number }> {
-  const harness = await startApp({ env })
-  t.teardown(() => harness.close())
-  await harness.app.listen({ port: 0, host: '127.0.0.1' })
-  return { ...harness, port: (harness.app.server.address() as AddressInfo).port }
+  const harness = await build(t, { env })
+  return { ...harness, port: await listenLocal(harness.app) }
 }
 
 /** Writes `text` one byte at a time, every `everyMs`, until the connection closes. */

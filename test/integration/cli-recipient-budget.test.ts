@@ -1,6 +1,7 @@
 import t from 'tap'
-import { runCli, secretsEnv, tempDir } from '../helpers/cli.js'
+import { runCli, secretsEnv } from '../helpers/cli.js'
 import { isolated, REDIS_URL } from '../helpers/redis.js'
+import { tempDir } from '../helpers/temp.js'
 
 // The command line is wired as the service is: an email it sends spends the address's budget, in
 // Redis (shared with every instance) when REDIS_URL is set. Each command is a process of its own,

@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { AppOverrides } from '../../src/app.js'
 import type { Env } from '../../src/config/index.js'
@@ -9,18 +8,11 @@ import { DEFAULT_OUTBOX_OPTIONS } from '../../src/outbox/worker.js'
 import type { Store } from '../../src/store/index.js'
 import type { OutboxMessage } from '../../src/store/outbox.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
-import {
-  asAdmin,
-  ManualClock,
-  PUBLIC_URL,
-  startApp,
-  type TestApp,
-  tempDir,
-  testConfig,
-  tokenOf,
-} from '../helpers/app.js'
+import { asAdmin, build, PUBLIC_URL, type TestApp, testConfig, tokenOf } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
 import { type FakeEmail, type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
-import { issueLink, postLink, verifyLink } from '../helpers/http.js'
+import { apiLink, postLink, postVerify } from '../helpers/http.js'
+import { tempDir } from '../helpers/temp.js'
 
 // Delivery end to end: the real resend SDK, configured through the environment as in production,
 // talking HTTP to a local fake Resend. Time moves only through the ManualClock; the worker never
@@ -66,24 +58,19 @@ interface Rig {
 
 async function rig(t: Test, options: RigOptions = {}): Promise<Rig> {
   const fake = await startFakeResend()
-  const dataDir = tempDir()
+  t.teardown(() => fake.close())
+  const dataDir = tempDir(t)
   const clock = new ManualClock()
   const env = resendEnv(fake)
   const store = openSqliteStore(databaseFile(dataDir, env))
-  let h: TestApp | undefined
-  t.teardown(async () => {
-    await h?.close()
-    await store.close()
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  h = await startApp({
+  t.teardown(() => store.close())
+  const h = await build(t, {
     dataDir,
     clock,
     env,
     overrides: {
       store,
-      // startApp captures mail by default; undefined makes buildApp build the transport from
+      // build captures mail by default; undefined makes buildApp build the transport from
       // MAIL_TRANSPORT, RESEND_API_KEY, RESEND_BASE_URL and MAIL_FROM, as `latchkey serve` does.
       mailer: options.mailer?.(fake, clock),
       outbox: { random: () => 0.5, ...options.outbox },
@@ -158,12 +145,12 @@ t.test('success: accepted first, sent by the worker, and the emailed link signs 
   t.notOk(h.logs.join('').includes(token), 'no log line holds the token')
 
   clock.advance(5)
-  const verified = await verifyLink(app, { token })
+  const verified = await postVerify(app, { token })
   t.equal(verified.statusCode, 200, 'the emailed link verifies')
   t.equal(verified.json().user.id, res.json().user_id)
   t.equal(verified.json().user.email, address)
   t.type(verified.json().session?.jwt, 'string', 'and opens a session')
-  t.equal((await verifyLink(app, { token })).statusCode, 401, 'once')
+  t.equal((await postVerify(app, { token })).statusCode, 401, 'once')
 
   t.equal(await app.outbox.runOnce(), 0, 'a second run has nothing to do')
   t.equal(fake.requests.length, 1, 'and sends nothing')
@@ -363,9 +350,9 @@ t.test('stale link: a queued one-time link is dropped once the user signed in', 
   const { app, fake, clock, rowFor } = await rig(t)
   const address = 'stale@example.com'
   await requestEmail(t, app, address)
-  const other = await issueLink(app, { email: address, deliver: 'none' })
+  const other = await apiLink(app, { email: address, deliver: 'none' })
   clock.advance(1)
-  t.equal((await verifyLink(app, { token: other.token })).statusCode, 200, 'signed in')
+  t.equal((await postVerify(app, { token: other.token })).statusCode, 200, 'signed in')
 
   t.equal(await app.outbox.runOnce(), 1)
   t.match(await rowFor(address), {
@@ -377,8 +364,8 @@ t.test('stale link: a queued one-time link is dropped once the user signed in', 
 
 t.test('a user disabled or revoked after the request gets no email', async (t) => {
   const { app, fake, rowFor } = await rig(t)
-  const disabled = await issueLink(app, { email: 'gone@example.com' })
-  const revoked = await issueLink(app, { email: 'revoked@example.com' })
+  const disabled = await apiLink(app, { email: 'gone@example.com' })
+  const revoked = await apiLink(app, { email: 'revoked@example.com' })
   await requestEmail(t, app, 'gone@example.com')
   await requestEmail(t, app, 'revoked@example.com')
   const admin = (path: string) => app.inject({ method: 'POST', url: path, headers: asAdmin })
@@ -400,21 +387,12 @@ t.test('a user disabled or revoked after the request gets no email', async (t) =
 
 t.test('stopped between accept and send: sent once after the restart', async (t) => {
   const fake = await startFakeResend()
-  const dataDir = tempDir()
+  t.teardown(() => fake.close())
+  const dataDir = tempDir(t)
   const clock = new ManualClock()
   const env = resendEnv(fake)
-  const apps: TestApp[] = []
-  t.teardown(async () => {
-    for (const h of apps) await h.close()
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
   // Real stores (each app opens and closes its own file) and the transport from the environment.
-  const start = async () => {
-    const h = await startApp({ dataDir, clock, env, overrides: { mailer: undefined } })
-    apps.push(h)
-    return h
-  }
+  const start = () => build(t, { dataDir, clock, env, overrides: { mailer: undefined } })
   const address = 'restart@example.com'
 
   const a = await start()
@@ -434,7 +412,7 @@ t.test('stopped between accept and send: sent once after the restart', async (t)
   const c = await start()
   t.equal(await c.app.outbox.runOnce(), 0, 'nor does another restart')
   t.equal(fake.requests.length, 1, 'one request to Resend in all')
-  const verified = await verifyLink(c.app, { token })
+  const verified = await postVerify(c.app, { token })
   t.equal(verified.statusCode, 200, 'the link verifies on the restarted service')
   t.equal(verified.json().user.id, accepted.json().user_id)
   await c.close()
@@ -449,21 +427,14 @@ t.test('stopped between accept and send: sent once after the restart', async (t)
 
 t.test('two instances on one database send each message once', async (t) => {
   const fake = await startFakeResend()
-  const dataDir = tempDir()
+  t.teardown(() => fake.close())
+  const dataDir = tempDir(t)
   const clock = new ManualClock()
   const env = resendEnv(fake)
-  const apps: TestApp[] = []
-  t.teardown(async () => {
-    for (const h of apps) await h.close()
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  for (let i = 0; i < 2; i++) {
-    // One message per claim, so the two workers' claims interleave while sends are in flight.
-    const overrides = { mailer: undefined, outbox: { batchSize: 1 } }
-    apps.push(await startApp({ dataDir, clock, env, overrides }))
-  }
-  const [a, b] = apps as [TestApp, TestApp]
+  // One message per claim, so the two workers' claims interleave while sends are in flight.
+  const overrides = { mailer: undefined, outbox: { batchSize: 1 } }
+  const a = await build(t, { dataDir, clock, env, overrides })
+  const b = await build(t, { dataDir, clock, env, overrides })
   for (let i = 0; i < 5; i++) await requestEmail(t, i % 2 ? a.app : b.app, `twin-${i}@example.com`)
 
   const handled = await Promise.all([a.app.outbox.runOnce(), b.app.outbox.runOnce()])
@@ -515,8 +486,8 @@ t.test('a worker that died after Resend accepted its send causes no second email
 
 t.test('no enumeration: every address gets the same answer; only active users mail', async (t) => {
   const { app, fake, rowFor, rowsFor } = await rig(t)
-  const known = await issueLink(app, { email: 'known@example.com' })
-  const disabled = await issueLink(app, { email: 'disabled@example.com' })
+  const known = await apiLink(app, { email: 'known@example.com' })
+  const disabled = await apiLink(app, { email: 'disabled@example.com' })
   const off = await app.inject({
     method: 'POST',
     url: `/v1/admin/users/${disabled.userId}/disable`,

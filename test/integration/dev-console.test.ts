@@ -1,17 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
-import { startService, until } from '../helpers/service.js'
+import { until } from '../helpers/poll.js'
+import { startService } from '../helpers/service.js'
+import { tempDir } from '../helpers/temp.js'
 
 /**
  * Development as a person meets it: the service started with no mail configuration prints the
  * emailed link, clickable, on its console, sent by the background outbox worker.
  */
 t.test('a requested link appears on the development console', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-dev-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const dataDir = tempDir(t, 'latchkey-dev-')
   const { key, entry } = generateApiKey('dev', 'service')
   // startService gives a clean environment: a developer's exported MAIL_TRANSPORT cannot turn
   // the log off.

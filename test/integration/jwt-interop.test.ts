@@ -2,8 +2,7 @@
 // over HTTP by each library. The jose and jsonwebtoken stacks are the README's own examples
 // ("Verifying sessions in your backend"), run with this server's addresses. ES256 works with
 // every stack; EdDSA only with jose.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import buildGetJwks from 'get-jwks'
@@ -13,7 +12,9 @@ import jwt from 'jsonwebtoken'
 import type { Test } from 'tap'
 import t from 'tap'
 import { generateSessionKey, type SessionAlgorithm } from '../../src/sessions/jwt.js'
-import { ManualClock, PUBLIC_URL, serviceKey, startApp } from '../helpers/app.js'
+import { build, listenLocal, PUBLIC_URL, serviceKey } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
+import { tempDir } from '../helpers/temp.js'
 
 const ISSUER = PUBLIC_URL
 const AUDIENCE = 'https://app.example.test'
@@ -32,13 +33,11 @@ let counter = 0
 async function serve(t: Test, alg: SessionAlgorithm): Promise<Server> {
   const key = (await generateSessionKey({ alg })) as JWK
   // The libraries compare exp and iat with the real time, so the server runs on it too.
-  const h = await startApp({
+  const h = await build(t, {
     clock: new ManualClock(Date.now()),
     env: { SESSION_KEYS: JSON.stringify([key]), SESSION_AUDIENCE: AUDIENCE },
   })
-  t.teardown(() => h.close())
-  await h.app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = h.app.server.address() as { port: number }
+  const port = await listenLocal(h.app)
   const base = `http://127.0.0.1:${port}`
   const post = async <T>(path: string, body: object): Promise<T> => {
     const res = await fetch(`${base}${path}`, {
@@ -73,8 +72,7 @@ const section = readme.slice(
 const [joseExample, jsonwebtokenExample] = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map(
   (m) => m[1] as string,
 )
-const snippets = mkdtempSync(join(tmpdir(), 'latchkey-readme-'))
-t.teardown(() => rmSync(snippets, { recursive: true, force: true }))
+const snippets = tempDir(t, 'latchkey-readme-')
 let loaded = 0
 
 /**

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
 import { Flag, Purpose } from '../../src/tokens/codec.js'
 import { KeyRing } from '../../src/tokens/keyring.js'
+import { until } from '../helpers/poll.js'
 import { admin, createDatabase, POSTGRES_SERVER } from '../helpers/postgres.js'
-import { freePort, type Service, startService, until } from '../helpers/service.js'
+import { freePort } from '../helpers/process.js'
+import { type Service, startService } from '../helpers/service.js'
+import { tempDir } from '../helpers/temp.js'
 
 /**
  * PostgreSQL going away under a running service, against real processes: readiness and the API
@@ -17,8 +17,7 @@ import { freePort, type Service, startService, until } from '../helpers/service.
  * recovers by itself when the database is back.
  */
 const service = generateApiKey('backend', 'service')
-const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-faults-'))
-t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+const dataDir = tempDir(t, 'latchkey-faults-')
 
 const linkSecret = randomBytes(32)
 const baseEnv = {

@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import t from 'tap'
-import { asAdmin, asService, serviceKey, startApp, type TestApp, tempDir } from '../helpers/app.js'
-import { assertProblem, issueLink, postLink } from '../helpers/http.js'
+import { asAdmin, asService, build, serviceKey, type TestApp } from '../helpers/app.js'
+import { apiLink, assertProblem, postLink } from '../helpers/http.js'
+import { Browser, mustForm, SAME_ORIGIN } from '../helpers/pages.js'
+import { until } from '../helpers/poll.js'
+import { freePort } from '../helpers/process.js'
 import { isolated, REDIS_URL } from '../helpers/redis.js'
-import { freePort, until } from '../helpers/service.js'
-import { Browser, mustForm, SAME_ORIGIN } from '../http/pages-browser.js'
+import { tempDir } from '../helpers/temp.js'
 
 // The limits in Redis, as several instances share them: a real Redis (REDIS_TEST_URL, by default
 // the local one on 6379), each run under its own key prefix, deleted afterwards. Then Redis gone
@@ -17,14 +18,10 @@ import { Browser, mustForm, SAME_ORIGIN } from '../http/pages-browser.js'
 
 async function twoInstances(t: Test, env: Record<string, string>, redisPrefix: string) {
   // One database, as two instances behind one load balancer would have.
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const apps: TestApp[] = []
-  t.teardown(async () => {
-    for (const h of apps) await h.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
   for (let i = 0; i < 2; i++) {
-    apps.push(await startApp({ dataDir, env, overrides: { redisPrefix } }))
+    apps.push(await build(t, { dataDir, env, overrides: { redisPrefix } }))
   }
   return apps as [TestApp, TestApp]
 }
@@ -46,7 +43,7 @@ t.test('two instances share their counters through Redis', async (t) => {
   )
 
   // Per recipient: by email on one instance, by user id on the other.
-  const ada = await issueLink(a.app, { email: 'ada@example.com' })
+  const ada = await apiLink(a.app, { email: 'ada@example.com' })
   t.equal((await postLink(a.app, { email: 'ada@example.com' })).statusCode, 202)
   t.equal((await postLink(b.app, { user_id: ada.userId })).statusCode, 202)
   t.equal((await postLink(a.app, { email: 'ADA@example.com' })).statusCode, 202)
@@ -142,14 +139,13 @@ t.test('concurrent requests on two instances: exactly the limit gets through', a
 })
 
 t.test('Redis unreachable: the service answers, and limits each instance in memory', async (t) => {
-  const h = await startApp({
+  const h = await build(t, {
     env: {
       REDIS_URL: 'redis://127.0.0.1:1',
       RATE_LIMIT_API_KEY: '5/1m',
       RATE_LIMIT_RECIPIENT: '2/15m',
     },
   })
-  t.teardown(() => h.close())
   t.equal((await postLink(h.app, { email: 'lin@example.com' })).statusCode, 202, 'served')
   t.equal((await postLink(h.app, { email: 'lin@example.com' })).statusCode, 202)
   assertProblem(t, await postLink(h.app, { email: 'lin@example.com' }), 429, 'rate_limited')
@@ -217,11 +213,10 @@ t.test(
     redis.on('error', () => undefined)
     t.teardown(() => redis.disconnect())
     const prefix = `latchkey-test:${randomBytes(6).toString('hex')}:`
-    const h = await startApp({
+    const h = await build(t, {
       env: { REDIS_URL: url, RATE_LIMIT_API_KEY: '100/1h' },
       overrides: { redisPrefix: prefix },
     })
-    t.teardown(() => h.close())
     const call = () =>
       h.app.inject({
         method: 'POST',

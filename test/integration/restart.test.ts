@@ -1,22 +1,15 @@
-import { rmSync } from 'node:fs'
 import t from 'tap'
-import type { TestApp } from '../helpers/app.js'
-import { asAdmin, asService, ManualClock, startApp, tempDir, tokenOf } from '../helpers/app.js'
+import { asAdmin, asService, build, tokenOf } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
+import { tempDir } from '../helpers/temp.js'
 
 // Nothing about a link lives in the process: after a restart on the same DATA_DIR, a link issued
 // before it still verifies, and the user record is exactly what it was.
 t.test('an unconsumed link survives a restart; the user is unchanged', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const clock = new ManualClock()
-  const apps: TestApp[] = []
-  // Close every app before removing the directory its database lives in.
-  t.teardown(async () => {
-    for (const app of apps) await app.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
 
-  const before = await startApp({ dataDir, clock })
-  apps.push(before)
+  const before = await build(t, { dataDir, clock })
   const issued = await before.app.inject({
     method: 'POST',
     url: '/v1/links',
@@ -35,8 +28,7 @@ t.test('an unconsumed link survives a restart; the user is unchanged', async (t)
   await before.close()
 
   clock.advance(60)
-  const after = await startApp({ dataDir, clock })
-  apps.push(after)
+  const after = await build(t, { dataDir, clock })
 
   const userAfter = await after.app.inject({
     method: 'GET',
@@ -77,16 +69,9 @@ t.test('an unconsumed link survives a restart; the user is unchanged', async (t)
 })
 
 t.test('a consumed link stays consumed after a restart', async (t) => {
-  const dataDir = tempDir()
-  const apps: TestApp[] = []
-  // Close every app before removing the directory its database lives in.
-  t.teardown(async () => {
-    for (const app of apps) await app.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  const dataDir = tempDir(t)
 
-  const before = await startApp({ dataDir })
-  apps.push(before)
+  const before = await build(t, { dataDir })
   const issued = await before.app.inject({
     method: 'POST',
     url: '/v1/links',
@@ -103,8 +88,7 @@ t.test('a consumed link stays consumed after a restart', async (t) => {
   t.equal(first.statusCode, 200)
   await before.close()
 
-  const after = await startApp({ dataDir })
-  apps.push(after)
+  const after = await build(t, { dataDir })
   const replay = await after.app.inject({
     method: 'POST',
     url: '/v1/links/verify',

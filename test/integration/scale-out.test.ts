@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
 import { startFakeResend } from '../helpers/fake-resend.js'
+import { until } from '../helpers/poll.js'
 import { createDatabase } from '../helpers/postgres.js'
 import { isolated, REDIS_URL } from '../helpers/redis.js'
-import { type Service, startService, until } from '../helpers/service.js'
+import { type Service, startService } from '../helpers/service.js'
+import { tempDir } from '../helpers/temp.js'
 
 /**
  * Two real service processes on different ports, as behind a load balancer: one PostgreSQL
@@ -20,12 +19,11 @@ const admin = generateApiKey('ops', 'admin')
 const db = await createDatabase('latchkey_scale')
 const fake = await startFakeResend()
 const { prefix } = await isolated(t)
-const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-scale-'))
 t.teardown(async () => {
   await fake.close()
   await db.drop()
-  rmSync(dataDir, { recursive: true, force: true })
 })
+const dataDir = tempDir(t, 'latchkey-scale-')
 
 const env = {
   DATABASE_URL: db.url,

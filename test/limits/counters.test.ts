@@ -9,7 +9,7 @@ import {
   RETRY_PRIMARY_MS,
   WARN_EVERY_MS,
 } from '../../src/limits/counters.js'
-import { ManualClock } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
 
 class RecordingLog implements CounterLog {
   readonly lines: { level: string; fields: Record<string, unknown>; message: string }[] = []

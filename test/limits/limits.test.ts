@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Limits } from '../../src/limits/limits.js'
-import { ManualClock, testConfig } from '../helpers/app.js'
+import { testConfig } from '../helpers/app.js'
+import { ManualClock } from '../helpers/clock.js'
 
 // The direct counter API: what the pages and the use cases call, without a request.
 

@@ -5,6 +5,7 @@ import {
   type LinkMessageInput,
   linkMessage,
 } from '../../src/mail/templates/link.js'
+import { count, escapeXml, unescapeXml } from '../helpers/html.js'
 
 const LINK = 'https://login.acme.example/login/link?token=abc_DEF-123&next=%2Fwelcome'
 const VALIDITY_ONCE = 'This link works once and expires in 15 minutes.'
@@ -22,19 +23,6 @@ function render(overrides: Partial<LinkMessageInput> = {}) {
   })
 }
 
-/** The five characters XML escaping changes, as Eta escapes them. */
-const escapeXml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
-const unescapeXml = (value: string) =>
-  value.replace(
-    /&(amp|lt|gt|quot|#39);/g,
-    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
-  )
-
-const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
 const hrefs = (html: string) => [...html.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1] ?? '')
 
 t.test('the subject names the app, on one line', async (t) => {

@@ -5,8 +5,8 @@ import type { Store } from '../../src/store/index.js'
 import { migrations, schemaMigrationsTable } from '../../src/store/migrations/index.js'
 import { openPostgresStore } from '../../src/store/postgres/index.js'
 import { MIGRATION_LOCK } from '../../src/store/postgres/migrate.js'
+import { until } from '../helpers/poll.js'
 import { createDatabase } from '../helpers/postgres.js'
-import { until } from '../helpers/service.js'
 import { storeContract } from './contract/index.js'
 
 const T0 = 1_700_000_000_000

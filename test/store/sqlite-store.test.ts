@@ -2,24 +2,14 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import Database from 'better-sqlite3'
-import type { Test } from 'tap'
 import t from 'tap'
 import { Unavailable } from '../../src/errors.js'
 import { migrations, schemaMigrationsTable } from '../../src/store/migrations/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { tempDir } from '../helpers/temp.js'
 import { storeContract } from './contract/index.js'
 
 const T0 = 1_700_000_000_000
-
-const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
-const removeDir = (dir: string) => fs.rmSync(dir, { recursive: true, force: true })
-
-/** A temporary directory removed when the test ends. */
-const withDir = (t: Test): string => {
-  const dir = tempDir()
-  t.teardown(() => removeDir(dir))
-  return dir
-}
 
 /** A database file as a release with the first `upTo` migrations left it; still open. */
 const migratedTo = (file: string, upTo: number): Database.Database => {
@@ -43,11 +33,12 @@ const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
 }
 
 storeContract(t, 'SqliteStore (file)', async () => {
-  const dir = tempDir()
+  // The contract opens and cleans up a store per test itself.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
   const file = path.join(dir, 'users.db')
   return {
     store: openSqliteStore(file),
-    cleanup: async () => removeDir(dir),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     another: async () => openSqliteStore(file),
   }
 })
@@ -58,7 +49,7 @@ storeContract(t, 'SqliteStore (:memory:)', async () => ({
 }))
 
 t.test('open creates missing parent directories and turns WAL on', async (t) => {
-  const file = path.join(withDir(t), 'a', 'b', 'latchkey.db')
+  const file = path.join(tempDir(t), 'a', 'b', 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   t.ok(fs.existsSync(file))
@@ -81,13 +72,13 @@ t.test('migrations are numbered 1, 2, 3 … and written for both dialects', asyn
 })
 
 t.test('a file that is not a database is refused, and the handle released', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   fs.writeFileSync(file, 'not a database, just some text that is long enough '.repeat(100))
   t.throws(() => openSqliteStore(file), { code: 'SQLITE_NOTADB' })
 })
 
 t.test('migrations are recorded and run once', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const first = openSqliteStore(file)
   const { user } = await first.findOrCreate('alice@example.com', T0)
   await first.consume(user.id, { rev: 0, seq: 0 }, T0 + 1)
@@ -111,7 +102,7 @@ t.test('migrations are recorded and run once', async (t) => {
 })
 
 t.test('migration 4 dates every existing stand-in id by its creation', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const db = migratedTo(file, 3)
   db.prepare("INSERT INTO phantoms VALUES ('old', '01900000-0000-7000-8000-000000000001', ?)").run(
     T0,
@@ -128,7 +119,7 @@ t.test('migration 4 dates every existing stand-in id by its creation', async (t)
 })
 
 t.test('migration 6 makes every outbox row from before it an email', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const db = migratedTo(file, 5)
   db.prepare(
     `INSERT INTO outbox (id, user_id, recipient, payload, status, next_attempt_at, created_at)
@@ -142,7 +133,7 @@ t.test('migration 6 makes every outbox row from before it an email', async (t) =
 })
 
 t.test('the expected schema exists', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   await openSqliteStore(file).close()
   const indexes = inspect(file, (db) =>
     db
@@ -167,7 +158,7 @@ t.test('open refuses a path that is not one', async (t) => {
 })
 
 t.test('ping checks the schema, not only the file', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   await t.resolves(store.ping())
@@ -178,7 +169,7 @@ t.test('ping checks the schema, not only the file', async (t) => {
 })
 
 t.test('database failures surface as Unavailable', async (t) => {
-  const file = path.join(withDir(t), 'latchkey.db')
+  const file = path.join(tempDir(t), 'latchkey.db')
   const store = openSqliteStore(file)
   t.teardown(() => store.close())
   const { user } = await store.findOrCreate('a@example.com', T0)

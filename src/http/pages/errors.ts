@@ -14,7 +14,7 @@ export type ErrorHandler = (
 const REASONS = new Set<string>(LINK_ERROR_REASONS)
 const isLinkReason = (code: string): code is LinkErrorReason => REASONS.has(code)
 
-export const unreadableMessage =
+const unreadableMessage =
   'This request could not be read. Please go back to the sign-in page and start again.'
 
 export const forbiddenMessage =

@@ -13,7 +13,7 @@ const Field = Type.Union([Type.String(), Type.Array(Type.String())])
 type Field = Static<typeof Field>
 
 /** GET /login and GET /logout: where to go afterwards. */
-export const NextQuerySchema = Type.Object({ next: Type.Optional(Field) })
+const NextQuerySchema = Type.Object({ next: Type.Optional(Field) })
 
 /** The route schema of a page that shows a form and carries `next` on (GET /login, /logout). */
 export const showsForm = { hide: true, querystring: NextQuerySchema }

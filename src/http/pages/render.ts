@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
-import type { ErrorCode } from '../../errors.js'
+import { TOKEN_ERROR_CODES } from '../../errors.js'
 
 /** The failures of a link a person can be told about; every other error is not a link's. */
-export const LINK_ERROR_REASONS = [
-  'token_invalid',
-  'token_expired',
-  'token_used',
-  'token_revoked',
-  'user_disabled',
-  'ip_mismatch',
-] as const satisfies readonly ErrorCode[]
+export const LINK_ERROR_REASONS = TOKEN_ERROR_CODES
 
 export type LinkErrorReason = (typeof LINK_ERROR_REASONS)[number]
 

@@ -32,8 +32,9 @@ const NOT_LIMITED: onRequestAsyncHookHandler = async () => undefined
  * The HTTP limits of DESIGN requirement 15, counted in the service's one set of counters
  * (deps.limits, in memory or Redis). The API's are @fastify/rate-limit hooks over a store backed
  * by those counters, each answering past its limit with our RateLimited error, so problem+json
- * with Retry-After (problem.ts) and none of the plugin's headers. The pages count through the same counters directly (see
- * clientIp and formEmails): the plugin's answer would be the API's, not a page.
+ * with Retry-After (problem.ts) and none of the plugin's headers. The pages count through the
+ * same counters directly (see clientIp and formEmails): the plugin's answer would be the API's,
+ * not a page.
  */
 export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits> {
   const { limits } = deps
@@ -54,7 +55,11 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
     },
   })
 
-  /** A hook counting `rate` per the key `keyOf` gives; past the limit, `message` as a 429. */
+  /**
+   * A hook counting `rate` per the key `keyOf` gives; past the limit, `message` as a 429. The
+   * plugin marks a request once its first hook has run and skips every later one, so a route
+   * takes one of these hooks, never two (a second would count nothing).
+   */
   const hook = (
     rate: Rate | null,
     keyOf: NonNullable<RateLimitOptions['keyGenerator']>,

@@ -1,11 +1,12 @@
 import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { App } from '../../src/http/types.js'
-import { asAdmin, asService, PUBLIC_URL, type TestApp } from '../helpers/app.js'
+import { asAdmin, asService, PUBLIC_URL, type TestApp } from './app.js'
+import { unescapeXml } from './html.js'
 
 /**
- * A browser, as far as the hosted pages can tell: a cookie jar, and the fetch-metadata headers a
- * real one sends. Shared by the pages-*.test.ts files; not a test itself.
+ * The hosted pages as a browser meets them: a cookie jar and the fetch-metadata headers a real
+ * one sends, the forms and headings of the HTML, and the links in the mail.
  */
 
 export const COOKIE = {
@@ -14,29 +15,8 @@ export const COOKIE = {
   csrf: '__Host-latchkey-csrf',
 } as const
 
-export interface SetCookie {
-  name: string
-  value: string
-  /** Attribute names lower-cased; a flag (HttpOnly, Secure) has the value ''. */
-  attributes: Map<string, string>
-}
-
-/** Every Set-Cookie of an answer, parsed. */
-export function setCookies(res: LightMyRequestResponse): SetCookie[] {
-  const raw = res.headers['set-cookie']
-  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
-  return lines.map((line) => {
-    const [pair = '', ...rest] = line.split(';').map((part) => part.trim())
-    const eq = pair.indexOf('=')
-    const attributes = new Map<string, string>()
-    for (const attribute of rest) {
-      const at = attribute.indexOf('=')
-      if (at === -1) attributes.set(attribute.toLowerCase(), '')
-      else attributes.set(attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1))
-    }
-    return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes }
-  })
-}
+/** A Set-Cookie of an answer, as light-my-request parses it (the value URL-decoded). */
+export type SetCookie = LightMyRequestResponse['cookies'][number]
 
 /**
  * Everything an answer to the email form shows a person, with the typed address taken out: what
@@ -46,23 +26,21 @@ export const answerShape = (email: string, res: LightMyRequestResponse) => ({
   status: res.statusCode,
   type: res.headers['content-type'],
   body: res.body.replaceAll(email, '<typed address>'),
-  cookies: setCookies(res).map((c) => ({
-    name: c.name,
-    attributes: [...c.attributes.keys()].filter((k) => k !== 'expires').sort(),
-    maxAge: c.attributes.get('max-age'),
+  cookies: res.cookies.map(({ name, value: _value, expires: _expires, ...attributes }) => ({
+    name,
+    attributes: Object.keys(attributes).sort(),
+    maxAge: attributes.maxAge,
   })),
 })
 
 /** The Set-Cookie for `name`, if the answer has one. */
-export const setCookie = (res: LightMyRequestResponse, name: string) =>
-  setCookies(res).find((c) => c.name === name)
+export const setCookie = (res: LightMyRequestResponse, name: string): SetCookie | undefined =>
+  res.cookies.find((c) => c.name === name)
 
 /** A Set-Cookie that deletes: Max-Age ≤ 0, or Expires in the (real) past. */
 export function removes(cookie: SetCookie): boolean {
-  const maxAge = cookie.attributes.get('max-age')
-  if (maxAge !== undefined && Number(maxAge) <= 0) return true
-  const expires = cookie.attributes.get('expires')
-  return expires !== undefined && Date.parse(expires) < Date.now()
+  if (cookie.maxAge !== undefined && cookie.maxAge <= 0) return true
+  return cookie.expires !== undefined && cookie.expires.getTime() < Date.now()
 }
 
 /** path + query of a link, for inject. */
@@ -83,7 +61,7 @@ export class Browser {
 
   /** Keeps what an answer sets, forgets what it deletes. */
   store(res: LightMyRequestResponse): LightMyRequestResponse {
-    for (const cookie of setCookies(res)) {
+    for (const cookie of res.cookies) {
       if (removes(cookie)) this.cookies.delete(cookie.name)
       else this.cookies.set(cookie.name, cookie.value)
     }
@@ -93,7 +71,9 @@ export class Browser {
   #headers(extra: Headers): Record<string, string> {
     const headers: Record<string, string> = {}
     if (this.cookies.size > 0) {
-      headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+      headers.cookie = [...this.cookies]
+        .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+        .join('; ')
     }
     for (const [name, value] of Object.entries(extra)) {
       if (value !== undefined) headers[name] = value
@@ -135,12 +115,6 @@ export class Browser {
   }
 }
 
-const unescapeHtml = (value: string) =>
-  value.replace(
-    /&(amp|lt|gt|quot|#39);/g,
-    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
-  )
-
 /** The hidden fields of the (first) form posting to `action`, unescaped; undefined without one. */
 export function formFields(html: string, action: string): Record<string, string> | undefined {
   for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
@@ -149,7 +123,7 @@ export function formFields(html: string, action: string): Record<string, string>
     for (const h of (m[2] ?? '').matchAll(
       /<input type="hidden" name="([^"]*)" value="([^"]*)">/g,
     )) {
-      fields[h[1] ?? ''] = unescapeHtml(h[2] ?? '')
+      fields[h[1] ?? ''] = unescapeXml(h[2] ?? '')
     }
     return fields
   }
@@ -164,7 +138,7 @@ export function mustForm(html: string, action: string): Record<string, string> {
 }
 
 /** Which page this is, by its <h1> (unescaped). */
-export const heading = (html: string) => unescapeHtml(/<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '')
+export const heading = (html: string) => unescapeXml(/<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '')
 
 export const HEADINGS = {
   login: /^Sign in to /,
@@ -244,7 +218,7 @@ export async function userByEmail(app: App, email: string) {
 }
 
 /** Whether a session JWT is active, by POST /v1/sessions/introspect. */
-export async function introspect(app: App, jwt: string): Promise<Record<string, unknown>> {
+export async function postIntrospect(app: App, jwt: string): Promise<Record<string, unknown>> {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/sessions/introspect',
@@ -259,11 +233,11 @@ export function assertSessionCookie(t: Test, res: LightMyRequestResponse): strin
   const cookie = setCookie(res, COOKIE.session)
   t.ok(cookie, 'a session cookie is set')
   if (!cookie) return ''
-  t.ok(cookie.attributes.has('secure'), 'Secure')
-  t.ok(cookie.attributes.has('httponly'), 'HttpOnly')
-  t.equal(cookie.attributes.get('samesite'), 'Lax', 'SameSite=Lax')
-  t.equal(cookie.attributes.get('path'), '/', 'Path=/')
-  t.notOk(cookie.attributes.has('domain'), 'no Domain')
+  t.equal(cookie.secure, true, 'Secure')
+  t.equal(cookie.httpOnly, true, 'HttpOnly')
+  t.equal(cookie.sameSite, 'Lax', 'SameSite=Lax')
+  t.equal(cookie.path, '/', 'Path=/')
+  t.notOk('domain' in cookie, 'no Domain')
   t.notOk(removes(cookie), 'not a deletion')
   t.match(cookie.value, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT')
   return cookie.value
@@ -271,8 +245,6 @@ export function assertSessionCookie(t: Test, res: LightMyRequestResponse): strin
 
 /** No cookie of a session or a binding is set (a CSRF cookie may be). */
 export function assertNoSession(t: Test, res: LightMyRequestResponse, what = 'the answer'): void {
-  const names = setCookies(res)
-    .filter((c) => !removes(c))
-    .map((c) => c.name)
+  const names = res.cookies.filter((c) => !removes(c)).map((c) => c.name)
   t.notOk(names.includes(COOKIE.session), `${what} sets no session cookie`)
 }
