@@ -87,7 +87,13 @@ export async function buildDeps(
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = appLogger(config.logLevel, overrides.logStream)
   const deps = await buildDeps(config, overrides, log)
-  const app = await createHttpApp(deps, { log, trustProxy: config.trustProxy })
+  const app = await createHttpApp(deps, { log, trustProxy: config.trustProxy }).catch(
+    async (error: unknown) => {
+      await deps.limits.close()
+      if (!overrides.store) await deps.store.close()
+      throw error
+    },
+  )
   const worker = new OutboxWorker(deps, outboxJobs(deps), app.log, overrides.outbox)
   app.decorate('outbox', worker)
   const housekeeping = buildHousekeeping(deps, app.log, overrides.housekeeping)
@@ -109,7 +115,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.addHook('onClose', async () => deps.limits.close())
   app.addHook('onClose', async () => worker.stop())
   app.addHook('onClose', async () => housekeeping.stop())
-  await app.ready()
+  // A start that fails still closes what it opened (a test, a command, would hang on Redis).
+  try {
+    await app.ready()
+  } catch (error) {
+    await app.close()
+    throw error
+  }
   return app
 }
 
