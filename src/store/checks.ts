@@ -1,3 +1,4 @@
+import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
 import type { UserOrigin, UserStatus } from './users.js'
 
 /**
@@ -66,5 +67,27 @@ export function checkOrigin(origin: UserOrigin): void {
 export function checkStatus(status: UserStatus): void {
   if (status !== 'active' && status !== 'disabled') {
     throw new TypeError('status must be "active" or "disabled"')
+  }
+}
+
+/** Text a session keeps (client, ip, user agent): PostgreSQL's text cannot hold NUL. */
+function checkText(value: unknown, name: string, nullable: boolean): void {
+  if (nullable && value === null) return
+  if (typeof value !== 'string' || value.includes('\0')) {
+    throw new TypeError(`${name} must be a string without NUL${nullable ? ', or null' : ''}`)
+  }
+}
+
+export function checkNewSession(session: NewSession): void {
+  checkText(session?.client, 'client', false)
+  if (session.client === '') throw new TypeError('client must not be empty')
+  checkTime(session.expiresAt, 'expiresAt')
+  checkText(session.ip, 'ip', true)
+  checkText(session.userAgent, 'userAgent', true)
+}
+
+export function checkEndReason(reason: EndReason): void {
+  if (!END_REASONS.includes(reason)) {
+    throw new TypeError(`reason must be one of ${END_REASONS.join(', ')}`)
   }
 }

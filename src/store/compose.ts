@@ -2,8 +2,10 @@ import {
   checkCounter,
   checkDuration,
   checkEmail,
+  checkEndReason,
   checkKind,
   checkLimit,
+  checkNewSession,
   checkOrigin,
   checkStatus,
   checkTime,
@@ -13,6 +15,7 @@ import {
 import type { Store } from './index.js'
 import type { OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
+import type { SessionStore } from './sessions.js'
 import type { UserStore } from './users.js'
 
 /** Deletes at most `limit` rows nobody used since `before`; resolves to how many went. */
@@ -26,6 +29,7 @@ export interface Prunable {
  */
 export interface StoreParts {
   users: UserStore & Prunable
+  sessions: SessionStore
   phantoms: PhantomStore & Prunable
   outbox: OutboxStore
   ping(): Promise<void>
@@ -39,7 +43,7 @@ export interface StoreParts {
  * changes nothing, without a round trip to the database.
  */
 export function composeStore(parts: StoreParts): Store {
-  const { users, phantoms, outbox } = parts
+  const { users, sessions, phantoms, outbox } = parts
   return {
     findById: async (id) => (isUuid(id) ? users.findById(id) : undefined),
     findByEmail: async (email) => (isEmail(email) ? users.findByEmail(email) : undefined),
@@ -70,6 +74,8 @@ export function composeStore(parts: StoreParts): Store {
       return isUuid(id) ? users.setStatus(id, status) : undefined
     },
     delete: async (id) => isUuid(id) && users.delete(id),
+
+    ...composeSessions(sessions),
 
     async phantomId(key, now) {
       checkTime(now)
@@ -130,5 +136,50 @@ export function composeStore(parts: StoreParts): Store {
     ping: async () => parts.ping(),
     migrate: async () => parts.migrate(),
     close: async () => parts.close(),
+  }
+}
+
+/** The sessions' checks: a user or session id that cannot be ours finds and changes nothing. */
+function composeSessions(sessions: SessionStore): SessionStore {
+  return {
+    async consumeAndOpen(userId, expected, session, now) {
+      checkTime(now)
+      checkCounter(expected.rev, 'rev')
+      checkCounter(expected.seq, 'seq')
+      checkNewSession(session)
+      return isUuid(userId) ? sessions.consumeAndOpen(userId, expected, session, now) : undefined
+    },
+    async touchAndOpen(userId, rev, session, now) {
+      checkTime(now)
+      checkCounter(rev, 'rev')
+      checkNewSession(session)
+      return isUuid(userId) ? sessions.touchAndOpen(userId, rev, session, now) : undefined
+    },
+    findSession: async (id) => (isUuid(id) ? sessions.findSession(id) : undefined),
+    async rotate(id, expected, now) {
+      checkTime(now)
+      checkCounter(expected.rev, 'rev')
+      checkCounter(expected.refreshSeq, 'refreshSeq')
+      return isUuid(id) ? sessions.rotate(id, expected, now) : undefined
+    },
+    async endSession(id, reason, now) {
+      checkEndReason(reason)
+      checkTime(now)
+      return isUuid(id) ? sessions.endSession(id, reason, now) : undefined
+    },
+    async endSessions(userId, reason, now) {
+      checkEndReason(reason)
+      checkTime(now)
+      return isUuid(userId) ? sessions.endSessions(userId, reason, now) : 0
+    },
+    async listSessions(userId, query) {
+      checkTime(query?.since, 'since')
+      checkLimit(query.limit)
+      return isUuid(userId) ? sessions.listSessions(userId, query) : []
+    },
+    async pruneSessions(before) {
+      checkTime(before, 'before')
+      return sessions.pruneSessions(before)
+    },
   }
 }

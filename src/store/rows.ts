@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
+import type { EndReason, NewSession, Session, SessionWithUser } from './sessions.js'
 import type { User, UserStatus } from './users.js'
 
 /**
@@ -81,3 +82,74 @@ export const zeroCounts = (): Record<OutboxStatus, number> => ({
   failed: 0,
   suppressed: 0,
 })
+
+/** A sessions row, as both stores read it back. */
+export interface SessionRow {
+  id: string
+  user_id: string
+  client: string
+  created_at: number
+  last_refreshed_at: number | null
+  expires_at: number
+  refresh_seq: number
+  ended_at: number | null
+  end_reason: EndReason | null
+  ip: string | null
+  user_agent: string | null
+}
+
+export const toSession = (row: SessionRow): Session => ({
+  id: row.id,
+  userId: row.user_id,
+  client: row.client,
+  createdAt: row.created_at,
+  lastRefreshedAt: row.last_refreshed_at,
+  expiresAt: row.expires_at,
+  refreshSeq: row.refresh_seq,
+  endedAt: row.ended_at,
+  endReason: row.end_reason,
+  ip: row.ip,
+  userAgent: row.user_agent,
+})
+
+/**
+ * A session joined with its user in one row, `s` and `u` being the two (tables or CTEs): the
+ * session's columns as they are, the user's prefixed. The same text in both dialects.
+ */
+export const SESSION_WITH_USER = `s.*, u.email AS user_email, u.status AS user_status,
+  u.rev AS user_rev, u.seq AS user_seq, u.created_at AS user_created_at,
+  u.last_login_at AS user_last_login_at`
+
+export interface SessionUserRow extends SessionRow {
+  user_email: string
+  user_status: UserStatus
+  user_rev: number
+  user_seq: number
+  user_created_at: number
+  user_last_login_at: number | null
+}
+
+export const toSessionWithUser = (row: SessionUserRow): SessionWithUser => ({
+  session: toSession(row),
+  user: {
+    id: row.user_id,
+    email: row.user_email,
+    status: row.user_status,
+    rev: row.user_rev,
+    seq: row.user_seq,
+    createdAt: row.user_created_at,
+    lastLoginAt: row.user_last_login_at,
+  },
+})
+
+/**
+ * A new session's own values, in the column order both stores' INSERT lists after the user and
+ * the time: a fresh UUIDv7, the client, the absolute expiry, ip and user agent.
+ */
+export const newSessionValues = (session: NewSession): unknown[] => [
+  uuidv7(),
+  session.client,
+  session.expiresAt,
+  session.ip,
+  session.userAgent,
+]

@@ -177,4 +177,52 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN kind text NOT NULL DEFAULT 'email';
     `,
   },
+  {
+    version: 7,
+    name: 'create sessions',
+    // A session per signed-in device. Rows go with their user: a deleted user's devices, ip
+    // addresses and user agents leave with them. Refresh looks a session up by id (the primary
+    // key; WITHOUT ROWID in SQLite, as users); listing and ending a user's sessions use
+    // sessions_user; pruning uses the two times. A session is ended exactly when it has a reason.
+    sqlite: `
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        client TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_refreshed_at INTEGER,
+        expires_at INTEGER NOT NULL,
+        refresh_seq INTEGER NOT NULL DEFAULT 0,
+        ended_at INTEGER,
+        end_reason TEXT CHECK (end_reason IN ('logout', 'revoked', 'refresh_reused', 'admin',
+                                              'disabled', 'deleted', 'reported')),
+        ip TEXT,
+        user_agent TEXT,
+        CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX sessions_user ON sessions (user_id, created_at);
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+      CREATE INDEX sessions_ended_at ON sessions (ended_at) WHERE ended_at IS NOT NULL;
+    `,
+    postgres: `
+      CREATE TABLE sessions (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        client text NOT NULL,
+        created_at bigint NOT NULL,
+        last_refreshed_at bigint,
+        expires_at bigint NOT NULL,
+        refresh_seq bigint NOT NULL DEFAULT 0,
+        ended_at bigint,
+        end_reason text CHECK (end_reason IN ('logout', 'revoked', 'refresh_reused', 'admin',
+                                              'disabled', 'deleted', 'reported')),
+        ip text,
+        user_agent text,
+        CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+      );
+      CREATE INDEX sessions_user ON sessions (user_id, created_at);
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+      CREATE INDEX sessions_ended_at ON sessions (ended_at) WHERE ended_at IS NOT NULL;
+    `,
+  },
 ]

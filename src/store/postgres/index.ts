@@ -3,6 +3,7 @@ import type { Store } from '../index.js'
 import { Connection, createPool } from './connection.js'
 import { postgresOutbox } from './outbox.js'
 import { postgresPhantoms } from './phantoms.js'
+import { postgresSessions } from './sessions.js'
 import { postgresUsers } from './users.js'
 
 export interface PostgresOptions {
@@ -24,6 +25,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): S
   const db = new Connection(createPool(url, options.poolSize ?? 10))
   return composeStore({
     users: postgresUsers(db),
+    sessions: postgresSessions(db),
     phantoms: postgresPhantoms(db),
     outbox: postgresOutbox(db),
     ping: async () => {

@@ -4,6 +4,7 @@ import { type Db, guarded, openDatabase } from './connection.js'
 import { migrate } from './migrate.js'
 import { sqliteOutbox } from './outbox.js'
 import { sqlitePhantoms } from './phantoms.js'
+import { sqliteSessions } from './sessions.js'
 import { sqliteUsers } from './users.js'
 
 /**
@@ -27,6 +28,7 @@ function compose(db: Db): Store {
   const ping = db.prepare('SELECT 1 AS ok FROM schema_migrations LIMIT 1')
   return composeStore({
     users: sqliteUsers(db, guard),
+    sessions: sqliteSessions(db, guard),
     phantoms: sqlitePhantoms(db, guard),
     outbox: sqliteOutbox(db, guard),
     ping: async () => {

@@ -7,14 +7,15 @@ import { lifecycleContract } from './lifecycle.js'
 import { outboxDeliveryContract } from './outbox-delivery.js'
 import { outboxListingContract } from './outbox-listing.js'
 import { phantomsContract } from './phantoms.js'
+import { sessionsContract } from './sessions.js'
 import { usersContract } from './users.js'
 
 export type { MakeStore }
 
 /**
- * The behaviour every Store must have, aggregate by aggregate: users, stand-in ids, the email
- * outbox, the life cycle, what every store answers to arguments that cannot be right, and two
- * handles on one database. Each subtest gets a fresh store from `makeStore`; the suite closes it
+ * The behaviour every Store must have, aggregate by aggregate: users, sessions, stand-in ids,
+ * the email outbox, the life cycle, what every store answers to arguments that cannot be right,
+ * and two handles on one database. Each subtest gets a fresh store from `makeStore`; the suite closes it
  * (twice: close must be idempotent) and then calls `cleanup`.
  */
 export function storeContract(t: Test, name: string, makeStore: MakeStore) {
@@ -41,6 +42,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
 
   return t.test(`Store contract: ${name}`, async (t) => {
     usersContract(t, withStore)
+    t.test('SessionStore', async (t) => sessionsContract(t, withStore))
     phantomsContract(t, withStore)
     lifecycleContract(t, withStore)
     argumentsContract(t, withStore)

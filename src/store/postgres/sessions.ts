@@ -1,0 +1,116 @@
+import {
+  newSessionValues,
+  SESSION_WITH_USER,
+  type SessionRow,
+  type SessionUserRow,
+  toSession,
+  toSessionWithUser,
+} from '../rows.js'
+import type { SessionStore, SessionWithUser } from '../sessions.js'
+import type { Connection, Statement } from './connection.js'
+
+/**
+ * The session insert, fed by the user-side UPDATE `u` (no row there, no session): `$1` is now,
+ * and the session's own values (newSessionValues) follow from `$first` on.
+ */
+const open = (first: number) => `s AS (
+    INSERT INTO sessions (user_id, created_at, id, client, expires_at, ip, user_agent)
+    SELECT u.id, $1, ${[0, 1, 2, 3, 4].map((i) => `$${first + i}`).join(', ')} FROM u
+    RETURNING *
+  )
+  SELECT ${SESSION_WITH_USER} FROM s JOIN u ON u.id = s.user_id`
+
+const SQL = {
+  // The consume (see users.ts: one compare-and-increment, exactly one of concurrent calls wins)
+  // and the session it opens are one statement: one round trip on the verify path, and the
+  // insert sees only the row the UPDATE returned, so a lost compare inserts nothing.
+  consumeAndOpen: {
+    name: 'lk_consume_and_open',
+    text: `WITH u AS (
+             UPDATE users SET seq = seq + 1, last_login_at = $1
+             WHERE id = $2 AND seq = $3 AND rev = $4 AND status = 'active'
+             RETURNING *
+           ), ${open(5)}`,
+  },
+  touchAndOpen: {
+    name: 'lk_touch_and_open',
+    text: `WITH u AS (
+             UPDATE users SET last_login_at = $1
+             WHERE id = $2 AND rev = $3 AND status = 'active'
+             RETURNING *
+           ), ${open(4)}`,
+  },
+  find: {
+    name: 'lk_find_session',
+    text: `SELECT ${SESSION_WITH_USER} FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.id = $1`,
+  },
+  // Under READ COMMITTED a concurrent UPDATE of the same session waits for the first to commit,
+  // then re-checks this WHERE against the new row, where the sequence has moved on (or the
+  // session has ended: revoke and disable end sessions in the transaction that moves rev).
+  rotate: {
+    name: 'lk_rotate_session',
+    text: `WITH s AS (
+             UPDATE sessions s SET refresh_seq = s.refresh_seq + 1, last_refreshed_at = $1
+             FROM users u
+             WHERE s.id = $2 AND s.refresh_seq = $3 AND s.ended_at IS NULL AND s.expires_at > $1
+               AND u.id = s.user_id AND u.rev = $4 AND u.status = 'active'
+             RETURNING s.*
+           )
+           SELECT ${SESSION_WITH_USER} FROM s JOIN users u ON u.id = s.user_id`,
+  },
+  end: {
+    name: 'lk_end_session',
+    text: `UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL
+           RETURNING *`,
+  },
+  endAll: {
+    name: 'lk_end_sessions',
+    text: `UPDATE sessions SET ended_at = $1, end_reason = $2
+           WHERE user_id = $3 AND ended_at IS NULL`,
+  },
+  list: {
+    name: 'lk_list_sessions',
+    text: `SELECT * FROM sessions
+           WHERE user_id = $1 AND (ended_at IS NULL OR ended_at >= $2) AND expires_at >= $2
+           ORDER BY created_at DESC, id DESC LIMIT $3`,
+  },
+  prune: {
+    name: 'lk_prune_sessions',
+    text: 'DELETE FROM sessions WHERE ended_at < $1 OR expires_at < $1',
+  },
+} as const
+
+/** The sessions table; the twin of sqlite/sessions.ts. Arguments are checked by compose.ts. */
+export function postgresSessions(db: Connection): SessionStore {
+  const joined = async (
+    statement: Statement,
+    values: unknown[],
+  ): Promise<SessionWithUser | undefined> => {
+    const [row] = await db.rows<SessionUserRow>(statement, values)
+    return row && toSessionWithUser(row)
+  }
+  return {
+    consumeAndOpen: (userId, expected, session, now) =>
+      joined(SQL.consumeAndOpen, [
+        now,
+        userId,
+        expected.seq,
+        expected.rev,
+        ...newSessionValues(session),
+      ]),
+    touchAndOpen: (userId, rev, session, now) =>
+      joined(SQL.touchAndOpen, [now, userId, rev, ...newSessionValues(session)]),
+    findSession: (id) => joined(SQL.find, [id]),
+    rotate: (id, expected, now) => joined(SQL.rotate, [now, id, expected.refreshSeq, expected.rev]),
+    async endSession(id, reason, now) {
+      const [row] = await db.rows<SessionRow>(SQL.end, [now, reason, id])
+      return row && toSession(row)
+    },
+    endSessions: async (userId, reason, now) =>
+      (await db.query(SQL.endAll, [now, reason, userId])).rowCount ?? 0,
+    listSessions: async (userId, { since, limit }) =>
+      (await db.rows<SessionRow>(SQL.list, [userId, since, limit])).map(toSession),
+    pruneSessions: async (before) => (await db.query(SQL.prune, [before])).rowCount ?? 0,
+  }
+}

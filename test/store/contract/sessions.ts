@@ -1,0 +1,279 @@
+import type { Test } from 'tap'
+import type { Store } from '../../../src/store/index.js'
+import type { EndReason, NewSession } from '../../../src/store/sessions.js'
+import { DAY, T0, UNKNOWN_ID, UUID_V7, type WithStore } from './fixtures.js'
+
+const MAX_AGE = 90 * DAY
+
+const newSession = (overrides: Partial<NewSession> = {}): NewSession => ({
+  client: 'backend',
+  expiresAt: T0 + MAX_AGE,
+  ip: '203.0.113.7',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Grüße',
+  ...overrides,
+})
+
+/** A user with one session opened by a consume at T0. */
+async function signedIn(store: Store, email = 'alice@example.com', overrides = {}) {
+  const { user } = await store.findOrCreate(email, T0)
+  const opened = await store.consumeAndOpen(user.id, user, newSession(overrides), T0)
+  if (!opened) throw new Error('the first consume must open a session')
+  return opened
+}
+
+/** Sessions: opened with the consume, refreshed with rotation, ended, listed and pruned. */
+export function sessionsContract(t: Test, withStore: WithStore): void {
+  t.test('consumeAndOpen consumes and opens one session row', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const opened = await store.consumeAndOpen(user.id, { rev: 0, seq: 0 }, newSession(), T0 + 5)
+    const consumed = { ...user, seq: 1, lastLoginAt: T0 + 5 }
+    t.match(opened?.session.id, UUID_V7)
+    t.strictSame(opened, {
+      user: consumed,
+      session: {
+        id: opened?.session.id,
+        userId: user.id,
+        client: 'backend',
+        createdAt: T0 + 5,
+        lastRefreshedAt: null,
+        expiresAt: T0 + MAX_AGE,
+        refreshSeq: 0,
+        endedAt: null,
+        endReason: null,
+        ip: '203.0.113.7',
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Grüße',
+      },
+    })
+    t.strictSame(await store.findById(user.id), consumed, 'the consume is stored')
+    t.strictSame(await store.findSession(opened?.session.id as string), opened, 'and the session')
+    const hosted = await store.consumeAndOpen(
+      user.id,
+      consumed,
+      newSession({ client: 'hosted', ip: null, userAgent: null }),
+      T0 + 6,
+    )
+    t.match(hosted?.session, { client: 'hosted', ip: null, userAgent: null, createdAt: T0 + 6 })
+    t.equal(hosted?.user.seq, 2, 'a second consume opens a second session')
+    t.equal((await store.listSessions(user.id, { since: T0, limit: 10 })).length, 2)
+  })
+
+  t.test('a failed compare opens nothing', async (t) => {
+    const store = await withStore(t)
+    const { user } = await signedIn(store)
+    const attempts = [
+      () => store.consumeAndOpen(user.id, { rev: 0, seq: 0 }, newSession(), T0 + 1),
+      () => store.consumeAndOpen(user.id, { rev: 1, seq: 1 }, newSession(), T0 + 1),
+      () => store.consumeAndOpen(UNKNOWN_ID, { rev: 0, seq: 0 }, newSession(), T0 + 1),
+      () => store.touchAndOpen(user.id, 1, newSession(), T0 + 1),
+      () => store.touchAndOpen(UNKNOWN_ID, 0, newSession(), T0 + 1),
+    ]
+    for (const attempt of attempts) t.equal(await attempt(), undefined)
+    await store.setStatus(user.id, 'disabled')
+    t.equal(await store.consumeAndOpen(user.id, user, newSession(), T0 + 1), undefined, 'disabled')
+    t.equal(await store.touchAndOpen(user.id, user.rev, newSession(), T0 + 1), undefined)
+    t.equal((await store.listSessions(user.id, { since: T0, limit: 10 })).length, 1)
+    t.match(await store.findById(user.id), { seq: 1, lastLoginAt: T0 }, 'nothing changed')
+  })
+
+  t.test('touchAndOpen records a login and opens a session; seq stays', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('heidi@example.com', T0)
+    const opened = await store.touchAndOpen(user.id, 0, newSession(), T0 + 10)
+    t.strictSame(opened?.user, { ...user, lastLoginAt: T0 + 10 })
+    t.match(opened?.session, { userId: user.id, createdAt: T0 + 10, refreshSeq: 0 })
+    t.ok(await store.touchAndOpen(user.id, 0, newSession(), T0 + 20), 'reusable: again')
+    t.equal((await store.listSessions(user.id, { since: T0, limit: 10 })).length, 2)
+  })
+
+  t.test('20 concurrent consumeAndOpen of one expectation: exactly one session', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('grace@example.com', T0)
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.consumeAndOpen(user.id, { rev: 0, seq: 0 }, newSession(), T0 + i),
+      ),
+    )
+    const winners = results.filter((r) => r !== undefined)
+    t.equal(winners.length, 1)
+    t.equal((await store.findById(user.id))?.seq, 1, 'seq moved exactly once')
+    t.strictSame(
+      await store.listSessions(user.id, { since: T0, limit: 100 }),
+      winners.map((w) => w.session),
+      'and one row was written',
+    )
+  })
+
+  t.test('rotate moves the refresh sequence once per expectation', async (t) => {
+    const store = await withStore(t)
+    const { session, user } = await signedIn(store)
+    const rotated = await store.rotate(session.id, { rev: 0, refreshSeq: 0 }, T0 + 60_000)
+    t.strictSame(rotated, {
+      user,
+      session: { ...session, refreshSeq: 1, lastRefreshedAt: T0 + 60_000 },
+    })
+    t.strictSame(await store.findSession(session.id), rotated)
+    t.equal(await store.rotate(session.id, { rev: 0, refreshSeq: 0 }, T0 + 60_001), undefined)
+    t.equal(await store.rotate(session.id, { rev: 0, refreshSeq: 2 }, T0 + 60_001), undefined)
+    t.match(await store.rotate(session.id, { rev: 0, refreshSeq: 1 }, T0 + 60_002), {
+      session: { refreshSeq: 2, lastRefreshedAt: T0 + 60_002 },
+    })
+    t.equal(await store.rotate(UNKNOWN_ID, { rev: 0, refreshSeq: 0 }, T0), undefined)
+  })
+
+  t.test('20 concurrent rotates with one expected sequence: exactly one succeeds', async (t) => {
+    const store = await withStore(t)
+    const { session } = await signedIn(store)
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.rotate(session.id, { rev: 0, refreshSeq: 0 }, T0 + 1 + i),
+      ),
+    )
+    t.equal(results.filter(Boolean).length, 1)
+    t.equal((await store.findSession(session.id))?.session.refreshSeq, 1)
+  })
+
+  t.test('rotate refuses ended, expired, revoked and disabled sessions', async (t) => {
+    const store = await withStore(t)
+    const expected = { rev: 0, refreshSeq: 0 }
+
+    const ended = (await signedIn(store, 'ended@example.com')).session
+    await store.endSession(ended.id, 'logout', T0 + 1)
+    t.equal(await store.rotate(ended.id, expected, T0 + 2), undefined, 'ended')
+
+    const expiring = (await signedIn(store, 'expiring@example.com')).session
+    t.equal(await store.rotate(expiring.id, expected, T0 + MAX_AGE), undefined, 'at its expiry')
+    t.ok(await store.rotate(expiring.id, expected, T0 + MAX_AGE - 1), 'just before it')
+
+    const revoked = await signedIn(store, 'revoked@example.com')
+    await store.revoke(revoked.user.id)
+    t.equal(await store.rotate(revoked.session.id, expected, T0 + 2), undefined, 'old rev')
+
+    const disabled = await signedIn(store, 'disabled@example.com')
+    await store.setStatus(disabled.user.id, 'disabled')
+    t.equal(await store.rotate(disabled.session.id, expected, T0 + 2), undefined, 'disabled')
+
+    for (const { id } of [ended, expiring]) {
+      t.notOk((await store.findSession(id))?.session.refreshSeq === 2, 'nothing moved')
+    }
+    t.equal((await store.findSession(revoked.session.id))?.session.refreshSeq, 0)
+    t.equal((await store.findSession(disabled.session.id))?.session.refreshSeq, 0)
+  })
+
+  t.test('endSession ends once: the first reason and time stand', async (t) => {
+    const store = await withStore(t)
+    const { session, user } = await signedIn(store)
+    const other = (await store.consumeAndOpen(user.id, { rev: 0, seq: 1 }, newSession(), T0))
+      ?.session
+    const ended = await store.endSession(session.id, 'logout', T0 + 10)
+    t.strictSame(ended, { ...session, endedAt: T0 + 10, endReason: 'logout' })
+    t.equal(await store.endSession(session.id, 'admin', T0 + 20), undefined, 'ended already')
+    t.strictSame((await store.findSession(session.id))?.session, ended, 'the first end stands')
+    t.equal(await store.endSession(UNKNOWN_ID, 'admin', T0 + 20), undefined, 'unknown')
+    t.match(await store.findSession(other?.id as string), { session: { endedAt: null } })
+  })
+
+  t.test('endSessions ends every open session of one user', async (t) => {
+    const store = await withStore(t)
+    const { session, user } = await signedIn(store)
+    const second = (await store.consumeAndOpen(user.id, { rev: 0, seq: 1 }, newSession(), T0 + 1))
+      ?.session
+    const bystander = (await signedIn(store, 'bob@example.com')).session
+    await store.endSession(session.id, 'logout', T0 + 5)
+    t.equal(await store.endSessions(user.id, 'reported', T0 + 10), 1, 'only the open one')
+    t.match(await store.findSession(session.id), { session: { endReason: 'logout' } })
+    t.match(await store.findSession(second?.id as string), {
+      session: { endReason: 'reported', endedAt: T0 + 10 },
+    })
+    t.match(await store.findSession(bystander.id), { session: { endedAt: null } }, 'others stay')
+    t.equal(await store.endSessions(user.id, 'admin', T0 + 20), 0, 'again: none')
+    t.equal(await store.endSessions(UNKNOWN_ID, 'admin', T0 + 20), 0)
+  })
+
+  t.test('listSessions: open and recently ended, newest first, up to limit', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const made = []
+    for (let i = 0; i < 4; i++) {
+      const at = T0 + i * DAY
+      const opened = await store.consumeAndOpen(
+        user.id,
+        { rev: 0, seq: i },
+        newSession({ expiresAt: at + MAX_AGE }),
+        at,
+      )
+      made.push(opened?.session)
+    }
+    const [first, second, third, fourth] = made as NonNullable<(typeof made)[number]>[]
+    const endedLongAgo = await store.endSession(first?.id as string, 'logout', T0 + DAY)
+    const endedLately = await store.endSession(second?.id as string, 'admin', T0 + 10 * DAY)
+    t.ok(endedLongAgo && endedLately)
+    const since = T0 + 5 * DAY
+    t.strictSame(await store.listSessions(user.id, { since, limit: 10 }), [
+      fourth,
+      third,
+      endedLately,
+    ])
+    t.strictSame(await store.listSessions(user.id, { since, limit: 2 }), [fourth, third])
+    t.strictSame(
+      await store.listSessions(user.id, { since: T0 + 3 * DAY + MAX_AGE + 1, limit: 10 }),
+      [],
+      'expired long ago: not listed',
+    )
+    t.strictSame(await store.listSessions(UNKNOWN_ID, { since, limit: 10 }), [])
+  })
+
+  t.test('pruneSessions deletes what ended or expired before the cut-off', async (t) => {
+    const store = await withStore(t)
+    const ended = (await signedIn(store, 'ended@example.com')).session
+    await store.endSession(ended.id, 'logout', T0 + DAY)
+    const expired = (await signedIn(store, 'expired@example.com', { expiresAt: T0 + 2 * DAY }))
+      .session
+    const open = (await signedIn(store, 'open@example.com')).session
+    const endedLate = (await signedIn(store, 'late@example.com')).session
+    await store.endSession(endedLate.id, 'logout', T0 + 3 * DAY)
+
+    t.equal(await store.pruneSessions(T0 + DAY), 0, 'nothing before the cut-off')
+    t.equal(await store.pruneSessions(T0 + 3 * DAY), 2)
+    t.equal(await store.findSession(ended.id), undefined, 'ended before: gone')
+    t.equal(await store.findSession(expired.id), undefined, 'expired before: gone')
+    t.ok(await store.findSession(open.id), 'open: kept')
+    t.ok(await store.findSession(endedLate.id), 'ended at the cut-off: kept')
+    t.equal(await store.pruneSessions(T0 + 3 * DAY), 0, 'again: nothing')
+  })
+
+  t.test('ids and arguments that cannot be right', async (t) => {
+    const store = await withStore(t)
+    const { session, user } = await signedIn(store)
+    for (const id of ['not-a-uuid', '', session.id.toUpperCase()]) {
+      t.equal(await store.findSession(id), undefined, `findSession ${JSON.stringify(id)}`)
+      t.equal(await store.rotate(id, { rev: 0, refreshSeq: 0 }, T0), undefined, 'rotate')
+      t.equal(await store.endSession(id, 'admin', T0), undefined, 'endSession')
+      t.equal(await store.endSessions(id, 'admin', T0), 0, 'endSessions')
+      t.strictSame(await store.listSessions(id, { since: T0, limit: 1 }), [], 'listSessions')
+      t.equal(await store.consumeAndOpen(id, user, newSession(), T0), undefined, 'consume')
+      t.equal(await store.touchAndOpen(id, 0, newSession(), T0), undefined, 'touchAndOpen')
+    }
+    const mistakes: [string, () => Promise<unknown>][] = [
+      ['an empty client', () => store.touchAndOpen(user.id, 0, newSession({ client: '' }), T0)],
+      [
+        'a client with NUL',
+        () => store.touchAndOpen(user.id, 0, newSession({ client: 'a\0' }), T0),
+      ],
+      ['an expiry', () => store.touchAndOpen(user.id, 0, newSession({ expiresAt: -1 }), T0)],
+      ['an ip', () => store.touchAndOpen(user.id, 0, newSession({ ip: 7 as never }), T0)],
+      ['a user agent', () => store.touchAndOpen(user.id, 0, newSession({ userAgent: '\0' }), T0)],
+      ['a consume time', () => store.consumeAndOpen(user.id, user, newSession(), Number.NaN)],
+      ['a refresh seq', () => store.rotate(session.id, { rev: 0, refreshSeq: -1 }, T0)],
+      ['a rotate time', () => store.rotate(session.id, { rev: 0, refreshSeq: 0 }, 0.5)],
+      ['a reason', () => store.endSession(session.id, 'bored' as EndReason, T0)],
+      ['a reason for all', () => store.endSessions(user.id, 'bored' as EndReason, T0)],
+      ['an end time', () => store.endSession(session.id, 'logout', -1)],
+      ['list limit 0', () => store.listSessions(user.id, { since: T0, limit: 0 })],
+      ['list since', () => store.listSessions(user.id, { since: Number.NaN, limit: 1 })],
+      ['a prune cut-off', () => store.pruneSessions(-1)],
+    ]
+    for (const [name, call] of mistakes) await t.rejects(call(), TypeError, name)
+    t.strictSame(await store.findSession(session.id), { session, user: { ...user, seq: 1 } })
+  })
+}
