@@ -25,7 +25,7 @@ export async function findUsers(
  * wants them gone for good revokes as well.
  */
 export async function setUserStatus(deps: AuthDeps, id: string, status: UserStatus): Promise<User> {
-  const user = await deps.store.setStatus(id, status)
+  const user = await deps.store.setStatus(id, status, deps.clock())
   if (!user) throw new NotFound('No user has this id.')
   return user
 }

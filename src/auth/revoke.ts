@@ -3,14 +3,14 @@ import type { AuthDeps } from './deps.js'
 
 /**
  * One increment of the user's rev ends every link, code and refresh token they hold at once, and
- * makes introspection report their session JWTs inactive. Nothing is listed or deleted: the
- * tokens carry the old rev and fail their next check.
+ * makes introspection report their session JWTs inactive: the tokens carry the old rev and fail
+ * their next check. The store ends their open sessions in the same transaction.
  */
 export async function revokeUser(
   deps: AuthDeps,
   userId: string,
 ): Promise<{ userId: string; rev: number }> {
-  const user = await deps.store.revoke(userId)
+  const user = await deps.store.revoke(userId, deps.clock())
   if (!user) throw new NotFound('No user has this id.')
   return { userId: user.id, rev: user.rev }
 }

@@ -1,5 +1,5 @@
 import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
-import type { UserOrigin, UserStatus } from './users.js'
+import type { RevokeReason, UserOrigin, UserStatus } from './users.js'
 
 /**
  * What compose.ts checks before any statement runs, the same for every store. A caller's
@@ -89,5 +89,11 @@ export function checkNewSession(session: NewSession): void {
 export function checkEndReason(reason: EndReason): void {
   if (!END_REASONS.includes(reason)) {
     throw new TypeError(`reason must be one of ${END_REASONS.join(', ')}`)
+  }
+}
+
+export function checkRevokeReason(reason: RevokeReason): void {
+  if (reason !== 'revoked' && reason !== 'reported') {
+    throw new TypeError('reason must be revoked or reported')
   }
 }

@@ -7,6 +7,7 @@ import {
   checkLimit,
   checkNewSession,
   checkOrigin,
+  checkRevokeReason,
   checkStatus,
   checkTime,
   isEmail,
@@ -68,10 +69,15 @@ export function composeStore(parts: StoreParts): Store {
       checkCounter(rev, 'rev')
       return isUuid(id) ? users.touchLogin(id, rev, now) : undefined
     },
-    revoke: async (id) => (isUuid(id) ? users.revoke(id) : undefined),
-    async setStatus(id, status) {
+    async revoke(id, now, reason = 'revoked') {
+      checkTime(now)
+      checkRevokeReason(reason)
+      return isUuid(id) ? users.revoke(id, now, reason) : undefined
+    },
+    async setStatus(id, status, now) {
       checkStatus(status)
-      return isUuid(id) ? users.setStatus(id, status) : undefined
+      checkTime(now)
+      return isUuid(id) ? users.setStatus(id, status, now) : undefined
     },
     delete: async (id) => isUuid(id) && users.delete(id),
 

@@ -1,5 +1,8 @@
 export type UserStatus = 'active' | 'disabled'
 
+/** The end reasons a revoke gives the sessions it ends. */
+export type RevokeReason = 'revoked' | 'reported'
+
 /** A user as the domain sees it. Times are milliseconds since the Unix epoch. */
 export interface User {
   id: string
@@ -53,9 +56,17 @@ export interface UserStore {
   consume(id: string, expected: Expected, now: number): Promise<User | undefined>
   /** Sets last_login_at only while rev matches and the user is active (a login with a reusable link). */
   touchLogin(id: string, rev: number, now: number): Promise<User | undefined>
-  /** Increments rev: every token and session the user holds stops working. */
-  revoke(id: string): Promise<User | undefined>
-  setStatus(id: string, status: UserStatus): Promise<User | undefined>
-  /** True when a user was deleted. */
+  /**
+   * Increments rev and, in the same transaction, ends every open session of the user with
+   * `reason` (revoked, or reported when the person asked from a report page): every link, code,
+   * refresh token and session the user holds stops working at once.
+   */
+  revoke(id: string, now: number, reason?: RevokeReason): Promise<User | undefined>
+  /**
+   * A disable ends every open session of the user (disabled) in the same transaction; an enable
+   * changes the status only.
+   */
+  setStatus(id: string, status: UserStatus, now: number): Promise<User | undefined>
+  /** True when a user was deleted; their sessions go with them (nothing of theirs stays). */
   delete(id: string): Promise<boolean>
 }

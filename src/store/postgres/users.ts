@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
+import type { EndReason } from '../sessions.js'
 import type { User, UserStore } from '../users.js'
 import type { Connection, Statement } from './connection.js'
 
@@ -52,6 +53,11 @@ const SQL = {
     name: 'lk_set_status',
     text: 'UPDATE users SET status = $1 WHERE id = $2 RETURNING *',
   },
+  endSessions: {
+    name: 'lk_end_user_sessions',
+    text: `UPDATE sessions SET ended_at = $1, end_reason = $2
+           WHERE user_id = $3 AND ended_at IS NULL`,
+  },
   delete: { name: 'lk_delete_user', text: 'DELETE FROM users WHERE id = $1' },
   // Pruning unused users takes two statements in one transaction (see pruneUnused): lock the
   // candidates, then delete those that still have no recent or pending email, as seen by a
@@ -86,6 +92,25 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
     const [row] = await db.rows<UserRow>(statement, values)
     return row && toUser(row)
   }
+  /**
+   * A change to the user and the end of their open sessions, in one transaction of two
+   * statements. Not one statement: its sessions UPDATE would read the table as it was when the
+   * statement began, and miss a session whose consume committed while this waited for the user
+   * row. The second statement reads afresh; a consume still waiting behind this one's row lock
+   * then finds rev or status moved on and opens nothing.
+   */
+  const changeAndEnd = (
+    statement: Statement,
+    values: unknown[],
+    now: number,
+    reason: EndReason,
+  ): Promise<User | undefined> =>
+    db.transaction(async (client) => {
+      const [row] = (await client.query<UserRow>({ ...statement, values })).rows
+      if (!row) return undefined
+      await client.query({ ...SQL.endSessions, values: [now, reason, row.id] })
+      return toUser(row)
+    })
   return {
     findById: (id) => user(SQL.findById, [id]),
     findByEmail: (email) => user(SQL.findByEmail, [email]),
@@ -97,8 +122,11 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
     list: async ({ limit }) => (await db.rows<UserRow>(SQL.list, [limit])).map(toUser),
     consume: (id, expected, now) => user(SQL.consume, [now, id, expected.seq, expected.rev]),
     touchLogin: (id, rev, now) => user(SQL.touchLogin, [now, id, rev]),
-    revoke: (id) => user(SQL.revoke, [id]),
-    setStatus: (id, status) => user(SQL.setStatus, [status, id]),
+    revoke: (id, now, reason = 'revoked') => changeAndEnd(SQL.revoke, [id], now, reason),
+    setStatus: (id, status, now) =>
+      status === 'disabled'
+        ? changeAndEnd(SQL.setStatus, [status, id], now, 'disabled')
+        : user(SQL.setStatus, [status, id]),
     delete: async (id) => (await db.query(SQL.delete, [id])).rowCount === 1,
     /**
      * One statement would not do: an email queued for a candidate between the DELETE's snapshot

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
-import type { UserOrigin, UserStatus, UserStore } from '../users.js'
+import type { RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
 import type { Db, Guard } from './connection.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
@@ -45,6 +45,20 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
   const setStatus = db.prepare<[UserStatus, string], UserRow>(
     'UPDATE users SET status = ? WHERE id = ? RETURNING *',
   )
+  const endSessions = db.prepare<[number, string, string]>(
+    'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL',
+  )
+  // The user's change and the end of their sessions commit together, or neither does.
+  const revokeAndEnd = db.transaction((id: string, now: number, reason: RevokeReason) => {
+    const row = revoke.get(id)
+    if (row) endSessions.run(now, reason, id)
+    return row
+  })
+  const setStatusAndEnd = db.transaction((id: string, status: UserStatus, now: number) => {
+    const row = setStatus.get(status, id)
+    if (row && status === 'disabled') endSessions.run(now, 'disabled', id)
+    return row
+  })
   const remove = db.prepare<[string]>('DELETE FROM users WHERE id = ?')
   // One statement under the write lock: an email queued for the user by another process either
   // committed first (and the user stays) or waits and then fails its foreign key. Deleting the
@@ -84,8 +98,10 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
     consume: async (id, expected, now) =>
       user(guard(() => consume.get(now, id, expected.seq, expected.rev))),
     touchLogin: async (id, rev, now) => user(guard(() => touchLogin.get(now, id, rev))),
-    revoke: async (id) => user(guard(() => revoke.get(id))),
-    setStatus: async (id, status) => user(guard(() => setStatus.get(status, id))),
+    revoke: async (id, now, reason = 'revoked') =>
+      user(guard(() => revokeAndEnd.immediate(id, now, reason))),
+    setStatus: async (id, status, now) =>
+      user(guard(() => setStatusAndEnd.immediate(id, status, now))),
     delete: async (id) => guard(() => remove.run(id)).changes > 0,
     pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
   }

@@ -18,8 +18,8 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       t.equal(await store.findById(id), undefined, `findById ${JSON.stringify(id)}`)
       t.equal(await store.consume(id, { rev: 0, seq: 0 }, T0 + 1), undefined, 'consume')
       t.equal(await store.touchLogin(id, 0, T0 + 1), undefined, 'touchLogin')
-      t.equal(await store.revoke(id), undefined, 'revoke')
-      t.equal(await store.setStatus(id, 'disabled'), undefined, 'setStatus')
+      t.equal(await store.revoke(id, T0), undefined, 'revoke')
+      t.equal(await store.setStatus(id, 'disabled', T0), undefined, 'setStatus')
       t.equal(await store.delete(id), false, 'delete')
       t.strictSame(await store.listOutbox({ userId: id, limit: 10 }), [], 'listOutbox by user')
     }
@@ -64,7 +64,7 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       ['a fractional seq', () => store.consume(user.id, { rev: 0, seq: 0.5 }, T0)],
       ['a negative rev', () => store.consume(user.id, { rev: -1, seq: 0 }, T0)],
       ['a rev that is not one', () => store.touchLogin(user.id, Number.NaN, T0)],
-      ['an unknown status', () => store.setStatus(user.id, 'gone' as UserStatus)],
+      ['an unknown status', () => store.setStatus(user.id, 'gone' as UserStatus, T0)],
       ['a phantom time', () => store.phantomId('key', Number.NaN)],
       ['an enqueue time', () => store.enqueue(message({ now: -1 }))],
       ['a job kind that is no name', () => store.enqueue(message({ kind: 'Email!' }))],

@@ -37,7 +37,7 @@ export async function handlesContract(t: Test, withHandles: WithHandles): Promis
     const { store: a, another } = await withHandles(t)
     const b = await (another as () => Promise<Store>)()
     const { user } = await a.findOrCreate('alice@example.com', T0)
-    t.equal((await b.revoke(user.id))?.rev, 1)
+    t.equal((await b.revoke(user.id, T0))?.rev, 1)
     t.equal((await a.findById(user.id))?.rev, 1)
     t.equal(await a.consume(user.id, { rev: 0, seq: 0 }, T0 + 1), undefined)
     t.equal(await a.touchLogin(user.id, 0, T0 + 1), undefined)

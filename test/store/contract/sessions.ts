@@ -69,7 +69,7 @@ export function sessionsContract(t: Test, withStore: WithStore): void {
       () => store.touchAndOpen(UNKNOWN_ID, 0, newSession(), T0 + 1),
     ]
     for (const attempt of attempts) t.equal(await attempt(), undefined)
-    await store.setStatus(user.id, 'disabled')
+    await store.setStatus(user.id, 'disabled', T0)
     t.equal(await store.consumeAndOpen(user.id, user, newSession(), T0 + 1), undefined, 'disabled')
     t.equal(await store.touchAndOpen(user.id, user.rev, newSession(), T0 + 1), undefined)
     t.equal((await store.listSessions(user.id, { since: T0, limit: 10 })).length, 1)
@@ -146,11 +146,11 @@ export function sessionsContract(t: Test, withStore: WithStore): void {
     t.ok(await store.rotate(expiring.id, expected, T0 + MAX_AGE - 1), 'just before it')
 
     const revoked = await signedIn(store, 'revoked@example.com')
-    await store.revoke(revoked.user.id)
+    await store.revoke(revoked.user.id, T0)
     t.equal(await store.rotate(revoked.session.id, expected, T0 + 2), undefined, 'old rev')
 
     const disabled = await signedIn(store, 'disabled@example.com')
-    await store.setStatus(disabled.user.id, 'disabled')
+    await store.setStatus(disabled.user.id, 'disabled', T0)
     t.equal(await store.rotate(disabled.session.id, expected, T0 + 2), undefined, 'disabled')
 
     for (const { id } of [ended, expiring]) {
@@ -240,6 +240,55 @@ export function sessionsContract(t: Test, withStore: WithStore): void {
     t.ok(await store.findSession(open.id), 'open: kept')
     t.ok(await store.findSession(endedLate.id), 'ended at the cut-off: kept')
     t.equal(await store.pruneSessions(T0 + 3 * DAY), 0, 'again: nothing')
+  })
+
+  t.test('revoke, disable and delete end the user’s sessions in the same call', async (t) => {
+    const store = await withStore(t)
+    const bystander = await signedIn(store, 'bob@example.com')
+    const reason = async (id: string) => {
+      const found = (await store.findSession(id))?.session
+      return found && { endedAt: found.endedAt, endReason: found.endReason }
+    }
+
+    const revoked = await signedIn(store, 'revoked@example.com')
+    const loggedOut = await store.consumeAndOpen(revoked.user.id, revoked.user, newSession(), T0)
+    await store.endSession(loggedOut?.session.id as string, 'logout', T0 + 1)
+    t.match(await store.revoke(revoked.user.id, T0 + 2), { rev: 1 })
+    t.same(await reason(revoked.session.id), { endedAt: T0 + 2, endReason: 'revoked' })
+    t.same(
+      await reason(loggedOut?.session.id as string),
+      { endedAt: T0 + 1, endReason: 'logout' },
+      'a session ended before keeps its end',
+    )
+
+    const reported = await signedIn(store, 'reported@example.com')
+    await store.revoke(reported.user.id, T0 + 3, 'reported')
+    t.same(await reason(reported.session.id), { endedAt: T0 + 3, endReason: 'reported' })
+
+    const disabled = await signedIn(store, 'disabled@example.com')
+    await store.setStatus(disabled.user.id, 'disabled', T0 + 4)
+    t.same(await reason(disabled.session.id), { endedAt: T0 + 4, endReason: 'disabled' })
+    await store.setStatus(disabled.user.id, 'active', T0 + 5)
+    t.same(
+      await reason(disabled.session.id),
+      { endedAt: T0 + 4, endReason: 'disabled' },
+      'an enable revives no session',
+    )
+
+    const enabled = await signedIn(store, 'enabled@example.com')
+    await store.setStatus(enabled.user.id, 'active', T0 + 6)
+    t.same(await reason(enabled.session.id), { endedAt: null, endReason: null }, 'enable: open')
+
+    const deleted = await signedIn(store, 'deleted@example.com')
+    await store.delete(deleted.user.id)
+    t.equal(await store.findSession(deleted.session.id), undefined, 'deleted: gone with the user')
+    t.strictSame(await store.listSessions(deleted.user.id, { since: T0, limit: 10 }), [])
+
+    t.same(await reason(bystander.session.id), { endedAt: null, endReason: null }, 'others stay')
+    await t.rejects(store.revoke(bystander.user.id, T0, 'logout' as never), TypeError)
+    await t.rejects(store.revoke(bystander.user.id, Number.NaN), TypeError)
+    await t.rejects(store.setStatus(bystander.user.id, 'disabled', -1), TypeError)
+    t.same(await reason(bystander.session.id), { endedAt: null, endReason: null })
   })
 
   t.test('ids and arguments that cannot be right', async (t) => {
