@@ -18,9 +18,12 @@ export async function introspect(deps: AuthDeps, jwt: string): Promise<Introspec
     if (error instanceof LatchkeyError) return { active: false, reason: error.code }
     throw error
   }
+  // The most useful reason first, as check-user.ts: a disable moves rev too, and "disabled"
+  // tells more than "revoked" while it lasts.
   const user = await deps.store.findById(claims.sub)
-  if (!user || user.rev !== claims.rev) return { active: false, reason: 'token_revoked' }
+  if (!user) return { active: false, reason: 'token_revoked' }
   if (user.status !== 'active') return { active: false, reason: 'user_disabled' }
+  if (user.rev !== claims.rev) return { active: false, reason: 'token_revoked' }
   return {
     active: true,
     sub: claims.sub,

@@ -21,8 +21,8 @@ export async function findUsers(
 
 /**
  * A disabled user's tokens fail their next check (user_disabled) and their sessions introspect
- * inactive; enabling again brings back those not expired, since rev did not move. An operator who
- * wants them gone for good revokes as well.
+ * inactive. The store moves rev with the disable, so enabling again brings back nothing issued
+ * before it: the person signs in afresh.
  */
 export async function setUserStatus(deps: AuthDeps, id: string, status: UserStatus): Promise<User> {
   const user = await deps.store.setStatus(id, status, deps.clock())

@@ -8,7 +8,7 @@ export interface User {
   id: string
   email: string
   status: UserStatus
-  /** Revocation counter: carried by every token and session; an admin revoke increments it. */
+  /** Revocation counter: carried by every token and session; a revoke and a disable move it. */
   rev: number
   /** Login sequence: one-time tokens carry it; consuming one increments it. */
   seq: number
@@ -63,8 +63,9 @@ export interface UserStore {
    */
   revoke(id: string, now: number, reason?: RevokeReason): Promise<User | undefined>
   /**
-   * A disable ends every open session of the user (disabled) in the same transaction; an enable
-   * changes the status only.
+   * A disable of an active user also increments rev, and ends every open session of the user
+   * (disabled) in the same transaction, so enabling again revives nothing issued before: an
+   * enable changes the status only. Disabling a disabled user changes nothing.
    */
   setStatus(id: string, status: UserStatus, now: number): Promise<User | undefined>
   /** True when a user was deleted; their sessions go with them (nothing of theirs stays). */

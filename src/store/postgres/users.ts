@@ -51,7 +51,9 @@ const SQL = {
   revoke: { name: 'lk_revoke', text: 'UPDATE users SET rev = rev + 1 WHERE id = $1 RETURNING *' },
   setStatus: {
     name: 'lk_set_status',
-    text: 'UPDATE users SET status = $1 WHERE id = $2 RETURNING *',
+    text: `UPDATE users SET status = $1,
+             rev = CASE WHEN $1 = 'disabled' AND status = 'active' THEN rev + 1 ELSE rev END
+           WHERE id = $2 RETURNING *`,
   },
   endSessions: {
     name: 'lk_end_user_sessions',

@@ -42,8 +42,12 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
   const revoke = db.prepare<[string], UserRow>(
     'UPDATE users SET rev = rev + 1 WHERE id = ? RETURNING *',
   )
-  const setStatus = db.prepare<[UserStatus, string], UserRow>(
-    'UPDATE users SET status = ? WHERE id = ? RETURNING *',
+  // A disable moves rev too (once, when the user was active), so an enable revives nothing
+  // issued before it: the old links, codes and session JWTs carry the old rev.
+  const setStatus = db.prepare<{ status: UserStatus; id: string }, UserRow>(
+    `UPDATE users SET status = :status,
+       rev = CASE WHEN :status = 'disabled' AND status = 'active' THEN rev + 1 ELSE rev END
+     WHERE id = :id RETURNING *`,
   )
   const endSessions = db.prepare<[number, string, string]>(
     'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL',
@@ -55,7 +59,7 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
     return row
   })
   const setStatusAndEnd = db.transaction((id: string, status: UserStatus, now: number) => {
-    const row = setStatus.get(status, id)
+    const row = setStatus.get({ status, id })
     if (row && status === 'disabled') endSessions.run(now, 'disabled', id)
     return row
   })

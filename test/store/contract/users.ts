@@ -115,14 +115,19 @@ export function usersContract(t: Test, withStore: WithStore): void {
     t.equal(await store.consume(user.id, { rev: 1, seq: 2 }, T0 + 2), undefined, 'future seq')
     t.equal(await store.consume(user.id, { rev: 0, seq: 1 }, T0 + 2), undefined, 'stale rev')
     t.equal(await store.consume(user.id, { rev: 2, seq: 1 }, T0 + 2), undefined, 'future rev')
-    await store.setStatus(user.id, 'disabled', T0)
-    t.equal(await store.consume(user.id, { rev: 1, seq: 1 }, T0 + 2), undefined, 'disabled')
+    t.match(await store.setStatus(user.id, 'disabled', T0), { rev: 2 }, 'a disable moves rev')
+    t.equal(await store.consume(user.id, { rev: 2, seq: 1 }, T0 + 2), undefined, 'disabled')
     t.equal(await store.consume(UNKNOWN_ID, { rev: 0, seq: 0 }, T0 + 2), undefined, 'unknown')
 
     const after = await store.findById(user.id)
-    t.same(after, { ...before, status: 'disabled' }, 'failed consumes change nothing')
+    t.same(after, { ...before, status: 'disabled', rev: 2 }, 'failed consumes change nothing')
     await store.setStatus(user.id, 'active', T0)
-    t.match(await store.consume(user.id, { rev: 1, seq: 1 }, T0 + 3), { seq: 2 }, 're-enabled')
+    t.equal(
+      await store.consume(user.id, { rev: 1, seq: 1 }, T0 + 3),
+      undefined,
+      'an enable revives nothing made before the disable',
+    )
+    t.match(await store.consume(user.id, { rev: 2, seq: 1 }, T0 + 3), { seq: 2 }, 're-enabled')
   })
 
   t.test('concurrent consumes of one expectation: exactly one wins', async (t) => {
@@ -159,21 +164,24 @@ export function usersContract(t: Test, withStore: WithStore): void {
     t.same(await store.revoke(user.id, T0), { ...user, rev: 2 })
     t.same(await store.findById(user.id), { ...user, rev: 2 })
     await store.setStatus(user.id, 'disabled', T0)
-    t.match(await store.revoke(user.id, T0), { rev: 3, status: 'disabled' }, 'disabled users too')
+    t.match(await store.revoke(user.id, T0), { rev: 4, status: 'disabled' }, 'disabled users too')
     t.equal(await store.revoke(UNKNOWN_ID, T0), undefined)
   })
 
-  t.test('setStatus disables and enables', async (t) => {
+  t.test('setStatus disables (moving rev once) and enables (moving nothing back)', async (t) => {
     const store = await withStore(t)
     const { user } = await store.findOrCreate('judy@example.com', T0)
-    t.same(await store.setStatus(user.id, 'disabled', T0), { ...user, status: 'disabled' })
-    t.equal((await store.findById(user.id))?.status, 'disabled')
-    t.same(await store.setStatus(user.id, 'disabled', T0), { ...user, status: 'disabled' })
-    t.same(await store.setStatus(user.id, 'active', T0), user)
-    t.same(await store.findById(user.id), user)
+    const disabled = { ...user, status: 'disabled', rev: 1 }
+    t.same(await store.setStatus(user.id, 'disabled', T0), disabled)
+    t.same(await store.findById(user.id), disabled)
+    t.same(await store.setStatus(user.id, 'disabled', T0), disabled, 'again: nothing moves')
+    const enabled = { ...user, rev: 1 }
+    t.same(await store.setStatus(user.id, 'active', T0), enabled, 'rev stays where it is')
+    t.same(await store.findById(user.id), enabled)
+    t.same(await store.setStatus(user.id, 'active', T0), enabled)
     t.equal(await store.setStatus(UNKNOWN_ID, 'disabled', T0), undefined)
     await t.rejects(store.setStatus(user.id, 'banned' as UserStatus, T0), TypeError)
-    t.same(await store.findById(user.id), user)
+    t.same(await store.findById(user.id), enabled)
   })
 
   t.test('delete removes the user once', async (t) => {
