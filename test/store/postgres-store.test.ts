@@ -206,6 +206,52 @@ t.test('migration 6 makes every outbox row from before it an email', async (t) =
   t.match(await store.claimDue(T0, 1000, 10), [{ recipient: 'old@example.com', kind: 'email' }])
 })
 
+t.test('migration 7 gives an existing deployment its sessions table', async (t) => {
+  const url = await db.schemaUrl()
+  const client = await migratedTo(t, url, 6)
+  await client.query(
+    `INSERT INTO users (id, email, status, rev, seq, created_at)
+     VALUES ('01900000-0000-7000-8000-000000000001', 'old@example.com', 'active', 3, 5, $1)`,
+    [T0],
+  )
+  const store = openPostgresStore(url)
+  t.teardown(() => store.close())
+  const session = { client: 'hosted', expiresAt: T0 + 1000, ip: null, userAgent: null }
+  const opened = await store.consumeAndOpen(
+    '01900000-0000-7000-8000-000000000001',
+    { rev: 3, seq: 5 },
+    session,
+    T0,
+  )
+  t.match(opened, { user: { email: 'old@example.com', seq: 6 }, session: { refreshSeq: 0 } })
+  const indexes = await inspect<{ indexname: string }>(
+    url,
+    "SELECT indexname FROM pg_indexes WHERE tablename = 'sessions' AND schemaname = current_schema()",
+  )
+  t.same(indexes.map((r) => r.indexname).sort(), [
+    'sessions_ended_at',
+    'sessions_expires_at',
+    'sessions_pkey',
+    'sessions_user',
+  ])
+  const plan = async (sql: string) =>
+    (await inspect<{ 'QUERY PLAN': string }>(url, `EXPLAIN ${sql}`, 'SET enable_seqscan = off'))
+      .map((r) => r['QUERY PLAN'])
+      .join('\n')
+  t.match(
+    await plan(`SELECT * FROM sessions WHERE id = '01900000-0000-7000-8000-000000000000'`),
+    /sessions_pkey/,
+    'refresh finds a session by its primary key',
+  )
+  t.match(
+    await plan(
+      `SELECT * FROM sessions WHERE user_id = '01900000-0000-7000-8000-000000000000' AND ended_at IS NULL`,
+    ),
+    /sessions_user/,
+    'ending a user’s sessions finds them by user',
+  )
+})
+
 t.test('open refuses a URL that is not a PostgreSQL one', async (t) => {
   t.throws(() => openPostgresStore('mysql://localhost/x'), TypeError)
   t.throws(() => openPostgresStore(undefined as unknown as string), TypeError)

@@ -132,6 +132,34 @@ t.test('migration 6 makes every outbox row from before it an email', async (t) =
   t.match(await store.claimDue(T0, 1000, 10), [{ recipient: 'old@example.com', kind: 'email' }])
 })
 
+t.test('migration 7 gives an existing deployment its sessions table', async (t) => {
+  const file = path.join(tempDir(t), 'latchkey.db')
+  const db = migratedTo(file, 6)
+  db.prepare(
+    `INSERT INTO users (id, email, status, rev, seq, created_at)
+     VALUES ('01900000-0000-7000-8000-000000000001', 'old@example.com', 'active', 3, 5, ?)`,
+  ).run(T0)
+  db.close()
+  const store = openSqliteStore(file)
+  t.teardown(() => store.close())
+  const session = { client: 'hosted', expiresAt: T0 + 1000, ip: null, userAgent: null }
+  const opened = await store.consumeAndOpen(
+    '01900000-0000-7000-8000-000000000001',
+    { rev: 3, seq: 5 },
+    session,
+    T0,
+  )
+  t.match(opened, { user: { email: 'old@example.com', seq: 6 }, session: { refreshSeq: 0 } })
+  const plan = inspect(file, (db) =>
+    db
+      .prepare('EXPLAIN QUERY PLAN SELECT * FROM sessions WHERE user_id = ? AND ended_at IS NULL')
+      .all('x')
+      .map((r) => (r as { detail: string }).detail)
+      .join('\n'),
+  )
+  t.match(plan, /sessions_user/, 'ending a user’s sessions finds them by user')
+})
+
 t.test('the expected schema exists', async (t) => {
   const file = path.join(tempDir(t), 'latchkey.db')
   await openSqliteStore(file).close()

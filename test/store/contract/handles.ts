@@ -43,6 +43,51 @@ export async function handlesContract(t: Test, withHandles: WithHandles): Promis
     t.equal(await a.touchLogin(user.id, 0, T0 + 1), undefined)
   })
 
+  t.test('sessions across handles: one opens, one rotates, the other ends', async (t) => {
+    const { store: a, another } = await withHandles(t)
+    const b = await (another as () => Promise<Store>)()
+    const { user } = await a.findOrCreate('alice@example.com', T0)
+    const session = { client: 'backend', expiresAt: T0 + 1_000_000, ip: null, userAgent: null }
+    const opened = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).consumeAndOpen(user.id, { rev: 0, seq: 0 }, session, T0 + i),
+      ),
+    )
+    const [won] = opened.filter((o) => o !== undefined)
+    t.equal(opened.filter(Boolean).length, 1, 'one consume, one session')
+    const id = won?.session.id as string
+    const rotated = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).rotate(id, { rev: 0, refreshSeq: 0 }, T0 + 100 + i),
+      ),
+    )
+    t.equal(rotated.filter(Boolean).length, 1, 'one rotation')
+    t.match(await b.endSession(id, 'admin', T0 + 200), { endReason: 'admin' })
+    t.match(await a.findSession(id), { session: { endedAt: T0 + 200, refreshSeq: 1 } })
+    t.same(await a.listSessions(user.id, { since: T0, limit: 10 }), [
+      (await b.findSession(id))?.session,
+    ])
+  })
+
+  t.test('a revoke racing consumes leaves no session open', async (t) => {
+    const { store: a, another } = await withHandles(t)
+    const b = await (another as () => Promise<Store>)()
+    const session = { client: 'backend', expiresAt: T0 + 1_000_000, ip: null, userAgent: null }
+    for (let round = 0; round < 10; round++) {
+      const { user } = await a.findOrCreate(`racer${round}@example.com`, T0)
+      await Promise.all([
+        ...Array.from({ length: 4 }, (_, i) =>
+          (i % 2 ? a : b).consumeAndOpen(user.id, { rev: 0, seq: 0 }, session, T0),
+        ),
+        (round % 2 ? a : b).revoke(user.id, T0 + 1),
+      ])
+      const open = (await a.listSessions(user.id, { since: T0, limit: 10 })).filter(
+        (s) => s.endedAt === null,
+      )
+      t.same(open, [], `round ${round}: every session opened with rev 0 has ended`)
+    }
+  })
+
   t.test('due outbox rows are claimed once across handles', async (t) => {
     const { store: a, another } = await withHandles(t)
     const b = await (another as () => Promise<Store>)()
