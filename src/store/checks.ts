@@ -1,5 +1,5 @@
 import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
-import type { RevokeReason, UserOrigin, UserStatus } from './users.js'
+import type { Expected, RevokeReason, UserOrigin, UserStatus } from './users.js'
 
 /**
  * What compose.ts checks before any statement runs, the same for every store. A caller's
@@ -31,6 +31,12 @@ export function checkCounter(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`${name} must be a non-negative integer`)
   }
+}
+
+/** The counters a one-time token carries. */
+export function checkExpected(expected: Expected): void {
+  checkCounter(expected?.rev, 'rev')
+  checkCounter(expected.seq, 'seq')
 }
 
 /** A job kind as the outbox names them: a short lower-case word (email, webhook …). */

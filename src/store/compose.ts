@@ -3,6 +3,7 @@ import {
   checkDuration,
   checkEmail,
   checkEndReason,
+  checkExpected,
   checkKind,
   checkLimit,
   checkNewSession,
@@ -60,8 +61,7 @@ export function composeStore(parts: StoreParts): Store {
     },
     async consume(id, expected, now) {
       checkTime(now)
-      checkCounter(expected.rev, 'rev')
-      checkCounter(expected.seq, 'seq')
+      checkExpected(expected)
       return isUuid(id) ? users.consume(id, expected, now) : undefined
     },
     async touchLogin(id, rev, now) {
@@ -150,8 +150,7 @@ function composeSessions(sessions: SessionStore): SessionStore {
   return {
     async consumeAndOpen(userId, expected, session, now) {
       checkTime(now)
-      checkCounter(expected.rev, 'rev')
-      checkCounter(expected.seq, 'seq')
+      checkExpected(expected)
       checkNewSession(session)
       return isUuid(userId) ? sessions.consumeAndOpen(userId, expected, session, now) : undefined
     },

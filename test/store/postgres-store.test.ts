@@ -47,6 +47,12 @@ const inspect = async <R extends pg.QueryResultRow>(
   }
 }
 
+/** The plan PostgreSQL makes for `sql` when it may use an index at all. */
+const plan = async (url: string, sql: string): Promise<string> =>
+  (await inspect<{ 'QUERY PLAN': string }>(url, `EXPLAIN ${sql}`, 'SET enable_seqscan = off'))
+    .map((r) => r['QUERY PLAN'])
+    .join('\n')
+
 const rejection = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
     () => undefined,
@@ -107,22 +113,19 @@ t.test('the expected schema exists and the hot queries use their indexes', async
     'users_email_lower',
     'users_pkey',
   ])
-  const plan = async (sql: string) =>
-    (await inspect<{ 'QUERY PLAN': string }>(url, `EXPLAIN ${sql}`, 'SET enable_seqscan = off'))
-      .map((r) => r['QUERY PLAN'])
-      .join('\n')
   t.match(
-    await plan(`SELECT * FROM users WHERE lower(email COLLATE "C") = lower('x' COLLATE "C")`),
+    await plan(url, `SELECT * FROM users WHERE lower(email COLLATE "C") = lower('x' COLLATE "C")`),
     /users_email_lower/,
     'findByEmail uses the expression index',
   )
   t.match(
-    await plan(`SELECT * FROM users WHERE id = '01900000-0000-7000-8000-000000000000'`),
+    await plan(url, `SELECT * FROM users WHERE id = '01900000-0000-7000-8000-000000000000'`),
     /users_pkey/,
     'findById uses the primary key',
   )
   t.match(
     await plan(
+      url,
       "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at, id LIMIT 10",
     ),
     /outbox_due/,
@@ -234,17 +237,14 @@ t.test('migration 7 gives an existing deployment its sessions table', async (t) 
     'sessions_pkey',
     'sessions_user',
   ])
-  const plan = async (sql: string) =>
-    (await inspect<{ 'QUERY PLAN': string }>(url, `EXPLAIN ${sql}`, 'SET enable_seqscan = off'))
-      .map((r) => r['QUERY PLAN'])
-      .join('\n')
   t.match(
-    await plan(`SELECT * FROM sessions WHERE id = '01900000-0000-7000-8000-000000000000'`),
+    await plan(url, `SELECT * FROM sessions WHERE id = '01900000-0000-7000-8000-000000000000'`),
     /sessions_pkey/,
     'refresh finds a session by its primary key',
   )
   t.match(
     await plan(
+      url,
       `SELECT * FROM sessions WHERE user_id = '01900000-0000-7000-8000-000000000000' AND ended_at IS NULL`,
     ),
     /sessions_user/,
