@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
 import type { NewOutboxMessage, OutboxMessage } from '../../../src/store/outbox.js'
+import type { NewSession, SessionWithUser } from '../../../src/store/sessions.js'
 
 /**
  * A fresh, empty store, and how to throw its data away after `close()`. `another`, when the
@@ -71,3 +72,26 @@ export const find = async (store: Store, id: string): Promise<OutboxMessage | un
  * The outbox half of the contract. Rows are compared with strictSame: a networked driver that
  * hands back bigint columns or counts as strings must convert them.
  */
+
+/** SESSION_MAX_AGE's default. */
+export const MAX_AGE = 90 * DAY
+
+export const newSession = (overrides: Partial<NewSession> = {}): NewSession => ({
+  client: 'backend',
+  expiresAt: T0 + MAX_AGE,
+  ip: '203.0.113.7',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Grüße',
+  ...overrides,
+})
+
+/** A user with one session opened by a consume at T0. */
+export async function signedIn(
+  store: Store,
+  email = 'alice@example.com',
+  overrides: Partial<NewSession> = {},
+): Promise<SessionWithUser> {
+  const { user } = await store.findOrCreate(email, T0)
+  const opened = await store.consumeAndOpen(user.id, user, newSession(overrides), T0)
+  if (!opened) throw new Error('the first consume must open a session')
+  return opened
+}

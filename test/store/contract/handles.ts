@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
-import { ids, LEASE, message, sortedById, T0, type WithHandles } from './fixtures.js'
+import { ids, LEASE, message, newSession, sortedById, T0, type WithHandles } from './fixtures.js'
 
 /** Two handles on one database, as two processes or instances: they agree, and race safely. */
 export async function handlesContract(t: Test, withHandles: WithHandles): Promise<void> {
@@ -47,7 +47,7 @@ export async function handlesContract(t: Test, withHandles: WithHandles): Promis
     const { store: a, another } = await withHandles(t)
     const b = await (another as () => Promise<Store>)()
     const { user } = await a.findOrCreate('alice@example.com', T0)
-    const session = { client: 'backend', expiresAt: T0 + 1_000_000, ip: null, userAgent: null }
+    const session = newSession()
     const opened = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         (i % 2 ? a : b).consumeAndOpen(user.id, { rev: 0, seq: 0 }, session, T0 + i),
@@ -72,7 +72,7 @@ export async function handlesContract(t: Test, withHandles: WithHandles): Promis
   t.test('a revoke racing consumes leaves no session open', async (t) => {
     const { store: a, another } = await withHandles(t)
     const b = await (another as () => Promise<Store>)()
-    const session = { client: 'backend', expiresAt: T0 + 1_000_000, ip: null, userAgent: null }
+    const session = newSession()
     for (let round = 0; round < 10; round++) {
       const { user } = await a.findOrCreate(`racer${round}@example.com`, T0)
       await Promise.all([

@@ -7,6 +7,7 @@ import { lifecycleContract } from './lifecycle.js'
 import { outboxDeliveryContract } from './outbox-delivery.js'
 import { outboxListingContract } from './outbox-listing.js'
 import { phantomsContract } from './phantoms.js'
+import { sessionEndsContract } from './session-ends.js'
 import { sessionsContract } from './sessions.js'
 import { usersContract } from './users.js'
 
@@ -42,7 +43,10 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
 
   return t.test(`Store contract: ${name}`, async (t) => {
     usersContract(t, withStore)
-    t.test('SessionStore', async (t) => sessionsContract(t, withStore))
+    t.test('SessionStore', async (t) => {
+      sessionsContract(t, withStore)
+      sessionEndsContract(t, withStore)
+    })
     phantomsContract(t, withStore)
     lifecycleContract(t, withStore)
     argumentsContract(t, withStore)

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { Unavailable } from '../../../src/errors.js'
-import { LEASE, T0, UNKNOWN_ID, type WithStore } from './fixtures.js'
+import { LEASE, newSession, T0, UNKNOWN_ID, type WithStore } from './fixtures.js'
 
 /** Readiness and close, alike on every store: what a closed store answers is an outage. */
 export function lifecycleContract(t: Test, withStore: WithStore): void {
@@ -20,6 +20,14 @@ export function lifecycleContract(t: Test, withStore: WithStore): void {
       ['migrate', () => store.migrate()],
       ['findById', () => store.findById(UNKNOWN_ID)],
       ['findOrCreate', () => store.findOrCreate('bob@example.com', T0)],
+      ['findSession', () => store.findSession(UNKNOWN_ID)],
+      [
+        'consumeAndOpen',
+        () => store.consumeAndOpen(UNKNOWN_ID, { rev: 0, seq: 0 }, newSession(), T0),
+      ],
+      ['rotate', () => store.rotate(UNKNOWN_ID, { rev: 0, refreshSeq: 0 }, T0)],
+      ['revoke', () => store.revoke(UNKNOWN_ID, T0)],
+      ['pruneSessions', () => store.pruneSessions(T0)],
       ['phantomId', () => store.phantomId('key', T0)],
       ['claimDue', () => store.claimDue(T0, LEASE, 1)],
       ['listOutbox', () => store.listOutbox({ limit: 1 })],
