@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
+import { pruneSessions } from './auth/manage-sessions.js'
 import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
 import { type Clock, systemClock } from './clock.js'
@@ -126,8 +127,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 }
 
 /**
- * The periodic chores besides sending, hourly by the clock: today, forgetting unused users and
- * stand-in ids. Each instance does them; the deletes are batched and harmless twice.
+ * The periodic chores besides sending, hourly by the clock: forgetting unused users, stand-in
+ * ids and sessions long over. Each instance does them; the deletes are batched and harmless twice.
  */
 function buildHousekeeping(
   deps: RouteDeps,
@@ -138,6 +139,7 @@ function buildHousekeeping(
   return new Periodic(
     async () => {
       await pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune })
+      await pruneSessions(deps, log)
     },
     deps.clock,
     (err) => log.error({ err }, 'housekeeping failed'),

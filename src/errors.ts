@@ -91,6 +91,14 @@ export class IpMismatch extends tokenError(
   'The token is bound to another client IP address.',
 ) {}
 
+/** A session (or a refresh token of it) whose session was ended: logout, an admin, reuse. */
+export class SessionEnded extends LatchkeyError {
+  readonly code = 'session_ended' satisfies ErrorCode
+  constructor(message = 'The session has ended.') {
+    super(message)
+  }
+}
+
 export class RateLimited extends LatchkeyError {
   readonly code = 'rate_limited' satisfies ErrorCode
   constructor(

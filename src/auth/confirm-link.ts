@@ -1,6 +1,7 @@
 import type { User } from '../store/users.js'
 import type { AuthDeps } from './deps.js'
 import { mintExchangeCode } from './exchange.js'
+import { HOSTED, openSession } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 import { type LinkCheck, openLink, useLink } from './verify-link.js'
 
@@ -9,6 +10,8 @@ export interface ConfirmRequest extends LinkCheck {
   elsewhereConfirmed: boolean
   /** Whether this browser is the one that asked for a link for `userId` (its binding cookie). */
   askedHere: (userId: string) => boolean
+  /** The browser's user agent, recorded with the session it opens. */
+  userAgent?: string | undefined
 }
 
 /** What the confirm page's button leads to; the route only renders it. */
@@ -42,11 +45,13 @@ export async function confirmLink(deps: AuthDeps, request: ConfirmRequest): Prom
     return { kind: 'refused', reason: 'no_target' }
   // From here on the link is spent, so nothing after it may fail on input: the target was
   // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
-  const user = await useLink(deps, link)
   if (handoff === 'cookie') {
-    const session = await grantSession(deps, user, 'hosted')
-    return { kind: 'session', user, session, redirectTo: link.redirectTo }
+    const origin = { client: HOSTED, ip: request.ip, userAgent: request.userAgent }
+    const opened = await openSession(deps, link.fields, link.oneTime, origin)
+    const session = await grantSession(deps, opened)
+    return { kind: 'session', user: opened.user, session, redirectTo: link.redirectTo }
   }
+  const user = await useLink(deps, link)
   // The code handoff mints its session at the exchange, by the backend's key. The code is set,
   // not appended: it goes in the query (before any fragment) and replaces any `code` the target
   // already carried, so a planted code can never be the one traded.

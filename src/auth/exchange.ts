@@ -1,9 +1,9 @@
 import { toSeconds } from '../clock.js'
-import { TokenUsed } from '../errors.js'
 import type { User } from '../store/users.js'
 import { Flag, Purpose } from '../tokens/codec.js'
 import { loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { openSession, type SessionOrigin } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 export const EXCHANGE_TTL_SECONDS = 60
@@ -26,12 +26,13 @@ export function mintExchangeCode(deps: AuthDeps, user: User): string {
 
 /**
  * One use, within 60 s, while the user is active and not revoked. The session belongs to
- * `client`, the backend's API key that traded the code, not to the hosted pages that minted it.
+ * `origin.client`, the backend's API key that traded the code, not to the hosted pages that
+ * minted it; the code's consume and the session's opening are one transaction.
  */
 export async function exchangeCode(
   deps: AuthDeps,
   code: string,
-  client: string,
+  origin: SessionOrigin,
 ): Promise<SessionGrant> {
   const fields = deps.keyring.open(
     code,
@@ -41,11 +42,5 @@ export async function exchangeCode(
   )
   await loadTokenUser(deps.store, fields)
   // The same compare-and-increment as a one-time link: of concurrent exchanges one wins.
-  const user = await deps.store.consume(fields.userId, fields, deps.clock())
-  if (!user) {
-    // Lost a race: read again only to name the reason (revoked, disabled, or used).
-    await loadTokenUser(deps.store, fields)
-    throw new TokenUsed()
-  }
-  return grantSession(deps, user, client)
+  return grantSession(deps, await openSession(deps, fields, true, origin))
 }

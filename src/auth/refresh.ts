@@ -1,24 +1,80 @@
 import { toSeconds } from '../clock.js'
-import { Purpose } from '../tokens/codec.js'
-import { loadTokenUser } from './check-user.js'
+import {
+  SessionEnded,
+  TokenExpired,
+  TokenInvalid,
+  TokenRevoked,
+  TokenUsed,
+  UserDisabled,
+} from '../errors.js'
+import type { SessionWithUser } from '../store/sessions.js'
+import { Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 /**
- * Trades a refresh token for a new session and a new refresh token. Refresh tokens carry rev, not
- * seq: they are reusable until they expire or the user is revoked, disabled or deleted. They are
- * not bound to a client yet, so the new JWT names `client`, the API key that refreshes.
+ * Trades the session's current refresh token for a new JWT and the next refresh token (RFC 9700
+ * rotation). The token is bound to the session's client, so another API key's attempt fails its
+ * MAC. A token one step behind, within REFRESH_REUSE_GRACE of the rotation that replaced it, gets
+ * the current pair again (a client retrying an answer it lost); any other stale token means two
+ * parties hold the session, so it ends (`refresh_reused`) and the answer is token_used.
  */
 export async function refreshSession(
   deps: AuthDeps,
   refreshToken: string,
   client: string,
 ): Promise<SessionGrant> {
-  const fields = deps.keyring.open(
-    refreshToken,
-    { [Purpose.Refresh]: deps.config.refreshTtl },
-    {},
-    toSeconds(deps.clock()),
-  )
-  return grantSession(deps, await loadTokenUser(deps.store, fields), client)
+  const fields = openRefreshToken(deps, refreshToken, client)
+  let found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
+  if (found.session.refreshSeq === fields.seq) {
+    const expected = { rev: fields.rev, refreshSeq: fields.seq }
+    const rotated = await deps.store.rotate(found.session.id, expected, deps.clock())
+    if (rotated) return grantSession(deps, rotated)
+    // Lost a race (or a revoke landed): read again to see which.
+    found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
+  }
+  return replay(deps, found, fields)
+}
+
+/** The MAC, the expiry and the client: everything that needs no database. */
+export function openRefreshToken(deps: AuthDeps, token: string, client: string): TokenFields {
+  const accept = { [Purpose.Refresh]: deps.config.refreshTtl }
+  return deps.keyring.open(token, accept, { client }, toSeconds(deps.clock()))
+}
+
+/**
+ * The session the token names, if it can still be refreshed by someone. The order gives the
+ * most useful reason first, as check-user.ts: the user, then the session.
+ */
+function current(
+  found: SessionWithUser | undefined,
+  fields: TokenFields,
+  client: string,
+  now: number,
+): SessionWithUser {
+  // Unknown: a token of the shape that named a user, or a session pruned or deleted with its user.
+  if (!found || found.session.client !== client) throw new TokenInvalid()
+  const { session, user } = found
+  if (user.status !== 'active') throw new UserDisabled()
+  if (user.rev !== fields.rev) throw new TokenRevoked()
+  if (session.endedAt !== null) throw new SessionEnded()
+  // In whole seconds, as the tokens count: a JWT must be able to start before the session ends.
+  if (toSeconds(session.expiresAt) <= toSeconds(now)) throw new TokenExpired()
+  return found
+}
+
+/** A token that is not the session's current one: a retry within the grace, or a reuse. */
+async function replay(
+  deps: AuthDeps,
+  found: SessionWithUser,
+  fields: TokenFields,
+): Promise<SessionGrant> {
+  const { session } = found
+  const now = deps.clock()
+  const graceEnds = (session.lastRefreshedAt ?? 0) + deps.config.refreshReuseGrace * 1000
+  if (fields.seq === session.refreshSeq - 1 && now <= graceEnds) return grantSession(deps, found)
+  // Only the session itself can have made a sequence ahead of its own; stale means reused.
+  if (fields.seq > session.refreshSeq) throw new TokenInvalid()
+  await deps.store.endSession(session.id, 'refresh_reused', now)
+  throw new TokenUsed()
 }

@@ -4,6 +4,7 @@ import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { openSession } from './open-session.js'
 import { checkRedirect } from './redirect.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
@@ -26,6 +27,8 @@ interface Consume {
   consume: true
   /** Whom a login link's session is for: the API key's name. */
   client: string
+  /** The signing-in device's user agent, as the backend saw it (the ip is LinkCheck's). */
+  userAgent?: string | undefined
 }
 
 export interface VerifyResult {
@@ -37,18 +40,21 @@ export interface VerifyResult {
 }
 
 /**
- * The hot path: decode, one HMAC, one indexed lookup, at most one conditional update, one JWT
- * signature. The key ring rejects forged, altered and expired tokens before the database is asked.
+ * The hot path: decode, one HMAC, one indexed lookup, at most one transaction (the consume and
+ * the new session), one JWT signature. The key ring rejects forged, altered and expired tokens
+ * before the database is asked.
  */
 export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
   const link = await openLink(deps, request)
-  const user = request.consume ? await useLink(deps, link) : link.user
-  return {
-    user,
-    session: link.login && request.consume ? await grantSession(deps, user, request.client) : null,
-    redirectTo: link.redirectTo,
-    scope: link.scope,
-  }
+  const found = { redirectTo: link.redirectTo, scope: link.scope }
+  if (!request.consume) return { user: link.user, session: null, ...found }
+  if (!link.login) return { user: await useLink(deps, link), session: null, ...found }
+  const opened = await openSession(deps, link.fields, link.oneTime, {
+    client: request.client,
+    ip: request.ip,
+    userAgent: request.userAgent,
+  })
+  return { user: opened.user, session: await grantSession(deps, opened), ...found }
 }
 
 /** A link whose MAC, expiry and user were checked; nothing is used up yet. */

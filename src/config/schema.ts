@@ -33,6 +33,8 @@ export const ConfigSchema = Type.Object({
   accessTtlMax: S.ACCESS_TTL_MAX.schema,
   sessionTtl: S.SESSION_TTL.schema,
   refreshTtl: S.REFRESH_TTL.schema,
+  sessionMaxAge: S.SESSION_MAX_AGE.schema,
+  refreshReuseGrace: S.REFRESH_REUSE_GRACE.schema,
   sessionAudience: S.SESSION_AUDIENCE.schema,
   allowedRedirects: S.ALLOWED_REDIRECTS.schema,
   trustProxy: S.TRUST_PROXY.schema,

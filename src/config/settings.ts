@@ -168,6 +168,18 @@ export const TABLE = {
   ),
   SESSION_TTL: seconds('sessionTtl', '900', 'seconds a session JWT lasts'),
   REFRESH_TTL: seconds('refreshTtl', '2592000', 'seconds a refresh token lasts'),
+  SESSION_MAX_AGE: seconds(
+    'sessionMaxAge',
+    '7776000',
+    'seconds a session lasts at most, however often it is refreshed',
+  ),
+  REFRESH_REUSE_GRACE: whole(
+    'refreshReuseGrace',
+    '10',
+    [0, 300],
+    'a number of seconds',
+    'seconds after a rotation in which the previous refresh token gets the current pair again',
+  ),
   SESSION_AUDIENCE: row({
     path: 'sessionAudience',
     schema: Type.String({ minLength: 1 }),

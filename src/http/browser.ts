@@ -28,6 +28,8 @@ export interface BrowserSecurity {
   isBoundTo(request: FastifyRequest, userId: string, nowSeconds: number): boolean
   unbind(reply: FastifyReply): void
   setSession(reply: FastifyReply, jwt: string, maxAgeSeconds: number): void
+  /** The session JWT the cookie holds, unchecked; the caller verifies it. */
+  sessionOf(request: FastifyRequest): string | undefined
   clearSession(reply: FastifyReply): void
 }
 
@@ -95,6 +97,11 @@ export function browserSecurity(options: {
 
     setSession(reply, jwt, maxAgeSeconds) {
       reply.setCookie(COOKIE.session, jwt, { ...base, maxAge: maxAgeSeconds })
+    },
+
+    sessionOf(request) {
+      const jwt = request.cookies[COOKIE.session]
+      return typeof jwt === 'string' && jwt.length <= 8192 ? jwt : undefined
     },
 
     clearSession(reply) {

@@ -15,6 +15,7 @@ import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { RouteMethods } from './route-methods.js'
 import { adminRoutes } from './routes/admin.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
+import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { pageRoutes } from './routes/pages/index.js'
@@ -150,6 +151,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   linkRoutes(app, deps, guards)
   sessionRoutes(app, deps, guards)
   adminRoutes(app, deps, guards)
+  adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
   return app
 }

@@ -2,6 +2,7 @@ import type { IssuedLink } from '../auth/issue-link.js'
 import type { SessionGrant } from '../auth/session-grant.js'
 import type { VerifyResult } from '../auth/verify-link.js'
 import type { OutboxMessage } from '../store/outbox.js'
+import type { Session } from '../store/sessions.js'
 import type { User } from '../store/users.js'
 import type { UserRecord } from './schemas.js'
 
@@ -16,12 +17,29 @@ export function userRecord(user: User): UserRecord {
   }
 }
 
-export function sessionRecord(grant: SessionGrant) {
+export function grantRecord(grant: SessionGrant) {
   return {
     jwt: grant.jwt,
     expires_at: grant.expiresAt,
     refresh_token: grant.refreshToken,
     refresh_expires_at: grant.refreshExpiresAt,
+    session_id: grant.sessionId,
+  }
+}
+
+/** A session row as operators see it: what device, since when, how it ended. */
+export function sessionRecord(session: Session) {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    client: session.client,
+    created_at: new Date(session.createdAt).toISOString(),
+    last_refreshed_at: iso(session.lastRefreshedAt),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    ended_at: iso(session.endedAt),
+    end_reason: session.endReason,
+    ip: session.ip,
+    user_agent: session.userAgent,
   }
 }
 
@@ -37,7 +55,7 @@ export function issuedRecord(issued: IssuedLink) {
 export function verifiedRecord(result: VerifyResult) {
   return {
     user: userRecord(result.user),
-    session: result.session && sessionRecord(result.session),
+    session: result.session && grantRecord(result.session),
     redirect_to: result.redirectTo,
     scope: result.scope,
   }

@@ -2,15 +2,14 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifySchemaValidationError } from 'fastify'
 import Type, { type Static } from 'typebox'
 import { ERROR_CODES } from '../errors.js'
+import { END_REASONS, type EndReason } from '../store/sessions.js'
 
 /**
  * Every request and response shape of the API. The OpenAPI document is generated from these.
  * Bodies refuse unknown members, so a misspelt option fails loudly instead of being ignored.
  */
-const Uuid = Type.String({
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-  description: 'A user id (UUID).',
-})
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'A user id (UUID).' })
 const EpochSeconds = Type.Integer({ description: 'Seconds since the Unix epoch.' })
 const Timestamp = Type.String({ format: 'date-time' })
 // Token-shaped inputs are bounded but not shape-checked here: the codec decides, so a wrong
@@ -23,6 +22,15 @@ const RedirectTo = Type.String({
   description: 'A path on this site (/after) or a URL on an origin in ALLOWED_REDIRECTS.',
 })
 const Ip = Type.String({ minLength: 2, maxLength: 45, description: 'An IPv4 or IPv6 address.' })
+const UserAgent = Type.String({
+  maxLength: 1024,
+  description:
+    "The signing-in device's User-Agent, recorded with its session (first 512 characters).",
+})
+const SessionId = Type.String({
+  pattern: UUID_PATTERN,
+  description: 'A session id (UUID).',
+})
 // Request examples are shaped like the real thing (Swagger UI sends them as they are) and
 // verify nothing: trying them answers 401 or `active: false`, never 400.
 const TOKEN_EXAMPLE = `AQEB${'A'.repeat(60)}`
@@ -113,8 +121,11 @@ export const LinkResponseSchema = Type.Object({
 export const SessionSchema = Type.Object({
   jwt: Type.String(),
   expires_at: EpochSeconds,
-  refresh_token: Type.String(),
+  refresh_token: Type.String({
+    description: 'Single use: each refresh returns the next one (see README, "Sessions").',
+  }),
   refresh_expires_at: EpochSeconds,
+  session_id: SessionId,
 })
 
 export const VerifyRequestSchema = Type.Object(
@@ -123,6 +134,7 @@ export const VerifyRequestSchema = Type.Object(
     scope: Type.Optional(Scope),
     redirect_to: Type.Optional(RedirectTo),
     ip: Type.Optional(Ip),
+    user_agent: Type.Optional(UserAgent),
     consume: Type.Optional(Type.Boolean({ description: 'false checks without using up.' })),
   },
   { additionalProperties: false, examples: [{ token: TOKEN_EXAMPLE }] },
@@ -141,20 +153,48 @@ export const RefreshRequestSchema = Type.Object(
 )
 
 export const ExchangeRequestSchema = Type.Object(
-  { code: TokenInput },
+  { code: TokenInput, ip: Type.Optional(Ip), user_agent: Type.Optional(UserAgent) },
   { additionalProperties: false, examples: [{ code: TOKEN_EXAMPLE }] },
 )
 
+const JwtInput = Type.String({ minLength: 1, maxLength: 8192 })
+
 export const IntrospectRequestSchema = Type.Object(
-  { jwt: Type.String({ minLength: 1, maxLength: 8192 }) },
-  { additionalProperties: false, examples: [{ jwt: JWT_EXAMPLE }] },
+  {
+    jwt: Type.Optional(JwtInput),
+    token: Type.Optional(JwtInput),
+    token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'Ignored.' })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'JSON `{jwt}`, or the RFC 7662 form (`token=…` as application/x-www-form-urlencoded).',
+    oneOf: [
+      Type.Object({ jwt: Type.String() }, { title: 'JSON' }),
+      Type.Object({ token: Type.String() }, { title: 'RFC 7662' }),
+    ],
+    examples: [{ jwt: JWT_EXAMPLE }],
+  },
+)
+
+export const EndSessionRequestSchema = Type.Object(
+  { refresh_token: Type.Optional(TokenInput), session_id: Type.Optional(SessionId) },
+  {
+    additionalProperties: false,
+    oneOf: [
+      Type.Object({ refresh_token: Type.String() }, { title: 'By refresh token' }),
+      Type.Object({ session_id: Type.String() }, { title: 'By session id' }),
+    ],
+    examples: [{ refresh_token: TOKEN_EXAMPLE }],
+  },
 )
 
 export const IntrospectResponseSchema = Type.Object({
   active: Type.Boolean(),
   sub: Type.Optional(Uuid),
+  sid: Type.Optional(SessionId),
   client_id: Type.Optional(
-    Type.String({ description: 'The API key that opened or refreshed the session, or hosted.' }),
+    Type.String({ description: 'The API key that opened the session, or hosted.' }),
   ),
   exp: Type.Optional(EpochSeconds),
   iat: Type.Optional(EpochSeconds),
@@ -172,6 +212,35 @@ export const UsersQuerySchema = Type.Object(
 )
 
 export const UsersResponseSchema = Type.Object({ users: Type.Array(UserSchema) })
+
+export const SessionIdParamsSchema = Type.Object({ id: SessionId })
+
+export const SessionsQuerySchema = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) },
+  { additionalProperties: false },
+)
+
+const EndReasonSchema = Type.Unsafe<EndReason>({ type: 'string', enum: [...END_REASONS] })
+
+export const SessionRecordSchema = Type.Object({
+  id: SessionId,
+  user_id: Uuid,
+  client: Type.String({ description: 'The API key that opened it, or hosted.' }),
+  created_at: Timestamp,
+  last_refreshed_at: Type.Union([Timestamp, Type.Null()]),
+  expires_at: Timestamp,
+  ended_at: Type.Union([Timestamp, Type.Null()]),
+  end_reason: Type.Union([EndReasonSchema, Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const SessionsResponseSchema = Type.Object({
+  sessions: Type.Array(SessionRecordSchema, {
+    description:
+      'Open sessions, and those that ended or expired in the last 30 days; newest first.',
+  }),
+})
 
 export const RevokeResponseSchema = Type.Object({ user_id: Uuid, rev: Type.Integer() })
 

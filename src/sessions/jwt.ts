@@ -16,6 +16,8 @@ export interface SessionClaims {
   sub: string
   /** The client the session was opened for: the API key's name, or `hosted` (RFC 9068 client_id). */
   client_id: string
+  /** The session (a row) the JWT belongs to: introspection checks it is still open. */
+  sid: string
   email: string
   rev: number
   iat: number
@@ -89,9 +91,14 @@ export class SessionKeys {
     return new SessionKeys(keys, options)
   }
 
+  /**
+   * A JWT that lives SESSION_TTL, or less when `notAfter` (seconds since the Unix epoch: the end
+   * of its session) comes sooner.
+   */
   async sign(
-    subject: Pick<SessionClaims, 'sub' | 'client_id' | 'email' | 'rev'>,
+    subject: Pick<SessionClaims, 'sub' | 'client_id' | 'sid' | 'email' | 'rev'>,
     nowMs: number,
+    notAfter = Number.POSITIVE_INFINITY,
   ): Promise<{ jwt: string; expiresAt: number }> {
     checkNow(nowMs)
     if (typeof subject.sub !== 'string' || subject.sub === '') {
@@ -100,12 +107,21 @@ export class SessionKeys {
     if (typeof subject.client_id !== 'string' || subject.client_id === '') {
       throw new TypeError('sign: client_id must be a non-empty string')
     }
+    if (typeof subject.sid !== 'string' || subject.sid === '') {
+      throw new TypeError('sign: sid must be a non-empty string')
+    }
     if (typeof subject.email !== 'string') throw new TypeError('sign: email must be a string')
     if (!isRev(subject.rev)) throw new TypeError('sign: rev must be a non-negative integer')
     const { issuer, audience, ttlSeconds } = this.#options
     const iat = Math.floor(nowMs / 1000)
-    const exp = iat + ttlSeconds
-    const claims = { client_id: subject.client_id, email: subject.email, rev: subject.rev }
+    const exp = Math.min(iat + ttlSeconds, notAfter)
+    if (!(exp > iat)) throw new TypeError('sign: the session ends before the JWT would start')
+    const claims = {
+      client_id: subject.client_id,
+      sid: subject.sid,
+      email: subject.email,
+      rev: subject.rev,
+    }
     const jwt = await new SignJWT(claims)
       .setProtectedHeader({ alg: this.#signer.alg, kid: this.#signer.kid, typ: TYP })
       .setIssuer(issuer)
@@ -141,7 +157,7 @@ export class SessionKeys {
         audience: this.#options.audience,
         typ: TYP,
         currentDate: new Date(nowMs),
-        requiredClaims: ['sub', 'client_id', 'iat', 'exp', 'jti'],
+        requiredClaims: ['sub', 'client_id', 'sid', 'iat', 'exp', 'jti'],
       })
       payload = result.payload
     } catch (error) {
@@ -149,12 +165,14 @@ export class SessionKeys {
       if (error instanceof errors.JWTExpired) throw new TokenExpired()
       throw new TokenInvalid()
     }
-    const { sub, client_id, email, rev, iat, exp, jti } = payload
+    const { sub, client_id, sid, email, rev, iat, exp, jti } = payload
     if (
       typeof sub !== 'string' ||
       sub === '' ||
       typeof client_id !== 'string' ||
       client_id === '' ||
+      typeof sid !== 'string' ||
+      sid === '' ||
       typeof email !== 'string' ||
       !isRev(rev) ||
       typeof iat !== 'number' ||
@@ -170,7 +188,7 @@ export class SessionKeys {
     if (exp - iat > this.#options.ttlSeconds || iat > nowMs / 1000 + IAT_LEEWAY_SECONDS) {
       throw new TokenInvalid()
     }
-    return { sub, client_id, email, rev, iat, exp, jti }
+    return { sub, client_id, sid, email, rev, iat, exp, jti }
   }
 
   /** The public half of every key, for `/.well-known/jwks.json`. Frozen: shared by all callers. */

@@ -3,8 +3,11 @@ import { TokenInvalid } from '../errors.js'
 /**
  * The v1 link token: 48 bytes, base64url without padding (64 characters).
  *
- *   0 version · 1 purpose · 2 kid · 3 flags · 4..20 user id · 20..24 expires_at (s, BE)
+ *   0 version · 1 purpose · 2 kid · 3 flags · 4..20 id · 20..24 expires_at (s, BE)
  *   24..28 rev · 28..32 seq · 32..48 mac
+ *
+ * The id is the user's, except in a refresh token, where it is the session's and seq is the
+ * session's refresh sequence.
  *
  * This file knows the layout only; the MAC is the key ring's business.
  */
@@ -28,16 +31,18 @@ export const Flag = {
   BrowserBound: 1 << 2,
   HasRedirect: 1 << 3,
   HasScope: 1 << 4,
+  /** Bound to a client: the API key a refresh token's session belongs to. */
+  HasClient: 1 << 5,
 } as const
-const KNOWN_FLAGS = 0b11111
+const KNOWN_FLAGS = 0b111111
 /** The flags that announce a bound context value. */
-export const CONTEXT_FLAGS = Flag.HasScope | Flag.HasRedirect | Flag.IpBound
+export const CONTEXT_FLAGS = Flag.HasScope | Flag.HasRedirect | Flag.IpBound | Flag.HasClient
 
 export interface TokenFields {
   purpose: Purpose
   kid: number
   flags: number
-  /** Canonical lower-case UUID string. */
+  /** Canonical lower-case UUID string: the user's id, or a refresh token's session id. */
   userId: string
   /** Seconds since the Unix epoch. */
   expiresAt: number
@@ -50,6 +55,8 @@ export interface TokenContext {
   scope?: string | undefined
   redirect?: string | undefined
   ip?: string | undefined
+  /** The name of the API key a refresh token belongs to. */
+  client?: string | undefined
 }
 
 const UINT32_MAX = 0xffffffff
@@ -135,13 +142,14 @@ export function contextFlags(context: TokenContext): number {
   return (
     (context.scope !== undefined ? Flag.HasScope : 0) |
     (context.redirect !== undefined ? Flag.HasRedirect : 0) |
-    (context.ip !== undefined ? Flag.IpBound : 0)
+    (context.ip !== undefined ? Flag.IpBound : 0) |
+    (context.client !== undefined ? Flag.HasClient : 0)
   )
 }
 
 /**
  * The bytes appended to the MAC input: for each context flag set, in the order scope, redirect,
- * IP, a 2-byte big-endian length and the UTF-8 bytes. Values the flags do not announce are left
+ * IP, client, a 2-byte big-endian length and the UTF-8 bytes. Values the flags do not announce are left
  * out, so presenting an IP for a token that is not IP-bound changes nothing. A value the flags
  * announce but the verifier does not present is encoded as absent, which can never match: the MAC
  * then fails, as it must.
@@ -163,6 +171,7 @@ export function encodeContext(flags: number, context: TokenContext): Buffer {
   add(Flag.HasScope, context.scope)
   add(Flag.HasRedirect, context.redirect)
   add(Flag.IpBound, context.ip)
+  add(Flag.HasClient, context.client)
   return Buffer.concat(parts)
 }
 

@@ -97,6 +97,11 @@ export class KeyRing {
     if (context.redirect !== undefined && !hasFlag(fields.flags, Flag.HasRedirect)) {
       throw new TokenInvalid()
     }
+    // Nor a token bound to no client as one bound to this one: refresh tokens of the shape that
+    // named the user and no client are refused this way.
+    if (context.client !== undefined && !hasFlag(fields.flags, Flag.HasClient)) {
+      throw new TokenInvalid()
+    }
     const expected = mac(key, body, encodeContext(fields.flags, context))
     // Both are MAC_BYTES long by construction; timingSafeEqual would throw otherwise.
     if (!timingSafeEqual(expected, presented)) {

@@ -13,6 +13,7 @@ interface Session {
   expires_at: number
   refresh_token: string
   refresh_expires_at: number
+  session_id: string
 }
 
 let counter = 0
@@ -70,26 +71,21 @@ t.test('refresh returns a new jwt and a new refresh token', async (t) => {
   t.equal(newer.statusCode, 200, 'the new refresh token works in turn')
 })
 
-t.test('client_id names the API key that opened or refreshed the session', async (t) => {
+t.test('client_id names the API key that opened the session; only it may refresh', async (t) => {
   const { session } = await signIn()
   t.equal(decodeJwt(session.jwt).client_id, 'svc', 'verified by the service key')
+  t.equal(decodeJwt(session.jwt).sid, session.session_id, 'sid names the session')
 
   const { token } = await apiLink(app, { email: `client-${++counter}@example.com` })
   const byAdmin = (await postVerify(app, { token }, asAdmin)).json().session as Session
   t.equal(decodeJwt(byAdmin.jwt).client_id, 'ops', 'verified by the admin key')
 
-  const refreshed = await post(
-    '/v1/sessions/refresh',
-    { refresh_token: session.refresh_token },
-    asAdmin,
-  )
-  t.equal(refreshed.statusCode, 200)
-  t.equal(decodeJwt(refreshed.json().jwt).client_id, 'ops', 'refreshed by the admin key')
-  t.equal(
-    (await postIntrospect(refreshed.json().jwt)).json().client_id,
-    'ops',
-    'introspection says so',
-  )
+  const other = await post('/v1/sessions/refresh', { refresh_token: session.refresh_token }, asAdmin)
+  assertProblem(t, other, 401, 'token_invalid')
+  const refreshed = await postRefresh(session.refresh_token)
+  t.equal(refreshed.statusCode, 200, "another key's attempt spent nothing")
+  t.equal(decodeJwt(refreshed.json().jwt).client_id, 'svc', 'still the opening key')
+  t.equal((await postIntrospect(refreshed.json().jwt)).json().client_id, 'svc', 'introspection too')
 })
 
 t.test('purpose separation', async (t) => {
@@ -113,13 +109,14 @@ t.test('purpose separation', async (t) => {
 })
 
 t.test('introspect', async (t) => {
-  t.test('an active session: sub, client_id, exp and iat', async (t) => {
+  t.test('an active session: sub, sid, client_id, exp and iat', async (t) => {
     const { userId, session } = await signIn()
     const res = await postIntrospect(session.jwt)
     t.equal(res.statusCode, 200)
     t.strictSame(res.json(), {
       active: true,
       sub: userId,
+      sid: session.session_id,
       client_id: 'svc',
       exp: session.expires_at,
       iat: session.expires_at - config.sessionTtl,

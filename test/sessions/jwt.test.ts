@@ -26,6 +26,7 @@ const NOW_S = Math.floor(NOW / 1000)
 const subject = {
   sub: '0190b5a4-7c3e-7d1a-9f0e-1a2b3c4d5e6f',
   client_id: 'billing',
+  sid: '0190b5a4-8000-7d1a-9f0e-000000000001',
   email: 'ada@example.com',
   rev: 3,
 }
@@ -71,6 +72,7 @@ async function forge(
     aud: options.audience,
     sub: subject.sub,
     client_id: subject.client_id,
+    sid: subject.sid,
     email: subject.email,
     rev: subject.rev,
     iat: NOW_S,
@@ -116,6 +118,7 @@ t.test('sign → verify round trip with the exact header and claims', async (t) 
     'iss',
     'jti',
     'rev',
+    'sid',
     'sub',
   ])
   t.match(raw, {
@@ -134,6 +137,7 @@ t.test('sign → verify round trip with the exact header and claims', async (t) 
   t.strictSame(claims, {
     sub: subject.sub,
     client_id: 'billing',
+    sid: subject.sid,
     email: subject.email,
     rev: 3,
     iat: NOW_S,
@@ -188,6 +192,9 @@ t.test('claims are validated strictly', async (t) => {
     'no client_id': { drop: ['client_id'] },
     'empty client_id': { claims: { client_id: '' } },
     'client_id not a string': { claims: { client_id: 7 } },
+    'no sid (a JWT from before sessions were rows)': { drop: ['sid'] },
+    'empty sid': { claims: { sid: '' } },
+    'sid not a string': { claims: { sid: 1 } },
     'no email': { drop: ['email'] },
     'email not a string': { claims: { email: 42 } },
     'no rev': { drop: ['rev'] },
@@ -482,12 +489,21 @@ t.test('sign and verify treat a broken clock or subject as a programming error',
     { ...subject, sub: '' },
     { ...subject, client_id: '' },
     { ...subject, client_id: undefined as unknown as string },
+    { ...subject, sid: '' },
     { ...subject, email: undefined as unknown as string },
     { ...subject, rev: -1 },
     { ...subject, rev: 0.5 },
   ]) {
     t.type(await failure(ring.sign(bad, NOW)), TypeError, JSON.stringify(bad))
   }
+})
+
+t.test("a JWT never outlives its session's end", async (t) => {
+  const { jwt, expiresAt } = await ring.sign(subject, NOW, NOW_S + 60)
+  t.equal(expiresAt, NOW_S + 60)
+  t.equal((await ring.verify(jwt, NOW)).exp, NOW_S + 60)
+  t.equal((await ring.sign(subject, NOW, NOW_S + 5000)).expiresAt, NOW_S + 900, 'TTL comes first')
+  t.type(await failure(ring.sign(subject, NOW, NOW_S)), TypeError, 'a session already over')
 })
 
 t.test('generateSessionKey makes a loadable private JWK, ES256 unless asked', async (t) => {

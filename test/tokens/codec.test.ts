@@ -74,14 +74,15 @@ t.test('only canonical base64url of the exact length decodes', async (t) => {
   t.throws(() => decodeToken(bytes.toString('base64url')), TokenInvalid, 'unknown flag')
 })
 
-t.test('context bytes follow the flags, in the order scope, redirect, ip', async (t) => {
-  const all = Flag.HasScope | Flag.HasRedirect | Flag.IpBound
+t.test('context bytes follow the flags, in the order scope, redirect, ip, client', async (t) => {
+  const all = Flag.HasScope | Flag.HasRedirect | Flag.IpBound | Flag.HasClient
   const ctx = encodeContext(all, {
     scope: 'ab',
     redirect: '/x',
     ip: '1.2.3.4',
+    client: 'web',
   })
-  t.same(ctx, Buffer.from('0002616200022f780007312e322e332e34', 'hex'))
+  t.same(ctx, Buffer.from('0002616200022f780007312e322e332e340003776562', 'hex'))
   t.same(encodeContext(0, { scope: 'ab', ip: '1.2.3.4' }), Buffer.alloc(0), 'unannounced values')
   t.not(
     encodeContext(Flag.HasScope, {}).toString('hex'),
@@ -93,7 +94,7 @@ t.test('context bytes follow the flags, in the order scope, redirect, ip', async
 const fieldsArb = fc.record({
   purpose: fc.constantFrom(...Object.values(Purpose)),
   kid: fc.integer({ min: 0, max: 255 }),
-  flags: fc.integer({ min: 0, max: 31 }),
+  flags: fc.integer({ min: 0, max: 63 }),
   userId: fc.uuid().map((u) => u.toLowerCase()),
   expiresAt: fc.integer({ min: 0, max: 0xffffffff }),
   rev: fc.integer({ min: 0, max: 0xffffffff }),

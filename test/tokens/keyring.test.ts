@@ -88,6 +88,21 @@ t.test('context binding: scope, redirect and ip must be presented exactly', asyn
   )
 })
 
+t.test('client binding: a refresh token opens only for the client it names', async (t) => {
+  const accept = { [Purpose.Refresh]: 3600 }
+  const refresh = { ...base, purpose: Purpose.Refresh, flags: 0 }
+  const token = ring.mint(refresh, { client: 'web' })
+  t.equal(ring.open(token, accept, { client: 'web' }, NOW).flags, Flag.HasClient)
+  t.throws(() => ring.open(token, accept, { client: 'mobile' }, NOW), TokenInvalid, 'another key')
+  t.throws(() => ring.open(token, accept, {}, NOW), TokenInvalid, 'no client presented')
+  const unbound = ring.mint(refresh)
+  t.throws(
+    () => ring.open(unbound, accept, { client: 'web' }, NOW),
+    TokenInvalid,
+    'a token bound to no client never passes for one bound to this client',
+  )
+})
+
 t.test('context flags in the token follow the context, not the caller flags', async (t) => {
   const token = ring.mint({ ...base, flags: Flag.OneTime | Flag.IpBound })
   const fields = ring.open(token, { [Purpose.Login]: 3600 }, {}, NOW)

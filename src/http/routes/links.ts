@@ -68,7 +68,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         ip: body.ip,
         ...(body.consume === false
           ? { consume: false }
-          : { consume: true, client: apiKeyName(request) }),
+          : { consume: true, client: apiKeyName(request), userAgent: body.user_agent }),
       })
       return verifiedRecord(result)
     },

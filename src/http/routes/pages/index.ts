@@ -46,5 +46,5 @@ export function pageRoutes(
   assetRoutes(app)
   loginRoutes(app, deps, { pages, limits })
   linkPageRoutes(app, deps, { pages, errorHandler: linkErrorHandler(pages, pageErrors) })
-  logoutRoutes(app, pages)
+  logoutRoutes(app, deps, pages)
 }

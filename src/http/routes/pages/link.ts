@@ -39,6 +39,7 @@ export function linkPageRoutes(
       ip: request.ip,
       elsewhereConfirmed: request.body.elsewhere === 'confirmed',
       askedHere: (userId) => pages.browser.isBoundTo(request, userId, now),
+      userAgent: request.headers['user-agent'],
     })
     return answerConfirmed(pages, request, reply, { result, token, now })
   })

@@ -1,13 +1,15 @@
+import { endHostedSession } from '../../../auth/end-session.js'
 import { LogoutFormSchema, nextOf, showsForm } from '../../pages/forms.js'
 import type { PageReplies } from '../../pages/reply.js'
-import type { App } from '../../types.js'
+import type { App, RouteDeps } from '../../types.js'
 
 /**
- * Signing out changes state, so it takes the same proof as every other form: a page of ours,
+ * Signing out ends the cookie's session (its JWT then introspects as session_ended) and
+ * clears the cookie. It changes state, so it takes the same proof as every other form: a page of ours,
  * in this browser. An application that signs people out sends them to GET /logout, which only
  * shows the button: a sibling site posting here blindly would log people out at will.
  */
-export function logoutRoutes(app: App, pages: PageReplies): void {
+export function logoutRoutes(app: App, deps: RouteDeps, pages: PageReplies): void {
   app.get('/logout', { schema: showsForm }, async (request, reply) => {
     const next = nextOf(request.query.next, pages.targets)
     return pages.send(request, reply, { name: 'logout', next })
@@ -17,6 +19,7 @@ export function logoutRoutes(app: App, pages: PageReplies): void {
     '/logout',
     { schema: { hide: true, body: LogoutFormSchema } },
     async (request, reply) => {
+      await endHostedSession(deps, pages.browser.sessionOf(request))
       pages.browser.clearSession(reply)
       return pages.redirect(reply, nextOf(request.body.next, pages.targets) ?? '/login')
     },
