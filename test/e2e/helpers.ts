@@ -242,6 +242,13 @@ export async function startLatchkey(
   }
 }
 
+/** The session an exchange answered with, as the application's backend keeps it. */
+export interface TradedSession {
+  jwt: string
+  refresh_token: string
+  session_id: string
+}
+
 /** What the application in front of latchkey saw and did. */
 export interface TargetApp {
   /** `http://localhost:<port>`: the origin to list in ALLOWED_REDIRECTS. */
@@ -249,7 +256,7 @@ export interface TargetApp {
   /** Every request it received: path and query, as the browser sent them. */
   hits: string[]
   /** Each code it traded at POST /v1/sessions/exchange, and latchkey's answer. */
-  exchanges: { code: string; status: number; email?: string }[]
+  exchanges: { code: string; status: number; email?: string; session?: TradedSession }[]
 }
 
 /**
@@ -295,8 +302,14 @@ export async function startTargetApp(
     reply.type('text/html; charset=utf-8')
     if (!code) return page('Example app', 'No code received')
     const res = await api('/v1/sessions/exchange', { code })
-    const email = res.status === 200 ? emailOf(String(res.body.jwt)) : undefined
-    exchanges.push({ code, status: res.status, ...(email ? { email } : {}) })
+    const session = res.status === 200 ? (res.body as unknown as TradedSession) : undefined
+    const email = session ? emailOf(session.jwt) : undefined
+    exchanges.push({
+      code,
+      status: res.status,
+      ...(email ? { email } : {}),
+      ...(session ? { session } : {}),
+    })
     return page('Example app', email ? `Signed in as ${email}` : `Exchange failed: ${res.status}`)
   })
   server.get('/whoami', async (request, reply) => {

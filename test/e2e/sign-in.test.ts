@@ -114,6 +114,40 @@ t.test(
   },
 )
 
+t.test('signing out ends the session itself, not only the cookie', async (t) => {
+  const { latchkey, target } = cookieMode
+  const me = await tab(t)
+  const email = 'lin@example.com'
+  await me.page.goto(await requestLink(me, latchkey, email, `${target.url}/whoami`))
+  await press(me, 'Continue')
+  await heading(me, `Signed in as ${email}`).waitFor()
+  const jwt = (await me.cookie(SESSION_COOKIE))?.value
+  const introspect = async () =>
+    (await latchkey.service('POST', '/v1/sessions/introspect', { jwt })).json()
+  const live = await introspect()
+  t.match(live, { active: true, client_id: 'hosted' }, 'the cookie holds a hosted session')
+  const sessions = async () =>
+    (await latchkey.admin('GET', `/v1/admin/users/${live.sub}/sessions`)).json().sessions
+  t.match(await sessions(), [{ id: live.sid, client: 'hosted', ended_at: null }], 'one open row')
+
+  await me.page.goto(`${latchkey.url}/logout`)
+  await heading(me, 'Sign out of latchkey?').waitFor()
+  t.equal((await press(me, 'Sign out')).status(), 303)
+  await me.page.waitForURL(`${latchkey.url}/login`)
+  t.notOk(await me.cookie(SESSION_COOKIE), 'the session cookie is gone')
+
+  // A copy of the JWT taken before (a tab left open, a backend that cached it) is dead too.
+  t.strictSame(
+    await introspect(),
+    { active: false, reason: 'session_ended' },
+    'the old JWT introspects as session_ended',
+  )
+  const [row, ...others] = await sessions()
+  t.equal(others.length, 0)
+  t.match(row, { id: live.sid, client: 'hosted', end_reason: 'logout' }, 'listed as ended: logout')
+  t.type(row.ended_at, 'string')
+})
+
 t.test('code handoff: form, email, link, one click, the app trades the code', async (t) => {
   const { latchkey, target } = codeMode
   const me = await tab(t)
@@ -138,6 +172,23 @@ t.test('code handoff: form, email, link, one click, the app trades the code', as
   const again = await latchkey.service('POST', '/v1/sessions/exchange', { code: exchange?.code })
   t.equal(again.statusCode, 401, 'the code works once')
   t.equal(again.json().code, 'token_used')
+
+  // The app's backend keeps the session going with its refresh token, then signs the person out.
+  const traded = exchange?.session
+  const refresh = (refresh_token: string) =>
+    latchkey.service('POST', '/v1/sessions/refresh', { refresh_token })
+  const refreshed = await refresh(String(traded?.refresh_token))
+  t.equal(refreshed.statusCode, 200, 'the refresh token from the exchange refreshes')
+  const next = refreshed.json()
+  t.equal(next.session_id, traded?.session_id, 'the same session')
+  t.not(next.refresh_token, traded?.refresh_token, 'with the next refresh token')
+  const ended = await latchkey.service('POST', '/v1/sessions/end', {
+    refresh_token: next.refresh_token,
+  })
+  t.equal(ended.statusCode, 204, 'the app ends the session')
+  const after = await refresh(next.refresh_token)
+  t.equal(after.statusCode, 401)
+  t.equal(after.json().code, 'session_ended', 'and its refresh token is refused')
 })
 
 t.test('scanners open the link first: it stays usable, one click still signs in', async (t) => {
