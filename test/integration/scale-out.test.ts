@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { generateSessionKey } from '../../src/sessions/jwt.js'
+import { decodeToken } from '../../src/tokens/codec.js'
 import { startFakeResend } from '../helpers/fake-resend.js'
 import { until } from '../helpers/poll.js'
 import { createDatabase } from '../helpers/postgres.js'
@@ -106,6 +107,112 @@ t.test('a revoke on B is seen by A at once', async (t) => {
     apiKey: service.key,
   })
   t.equal((await json(refresh)).code, 'token_revoked', 'the refresh token dies on A')
+})
+
+interface Grant {
+  jwt: string
+  refresh_token: string
+  session_id: string
+}
+const nameOf = (on: Service) => (on === a ? 'A' : 'B')
+/** A new user signed in on `on`: their id and the session's grant. */
+const signIn = async (t: Test, on: Service, email: string) => {
+  const { link, user_id } = await issue(t, on, { email, deliver: 'none' })
+  const res = await verify(on, tokenOf(link as string))
+  t.equal(res.status, 200, `signed in on ${nameOf(on)}`)
+  return { userId: user_id, grant: (await json<{ session: Grant }>(res)).session }
+}
+const refresh = (on: Service, refresh_token: string) =>
+  on.request('/v1/sessions/refresh', { body: { refresh_token }, apiKey: service.key })
+const introspect = async (on: Service, jwt: string) =>
+  json(await on.request('/v1/sessions/introspect', { body: { jwt }, apiKey: service.key }))
+const sessionsOf = async (on: Service, userId: string) =>
+  (
+    await json<{ sessions: Record<string, unknown>[] }>(
+      await on.request(`/v1/admin/users/${userId}/sessions`, { apiKey: admin.key }),
+    )
+  ).sessions
+
+t.test('a session opened on A refreshes on B, and its next token on A', async (t) => {
+  const { grant } = await signIn(t, a, 'roam@example.com')
+  const onB = await refresh(b, grant.refresh_token)
+  t.equal(onB.status, 200, 'B refreshes a session A opened')
+  const second = await json<Grant>(onB)
+  t.equal(second.session_id, grant.session_id, 'the same session')
+  t.not(second.refresh_token, grant.refresh_token, 'rotated')
+  t.match(
+    await introspect(a, second.jwt),
+    { active: true, sid: grant.session_id },
+    "A takes B's JWT",
+  )
+  const onA = await refresh(a, second.refresh_token)
+  t.equal(onA.status, 200, "and A refreshes B's next token")
+  t.not((await json<Grant>(onA)).refresh_token, second.refresh_token)
+})
+
+t.test('20 concurrent refreshes of one token split across A and B: one rotation', async (t) => {
+  const { grant } = await signIn(t, a, 'refresh-race@example.com')
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const res = await refresh(i % 2 ? a : b, grant.refresh_token)
+      return { status: res.status, body: await json(res) }
+    }),
+  )
+  const granted = answers.filter((r) => r.status === 200).map((r) => r.body as unknown as Grant)
+  t.ok(granted.length >= 1, `${granted.length} grants`)
+  // The losers of the compare-and-increment see the rotation a moment old: within the grace,
+  // the current pair again. No answer may be anything else than that or token_used.
+  const refused = answers.filter((r) => r.status !== 200)
+  t.same(
+    refused.map((r) => [r.status, r.body.code]),
+    refused.map(() => [401, 'token_used']),
+    'every other answer is 401 token_used',
+  )
+  const tokens = new Set(granted.map((g) => g.refresh_token))
+  t.equal(tokens.size, 1, 'every grant carries the one next refresh token')
+  t.ok(
+    granted.every((g) => g.session_id === grant.session_id),
+    'of the same session',
+  )
+  const [next = ''] = tokens
+  // A refresh token carries its session's refresh sequence (DESIGN "Link token format").
+  const seqOf = (token: string) => decodeToken(token).fields.seq
+  t.equal(seqOf(next), seqOf(grant.refresh_token) + 1, 'one step ahead: exactly one rotation')
+  const third = await refresh(b, next)
+  t.equal(third.status, 200, 'the next token is the current one: it rotates in turn')
+  t.equal(seqOf((await json<Grant>(third)).refresh_token), seqOf(next) + 1)
+})
+
+t.test('a session ended on A is refused and listed as ended on B', async (t) => {
+  const { userId, grant } = await signIn(t, a, 'leaver@example.com')
+  const ended = await a.request('/v1/sessions/end', {
+    body: { refresh_token: grant.refresh_token },
+    apiKey: service.key,
+  })
+  t.equal(ended.status, 204, 'ended on A')
+  const onB = await refresh(b, grant.refresh_token)
+  t.equal(onB.status, 401)
+  t.equal((await json(onB)).code, 'session_ended', 'B refuses its refresh token')
+  t.match(await introspect(b, grant.jwt), { active: false, reason: 'session_ended' })
+  t.match(
+    await sessionsOf(b, userId),
+    [{ id: grant.session_id, end_reason: 'logout', ended_at: String }],
+    'B lists it as ended',
+  )
+})
+
+t.test('an admin on B ends a session opened on A; A introspects it as ended', async (t) => {
+  const { userId, grant } = await signIn(t, a, 'ousted@example.com')
+  t.match(await introspect(a, grant.jwt), { active: true })
+  const deleted = await b.request(`/v1/admin/sessions/${grant.session_id}`, {
+    method: 'DELETE',
+    apiKey: admin.key,
+  })
+  t.equal(deleted.status, 204, 'ended on B')
+  t.strictSame(await introspect(a, grant.jwt), { active: false, reason: 'session_ended' })
+  const onA = await refresh(a, grant.refresh_token)
+  t.equal((await json(onA)).code, 'session_ended', 'A refuses its refresh token')
+  t.match(await sessionsOf(a, userId), [{ id: grant.session_id, end_reason: 'admin' }])
 })
 
 t.test('the per-recipient limit counts requests to both instances', async (t) => {
