@@ -38,13 +38,20 @@ async function main(): Promise<void> {
   const jwk = config.sessionKeys[0] as JWK & { kid: string }
   const alg = jwk.kty === 'EC' ? 'ES256' : 'EdDSA'
   const key = await importJWK(jwk, alg)
-  const subject = { sub: randomUUID(), client_id: 'bench', email: 'user0@bench.test', rev: 0 }
+  const subject = {
+    sub: randomUUID(),
+    client_id: 'bench',
+    sid: randomUUID(),
+    email: 'user0@bench.test',
+    rev: 0,
+  }
   const baseline = Fastify()
   baseline.post('/sign', async () => {
     const iat = Math.floor(Date.now() / 1000)
     const exp = iat + config.sessionTtl
     const jwt = await new SignJWT({
       client_id: subject.client_id,
+      sid: subject.sid,
       email: subject.email,
       rev: subject.rev,
     })

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the verify hot path over real HTTP, side by side with a bare Fastify route that
- * only signs the same session JWT, in the same run. See DESIGN.md, "Performance".
+ * `npm run bench`: the verify hot path, and the session calls a backend makes after it (refresh,
+ * introspection), over real HTTP, side by side with a bare Fastify route that only signs the same
+ * session JWT, in the same run. See DESIGN.md, "Performance".
  *
  * This process is the load generator (autocannon, driven programmatically); the servers run in a
  * child process (bench/servers.ts), so the two never share an event loop. Both listen on
@@ -11,12 +12,17 @@
  * - one-time: POST /v1/links/verify, every request with a fresh one-time login token (the
  *   conditional seq update). A user goes back into the pool only after a 200, with seq + 1, so a
  *   token is never stale, whatever the run's length;
- * - reusable: the same with one_time false tokens (touchLogin instead of consume).
+ * - reusable: the same with one_time false tokens (touchLogin instead of consume);
+ * - refresh: POST /v1/sessions/refresh under rotation, one chain of refresh tokens per request
+ *   in flight, each request presenting the latest token of its chain (bench/sessions.ts);
+ * - introspect: POST /v1/sessions/introspect {jwt} with JWTs of sessions opened just before.
+ * Every scenario's throughput is also given as a ratio to the baseline's.
  *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000), and
  * BENCH_DATABASE_URL: a postgres:// URL of an empty database to measure on PostgreSQL instead of
  * the embedded SQLite file (its tables are filled with the bench users and left there).
- * Exits non-zero, and says so, when any response was not 2xx or any request failed.
+ * Exits non-zero, and says so, when any response was not 2xx, any request failed, or a 2xx answer
+ * was not the expected one (an introspection saying inactive).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -31,7 +37,10 @@ import { loadConfig } from '../src/config/index.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 import { Flag, Purpose } from '../src/tokens/codec.js'
 import { KeyRing } from '../src/tokens/keyring.js'
+import { Ring } from './ring.js'
+import { FaultTally, type Scenario } from './scenario.js'
 import type { ServerMessage } from './servers.js'
+import { introspectScenario, refreshScenario, type SessionSource, withBody } from './sessions.js'
 
 const SECONDS = positiveInt('BENCH_SECONDS', 10)
 const WARMUP_SECONDS = positiveInt('BENCH_WARMUP_SECONDS', 3)
@@ -39,6 +48,8 @@ const USERS = positiveInt('BENCH_USERS', 10_000)
 const DATABASE_URL = process.env.BENCH_DATABASE_URL?.trim() || undefined
 const CONNECTIONS = 10
 const PIPELINING = 1
+// Distinct sessions the introspection run cycles through.
+const INTROSPECTED_SESSIONS = 1000
 const HOST = '127.0.0.1'
 
 interface BenchUser {
@@ -52,18 +63,12 @@ interface Slot {
   user?: BenchUser | undefined
 }
 
-interface Scenario {
-  name: string
-  port: number
-  path: string
-  setupRequest: (request: autocannon.Request, context: object) => autocannon.Request
-  onResponse?: (status: number, body: string, context: object) => void
-}
-
 interface Outcome extends Run {
   scenario: Scenario
   /** CPU time (user + system) the server process spent during the timed run. */
   cpuMicros: number
+  /** Requests of the timed run without the answer they should have had. */
+  errors: number
   failures: string[]
 }
 
@@ -143,14 +148,19 @@ async function main(): Promise<number> {
 
   // One-time: a FIFO pool of users whose next token is known to be fresh.
   const pool = new Ring<BenchUser>(users)
-  let starved = 0
+  const oneTimeFaults = new FaultTally()
+  const reusableFaults = new FaultTally()
   const staleToken = mintLogin({ ...(users[0] as BenchUser), seq: 0xffffffff }, true)
   let nextReusable = 0
   const reusable = (): string => mintLogin(users[nextReusable++ % users.length] as BenchUser, false)
-  const withToken = (request: autocannon.Request, token: string): autocannon.Request => ({
-    ...request,
-    body: JSON.stringify({ token }),
-  })
+  const withToken = (request: autocannon.Request, token: string): autocannon.Request =>
+    withBody(request, { token })
+  const sessionSource: SessionSource = {
+    url: `http://${HOST}:${ports.latchkey}`,
+    headers,
+    loginToken: reusable,
+    concurrency: CONNECTIONS,
+  }
 
   const scenarios: Scenario[] = [
     {
@@ -166,30 +176,38 @@ async function main(): Promise<number> {
       setupRequest: (request, context) => {
         const user = pool.shift()
         ;(context as Slot).user = user
-        if (!user) starved++
+        if (!user) oneTimeFaults.other('requests found the one-time user pool empty')
         // An empty pool only follows thousands of failures; the stale token makes it visible.
         return withToken(request, user ? mintLogin(user, true) : staleToken)
       },
-      onResponse: (status, _body, context) => {
+      onResponse: (status, body, context) => {
         const slot = context as Slot
         const user = slot.user
         slot.user = undefined
+        if (status === 200) checkOpened(body, oneTimeFaults)
         if (user && status === 200) {
           user.seq += 1
           pool.push(user)
         }
       },
+      takeFaults: () => oneTimeFaults.take(),
     },
     {
       name: 'latchkey verify, reusable link',
       port: ports.latchkey,
       path: '/v1/links/verify',
       setupRequest: (request) => withToken(request, reusable()),
+      onResponse: (status, body) => {
+        if (status === 200) checkOpened(body, reusableFaults)
+      },
+      takeFaults: () => reusableFaults.take(),
     },
+    refreshScenario(ports.latchkey, sessionSource, CONNECTIONS * PIPELINING),
+    introspectScenario(ports.latchkey, sessionSource, INTROSPECTED_SESSIONS),
   ]
 
   const cpu = cpus()
-  out('latchkey verify benchmark')
+  out('latchkey benchmark: verify, refresh, introspect')
   out(`node ${process.version} · ${platform()} ${arch()}`)
   const busy = loadavg()[0]?.toFixed(2) ?? '?'
   out(
@@ -205,19 +223,21 @@ async function main(): Promise<number> {
 
   const outcomes: Outcome[] = []
   for (const scenario of scenarios) {
+    await scenario.prepare?.()
     const warmup = await fire(scenario, headers, WARMUP_SECONDS)
+    const warmupFaults = scenario.takeFaults?.()
+    await scenario.prepare?.()
     const cpuBefore = await serverCpu(server)
     const run = await fire(scenario, headers, SECONDS)
     const cpuMicros = (await serverCpu(server)) - cpuBefore
+    const faults = scenario.takeFaults?.()
     const failures = [
-      ...problems(warmup.result).map((p) => `warm-up: ${p}`),
+      ...[...problems(warmup.result), ...(warmupFaults?.lines ?? [])].map((p) => `warm-up: ${p}`),
       ...problems(run.result),
+      ...(faults?.lines ?? []),
     ]
-    outcomes.push({ scenario, ...run, cpuMicros, failures })
-  }
-  if (starved > 0) {
-    const oneTime = outcomes[1] as Outcome
-    oneTime.failures.push(`${starved} requests found the one-time user pool empty`)
+    const errors = run.result.non2xx + run.result.errors + (faults?.wrong ?? 0)
+    outcomes.push({ scenario, ...run, cpuMicros, errors, failures })
   }
 
   const exited = new Promise((resolve) => server.once('exit', resolve))
@@ -237,7 +257,7 @@ async function main(): Promise<number> {
   if (failed.length === 0) return 0
   const lines = failed.flatMap((o) => o.failures.map((f) => `  ${o.scenario.name}: ${f}`))
   process.stderr.write(
-    `\n${'!'.repeat(72)}\nBENCHMARK INVALID: not every request got a 2xx answer\n` +
+    `\n${'!'.repeat(72)}\nBENCHMARK INVALID: not every request got the answer it should\n` +
       `${lines.join('\n')}\n${'!'.repeat(72)}\n`,
   )
   return 1
@@ -281,6 +301,11 @@ function fire(scenario: Scenario, headers: Record<string, string>, seconds: numb
   })
 }
 
+/** A login link's verify answer carries a session (JWT and refresh token); null would be wrong. */
+function checkOpened(body: string, faults: FaultTally): void {
+  if (!body.includes('"refresh_token":"')) faults.wrong('200 without a session')
+}
+
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN
@@ -305,8 +330,17 @@ function problems(result: autocannon.Result): string[] {
 function printTable(outcomes: Outcome[]): void {
   const base = outcomes[0]?.result.requests.mean ?? Number.NaN
   const rows = [
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'server CPU µs/req', 'requests'],
-    ...outcomes.map(({ scenario, result, latencies, cpuMicros, failures }) => [
+    [
+      'scenario',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'vs baseline',
+      'server CPU µs/req',
+      'requests',
+      'errors',
+    ],
+    ...outcomes.map(({ scenario, result, latencies, cpuMicros, errors, failures }) => [
       failures.length > 0 ? `${scenario.name} (FAILED)` : scenario.name,
       result.requests.mean.toFixed(0),
       percentile(latencies, 50).toFixed(2),
@@ -314,6 +348,7 @@ function printTable(outcomes: Outcome[]): void {
       `${(result.requests.mean / base).toFixed(2)}×`,
       (cpuMicros / Math.max(1, result['2xx'] + result.non2xx)).toFixed(0),
       String(result['2xx'] + result.non2xx),
+      String(errors),
     ]),
   ]
   const widths = (rows[0] as string[]).map((_, i) =>
@@ -327,6 +362,7 @@ function printTable(outcomes: Outcome[]): void {
     )
   }
   out('server CPU µs/req: user + system time of the server process over the run, per response')
+  out('errors: non-2xx answers, failed requests and wrong 2xx answers of the timed run')
 }
 
 /**
@@ -389,33 +425,6 @@ function nextMessage<T extends ServerMessage['type']>(
     server.on('message', onMessage)
     server.on('exit', onExit)
   })
-}
-
-/** A fixed-capacity FIFO: shift and push in O(1), whatever its length. */
-class Ring<T> {
-  readonly #items: (T | undefined)[]
-  #head = 0
-  #length: number
-
-  constructor(initial: readonly T[]) {
-    this.#items = [...initial]
-    this.#length = initial.length
-  }
-
-  shift(): T | undefined {
-    if (this.#length === 0) return undefined
-    const item = this.#items[this.#head]
-    this.#items[this.#head] = undefined
-    this.#head = (this.#head + 1) % this.#items.length
-    this.#length--
-    return item
-  }
-
-  push(item: T): void {
-    if (this.#length === this.#items.length) throw new Error('ring is full')
-    this.#items[(this.#head + this.#length) % this.#items.length] = item
-    this.#length++
-  }
 }
 
 function positiveInt(name: string, fallback: number): number {

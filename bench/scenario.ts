@@ -1,0 +1,48 @@
+import type autocannon from 'autocannon'
+
+/** One row of the table: a warm-up and then a timed run against one route. */
+export interface Scenario {
+  name: string
+  port: number
+  path: string
+  /**
+   * Runs before the warm-up and again before the timed run, outside the timing: makes what the
+   * run is about to consume (sessions), so no run inherits the state a cut-off one left behind.
+   */
+  prepare?: () => Promise<void>
+  setupRequest: (request: autocannon.Request, context: object) => autocannon.Request
+  onResponse?: (status: number, body: string, context: object) => void
+  /** What onResponse found wrong since the last call, which it then forgets. */
+  takeFaults?: () => Faults
+}
+
+export interface Faults {
+  /** 2xx answers that are not what was asked for (an inactive introspection): errors too. */
+  wrong: number
+  /** Every problem, named, the wrong answers included. */
+  lines: string[]
+}
+
+/** Counts problems by kind for a scenario's takeFaults. */
+export class FaultTally {
+  #wrong = new Map<string, number>()
+  #other = new Map<string, number>()
+
+  /** A 2xx answer that is still wrong. */
+  wrong(kind: string): void {
+    this.#wrong.set(kind, (this.#wrong.get(kind) ?? 0) + 1)
+  }
+
+  /** Anything else worth naming; the request itself failed and autocannon counted it. */
+  other(kind: string): void {
+    this.#other.set(kind, (this.#other.get(kind) ?? 0) + 1)
+  }
+
+  take(): Faults {
+    const lines = [...this.#wrong, ...this.#other].map(([kind, n]) => `${n} × ${kind}`)
+    const wrong = [...this.#wrong.values()].reduce((sum, n) => sum + n, 0)
+    this.#wrong.clear()
+    this.#other.clear()
+    return { wrong, lines }
+  }
+}
