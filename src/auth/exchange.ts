@@ -1,7 +1,6 @@
 import { toSeconds } from '../clock.js'
 import type { User } from '../store/users.js'
 import { Flag, Purpose } from '../tokens/codec.js'
-import { loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { openSession, type SessionOrigin } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
@@ -40,7 +39,7 @@ export async function exchangeCode(
     {},
     toSeconds(deps.clock()),
   )
-  await loadTokenUser(deps.store, fields)
-  // The same compare-and-increment as a one-time link: of concurrent exchanges one wins.
+  // The same compare-and-increment as a one-time link: of concurrent exchanges one wins, and a
+  // failure reads the user to say why.
   return grantSession(deps, await openSession(deps, fields, true, origin))
 }

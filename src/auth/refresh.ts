@@ -25,14 +25,14 @@ export async function refreshSession(
   client: string,
 ): Promise<SessionGrant> {
   const fields = openRefreshToken(deps, refreshToken, client)
-  let found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
-  if (found.session.refreshSeq === fields.seq) {
-    const expected = { rev: fields.rev, refreshSeq: fields.seq }
-    const rotated = await deps.store.rotate(found.session.id, expected, deps.clock())
-    if (rotated) return grantSession(deps, rotated)
-    // Lost a race (or a revoke landed): read again to see which.
-    found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
-  }
+  // The current token costs one round trip: the compare-and-increment itself, which also checks
+  // the session is open and unexpired and its user active with the token's rev. The token's
+  // expiry never passes its session's end, so the new JWT always has time left to live.
+  const expected = { rev: fields.rev, refreshSeq: fields.seq }
+  const rotated = await deps.store.rotate(fields.userId, expected, deps.clock())
+  if (rotated) return grantSession(deps, rotated)
+  // Not the current token, or no longer refreshable: read to see which.
+  const found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
   return replay(deps, found, fields)
 }
 
@@ -73,8 +73,9 @@ async function replay(
   const now = deps.clock()
   const graceEnds = (session.lastRefreshedAt ?? 0) + deps.config.refreshReuseGrace * 1000
   if (fields.seq === session.refreshSeq - 1 && now <= graceEnds) return grantSession(deps, found)
-  // Only the session itself can have made a sequence ahead of its own; stale means reused.
-  if (fields.seq > session.refreshSeq) throw new TokenInvalid()
+  // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
+  // current one was refused by rotate for a reason current() names). Behind means reused.
+  if (fields.seq >= session.refreshSeq) throw new TokenInvalid()
   await deps.store.endSession(session.id, 'refresh_reused', now)
   throw new TokenUsed()
 }

@@ -13,8 +13,8 @@ const ATTEMPTS = 20
 
 /**
  * Holds the first `count` callers until all of them have arrived, then lets everyone through.
- * No timers: it only orders the requests, so that each has looked the user up before any of
- * them tries to consume.
+ * No timers: it only orders the requests, so that all of them have passed every check that needs
+ * no database before any of them tries to consume.
  */
 class Barrier {
   #waiting: (() => void)[] = []
@@ -27,16 +27,15 @@ class Barrier {
   }
 }
 
-/** A SQLite store whose findById waits at the current barrier after reading. */
+/** A SQLite store whose consumeAndOpen waits at the current barrier before it runs. */
 function gatedStore(file: string, gate: { barrier: Barrier }): Store {
   const inner = openSqliteStore(file)
   return new Proxy(inner, {
     get(target, property) {
-      if (property === 'findById') {
-        return async (id: string) => {
-          const user = await target.findById(id)
+      if (property === 'consumeAndOpen') {
+        return async (...args: Parameters<Store['consumeAndOpen']>) => {
           await gate.barrier.pass()
-          return user
+          return target.consumeAndOpen(...args)
         }
       }
       const value = Reflect.get(target, property)
@@ -94,10 +93,10 @@ t.test('two app instances on one DATA_DIR: still exactly one success', async (t)
   )
 })
 
-// Without help, one request can run from lookup to consume before the next one looks the user up,
-// so the others fail at the lookup. Here every request has read the same seq before any consumes:
-// only the compare-and-increment can keep the token single-use.
-t.test('all lookups before any consume: the conditional update decides', async (t) => {
+// Without help, one request can run to its consume before the next one has decoded its token.
+// Here every request is at the consume before any of them runs it: only the compare-and-increment
+// can keep the token single-use.
+t.test('all at the consume at once: the conditional update decides', async (t) => {
   const dataDir = tempDir(t)
   const gate = { barrier: new Barrier(0) }
   const storeA = gatedStore(join(dataDir, 'latchkey.db'), gate)

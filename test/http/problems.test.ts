@@ -59,7 +59,8 @@ t.test('unknown members in the body → 400 invalid_request', async (t) => {
     ['/v1/links', { email: 'a@example.com', deliver: 'none', ttl: 60 }],
     ['/v1/links/verify', { token: 'A'.repeat(64), redirect_url: '/x' }],
     ['/v1/sessions/refresh', { refresh_token: 'A'.repeat(64), scope: 'x' }],
-    ['/v1/sessions/introspect', { jwt: 'a.b.c', token: 'x' }],
+    ['/v1/sessions/introspect', { jwt: 'a.b.c', refresh_token: 'x' }],
+    ['/v1/sessions/end', { session_id: '0190b5a4-8000-7d1a-9f0e-000000000001', user_id: 'x' }],
   ]
   for (const [url, body] of cases) {
     const res = await raw(url, JSON.stringify(body))
