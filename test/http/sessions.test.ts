@@ -80,7 +80,11 @@ t.test('client_id names the API key that opened the session; only it may refresh
   const byAdmin = (await postVerify(app, { token }, asAdmin)).json().session as Session
   t.equal(decodeJwt(byAdmin.jwt).client_id, 'ops', 'verified by the admin key')
 
-  const other = await post('/v1/sessions/refresh', { refresh_token: session.refresh_token }, asAdmin)
+  const other = await post(
+    '/v1/sessions/refresh',
+    { refresh_token: session.refresh_token },
+    asAdmin,
+  )
   assertProblem(t, other, 401, 'token_invalid')
   const refreshed = await postRefresh(session.refresh_token)
   t.equal(refreshed.statusCode, 200, "another key's attempt spent nothing")
