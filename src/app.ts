@@ -128,7 +128,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
 /**
  * The periodic chores besides sending, hourly by the clock: forgetting unused users, stand-in
- * ids and sessions long over. Each instance does them; the deletes are batched and harmless twice.
+ * ids and sessions long over. Each instance does them; the deletes are harmless twice.
  */
 function buildHousekeeping(
   deps: RouteDeps,
@@ -138,8 +138,12 @@ function buildHousekeeping(
   const { everyMs = 3600_000, checkMs = 60_000, autoStart: _, ...prune } = options
   return new Periodic(
     async () => {
-      await pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune })
-      await pruneSessions(deps, log)
+      // Independent chores: one failing does not keep the other from its hour.
+      const chores = await Promise.allSettled([
+        pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune }),
+        pruneSessions(deps, log),
+      ])
+      for (const chore of chores) if (chore.status === 'rejected') throw chore.reason
     },
     deps.clock,
     (err) => log.error({ err }, 'housekeeping failed'),

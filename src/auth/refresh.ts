@@ -24,22 +24,29 @@ export async function refreshSession(
   refreshToken: string,
   client: string,
 ): Promise<SessionGrant> {
-  const fields = openRefreshToken(deps, refreshToken, client)
+  // One instant for every check: a token that is valid now has its session's end at least a
+  // second ahead (its expiry never passes that end), so the JWT signed below has time to live.
+  const now = deps.clock()
+  const fields = openRefreshToken(deps, refreshToken, client, now)
   // The current token costs one round trip: the compare-and-increment itself, which also checks
-  // the session is open and unexpired and its user active with the token's rev. The token's
-  // expiry never passes its session's end, so the new JWT always has time left to live.
+  // the session is open and unexpired and its user active with the token's rev.
   const expected = { rev: fields.rev, refreshSeq: fields.seq }
-  const rotated = await deps.store.rotate(fields.userId, expected, deps.clock())
-  if (rotated) return grantSession(deps, rotated)
+  const rotated = await deps.store.rotate(fields.userId, expected, now)
+  if (rotated) return grantSession(deps, rotated, now)
   // Not the current token, or no longer refreshable: read to see which.
-  const found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
-  return replay(deps, found, fields)
+  const found = current(await deps.store.findSession(fields.userId), fields, client, now)
+  return replay(deps, found, fields, now)
 }
 
 /** The MAC, the expiry and the client: everything that needs no database. */
-export function openRefreshToken(deps: AuthDeps, token: string, client: string): TokenFields {
+export function openRefreshToken(
+  deps: AuthDeps,
+  token: string,
+  client: string,
+  now = deps.clock(),
+): TokenFields {
   const accept = { [Purpose.Refresh]: deps.config.refreshTtl }
-  return deps.keyring.open(token, accept, { client }, toSeconds(deps.clock()))
+  return deps.keyring.open(token, accept, { client }, toSeconds(now))
 }
 
 /**
@@ -68,11 +75,12 @@ async function replay(
   deps: AuthDeps,
   found: SessionWithUser,
   fields: TokenFields,
+  now: number,
 ): Promise<SessionGrant> {
   const { session } = found
-  const now = deps.clock()
   const graceEnds = (session.lastRefreshedAt ?? 0) + deps.config.refreshReuseGrace * 1000
-  if (fields.seq === session.refreshSeq - 1 && now <= graceEnds) return grantSession(deps, found)
+  if (fields.seq === session.refreshSeq - 1 && now <= graceEnds)
+    return grantSession(deps, found, now)
   // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
   // current one was refused by rotate for a reason current() names). Behind means reused.
   if (fields.seq >= session.refreshSeq) throw new TokenInvalid()

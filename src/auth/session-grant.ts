@@ -20,10 +20,11 @@ export interface SessionGrant {
 export async function grantSession(
   deps: AuthDeps,
   { session, user }: SessionWithUser,
+  now = deps.clock(),
 ): Promise<SessionGrant> {
   const { jwt, expiresAt } = await deps.sessions.sign(
     { sub: user.id, client_id: session.client, sid: session.id, email: user.email, rev: user.rev },
-    deps.clock(),
+    now,
     toSeconds(session.expiresAt),
   )
   const refresh = refreshTokenOf(deps, session, user.rev)

@@ -21,9 +21,15 @@ const RedirectTo = Type.String({
   maxLength: 2048,
   description: 'A path on this site (/after) or a URL on an origin in ALLOWED_REDIRECTS.',
 })
-const Ip = Type.String({ minLength: 2, maxLength: 45, description: 'An IPv4 or IPv6 address.' })
+const Ip = Type.String({
+  minLength: 2,
+  maxLength: 45,
+  pattern: '^[0-9A-Fa-f.:]+$',
+  description: 'An IPv4 or IPv6 address.',
+})
 const UserAgent = Type.String({
   maxLength: 1024,
+  pattern: '^[^\\x00-\\x1f\\x7f]*$',
   description:
     "The signing-in device's User-Agent, recorded with its session (first 512 characters).",
 })

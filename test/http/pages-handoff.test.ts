@@ -45,12 +45,12 @@ async function signIn(h: TestApp, email: string, next?: string) {
   return { b, link, res: await openAndConfirm(b, link) }
 }
 
-const postExchange = (h: TestApp, code: string) =>
+const postExchange = (h: TestApp, code: string, extra: Record<string, unknown> = {}) =>
   h.app.inject({
     method: 'POST',
     url: '/v1/sessions/exchange',
     headers: asService,
-    payload: { code },
+    payload: { code, ...extra },
   })
 
 t.test('code handoff', async (t) => {
@@ -75,7 +75,8 @@ t.test('code handoff', async (t) => {
     t.notOk(setCookie(res, COOKIE.session), 'no session cookie: the session goes to the backend')
     assertNoSession(t, res)
 
-    const first = await postExchange(h, code)
+    const device = { ip: '198.51.100.4', user_agent: 'Tablet/2.0' }
+    const first = await postExchange(h, code, device)
     t.equal(first.statusCode, 200, 'traded for a session')
     const session = first.json()
     t.match(session, {
@@ -83,9 +84,16 @@ t.test('code handoff', async (t) => {
       expires_at: Number,
       refresh_token: String,
       refresh_expires_at: Number,
+      session_id: String,
     })
     const user = await userByEmail(h.app, email)
     t.match(await postIntrospect(h.app, session.jwt), { active: true, sub: user?.id })
+    const listed = await h.app.inject({
+      method: 'GET',
+      url: `/v1/admin/users/${user?.id}/sessions`,
+      headers: asAdmin,
+    })
+    t.match(listed.json().sessions, [{ id: session.session_id, client: 'svc', ...device }])
     t.equal(first.headers['cache-control'], 'no-store')
 
     assertProblem(t, await postExchange(h, code), 401, 'token_used')
