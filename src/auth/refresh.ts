@@ -30,7 +30,10 @@ export async function refreshSession(
   // expiry never passes its session's end, so the new JWT always has time left to live.
   const expected = { rev: fields.rev, refreshSeq: fields.seq }
   const rotated = await deps.store.rotate(fields.userId, expected, deps.clock())
-  if (rotated) return grantSession(deps, rotated)
+  if (rotated) {
+    deps.observer.sessionRefreshed()
+    return grantSession(deps, rotated)
+  }
   // Not the current token, or no longer refreshable: read to see which.
   const found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
   return replay(deps, found, fields)
@@ -76,6 +79,8 @@ async function replay(
   // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
   // current one was refused by rotate for a reason current() names). Behind means reused.
   if (fields.seq >= session.refreshSeq) throw new TokenInvalid()
-  await deps.store.endSession(session.id, 'refresh_reused', now)
+  if (await deps.store.endSession(session.id, 'refresh_reused', now)) {
+    deps.observer.sessionsEnded('refresh_reused', 1)
+  }
   throw new TokenUsed()
 }
