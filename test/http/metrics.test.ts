@@ -4,6 +4,7 @@ import { DeliveryFailure, type MailMessage } from '../../src/mail/mailer.js'
 import { adminKey, asAdmin, asService, build, serviceKey, tokenOf } from '../helpers/app.js'
 import { apiLink, assertProblem, postLink, postVerify } from '../helpers/http.js'
 import { parseScrape, type Sample, sampleValue, scrape } from '../helpers/metrics.js'
+import { Browser, COOKIE, mustForm } from '../helpers/pages.js'
 
 const metricsKey = generateApiKey('prometheus', 'metrics')
 const asMetrics = { authorization: `Bearer ${metricsKey.key}` }
@@ -206,6 +207,31 @@ t.test(
     t.equal(ends('disabled'), 1)
   },
 )
+
+t.test('the hosted confirm page: opening it is a check, its button a use', async (t) => {
+  const before = await metrics()
+  const { token, link } = await apiLink(app, { email: `metrics-${++n}@example.com` })
+  used.add(token)
+  const browser = new Browser(app)
+  const page = await browser.get(link)
+  t.equal(page.statusCode, 200)
+  const confirmed = await browser.post('/login/link', mustForm(page.body, '/login/link'))
+  t.equal(confirmed.statusCode, 200)
+  t.ok(browser.cookies.has(COOKIE.session), 'signed in: the session cookie is set')
+  for (const value of browser.cookies.values()) used.add(value)
+
+  const after = await metrics()
+  const delta = (labels: Record<string, string>) =>
+    counter(after, 'latchkey_link_verifications_total', labels) -
+    counter(before, 'latchkey_link_verifications_total', labels)
+  t.equal(delta({ mode: 'check', outcome: 'ok' }), 1)
+  t.equal(delta({ mode: 'use', outcome: 'ok' }), 1)
+  t.equal(
+    counter(after, 'latchkey_sessions_created_total') -
+      counter(before, 'latchkey_sessions_created_total'),
+    1,
+  )
+})
 
 t.test('the outbox: queued links, its depth and age, and emails by state', async (t) => {
   const before = await metrics()
