@@ -9,8 +9,8 @@ export { UNMATCHED_ROUTE } from './requests.js'
 /**
  * The process's own metrics (CPU, memory, event loop lag, GC, handles), in a registry of their
  * own made once per process: they describe the process, not an app, and collecting them starts a
- * GC observer and an event-loop timer that nothing can stop. Per app, a test process that builds
- * dozens of apps would keep dozens of each running.
+ * GC observer and an event-loop monitor that nothing can stop (neither keeps the process alive).
+ * Per app, a test process that builds dozens of apps would keep dozens of each running.
  */
 let processRegistry: Registry | undefined
 function processMetrics(): Registry {
@@ -29,6 +29,9 @@ function processMetrics(): Registry {
  */
 export class Metrics {
   readonly #registry = new Registry()
+  // Made with the first app rather than at its first scrape, so that scrape already has the
+  // event loop's lag since the start to show.
+  readonly #process = processMetrics()
   readonly observer: PrometheusObserver
   readonly requests: RequestMetrics
   /** The exposition format's media type (text/plain; version=0.0.4). */
@@ -42,7 +45,7 @@ export class Metrics {
 
   /** The exposition text: this app's metrics, then the process's. */
   async scrape(): Promise<string> {
-    const [app, process] = await Promise.all([this.#registry.metrics(), processMetrics().metrics()])
+    const [app, process] = await Promise.all([this.#registry.metrics(), this.#process.metrics()])
     return `${app.trimEnd()}\n\n${process}`
   }
 }
