@@ -34,17 +34,6 @@ export interface Observer extends DeliveryObserver {
   rateLimited(limit: LimitName): void
 }
 
-/** An observer that counts nothing: for commands and tests that do not look. */
-export const silentObserver: Observer = {
-  linkIssued: () => undefined,
-  verified: () => undefined,
-  sessionCreated: () => undefined,
-  sessionRefreshed: () => undefined,
-  sessionsEnded: () => undefined,
-  rateLimited: () => undefined,
-  delivered: () => undefined,
-}
-
 /**
  * Reports how `verification` ended, then settles as it does; `modeOf` may tell from the result
  * what a success turned out to be. Failures other than a token's (the database is down, say) are
