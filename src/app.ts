@@ -14,7 +14,9 @@ import { Limits } from './limits/limits.js'
 import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
+import { Metrics } from './metrics/index.js'
 import { OutboxBell } from './outbox/bell.js'
+import { JOB_KINDS } from './outbox/jobs.js'
 import { type OutboxOptions, OutboxWorker } from './outbox/worker.js'
 import { Periodic, type PeriodicOptions } from './periodic.js'
 import { SessionKeys } from './sessions/jwt.js'
@@ -46,8 +48,9 @@ export interface AppOverrides {
 
 /**
  * Everything the use cases need, built once from the configuration, parts first: the counters
- * (in Redis when REDIS_URL is set; `log` hears when Redis fails) and the outbox bell are passed
- * in, never put in afterwards. Whoever builds them closes the store and the limits.
+ * (in Redis when REDIS_URL is set; `log` hears when Redis fails), the metrics (which read the
+ * store and the counters' state when scraped) and the outbox bell are passed in, never put in
+ * afterwards. Whoever builds them closes the store and the limits.
  */
 export async function buildDeps(
   config: Config,
@@ -65,6 +68,12 @@ export async function buildDeps(
     if (!overrides.store) await store.close()
     throw error
   })
+  const metrics = new Metrics({
+    store,
+    sharedCountersUp: () => limits.sharedUp(),
+    clock,
+    jobKinds: JOB_KINDS,
+  })
   return {
     config,
     store,
@@ -78,6 +87,8 @@ export async function buildDeps(
     outboxBell: new OutboxBell(),
     limits,
     recipientLimiter: limits.recipients,
+    metrics,
+    observer: metrics.observer,
   }
 }
 

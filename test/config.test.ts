@@ -289,18 +289,29 @@ t.test('API_KEYS: name:role:sha256hex entries', async (t) => {
   const [, , hash] = serviceKey.entry.split(':')
   const config = loadConfig({
     ...keys,
-    API_KEYS: ` billing:service:${hash?.toUpperCase()} , ${adminKey.entry}`,
+    API_KEYS: ` billing:service:${hash?.toUpperCase()} , ${adminKey.entry},scraper:metrics:${hash}`,
   })
   t.same(config.apiKeys, [
     { name: 'billing', role: 'service', hash },
     { name: 'ops', role: 'admin', hash: adminKey.entry.split(':')[2] },
+    { name: 'scraper', role: 'metrics', hash },
   ])
+})
+
+t.test('API_KEYS: an unknown role is refused, naming the three there are', async (t) => {
+  const [, , hash = ''] = serviceKey.entry.split(':')
+  refuses(
+    t,
+    { API_KEYS: `billing:root:${hash}` },
+    /^API_KEYS: entry 1: the role is not service, admin or metrics/,
+  )
 })
 
 t.test('API_KEYS: malformed entries are refused', async (t) => {
   const [, , hash = ''] = serviceKey.entry.split(':')
   for (const value of [
     `billing:root:${hash}`,
+    `billing:Metrics:${hash}`,
     `billing:service:${hash.slice(1)}`,
     `billing:service:${hash}0`,
     `billing:service:${'g'.repeat(64)}`,
@@ -779,7 +790,7 @@ t.test('API_KEYS: the name hosted is reserved for the hosted pages', async (t) =
 t.test('property: name:role:hash entries parse back', async (t) => {
   const entry = fc.record({
     name: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/).filter((n) => n !== 'hosted'),
-    role: fc.constantFrom('service' as const, 'admin' as const),
+    role: fc.constantFrom('service' as const, 'admin' as const, 'metrics' as const),
     hash: fc
       .uint8Array({ minLength: 32, maxLength: 32 })
       .map((b) => Buffer.from(b).toString('hex')),

@@ -1,7 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ApiKeyConfig } from '../config/index.js'
 
-export type Role = 'service' | 'admin'
+/**
+ * `service`: the service API; `admin`: everything; `metrics`: `GET /metrics` only, so a scraper's
+ * key (often kept in a monitoring system's configuration) can read counters and nothing else.
+ */
+export type Role = 'service' | 'admin' | 'metrics'
 
 export interface Principal {
   name: string

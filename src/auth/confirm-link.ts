@@ -1,6 +1,7 @@
 import type { User } from '../store/users.js'
 import type { AuthDeps } from './deps.js'
 import { mintExchangeCode } from './exchange.js'
+import { reportVerification } from './observer.js'
 import { HOSTED, openSession } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 import { type LinkCheck, openLink, useLink } from './verify-link.js'
@@ -32,7 +33,14 @@ export type ConfirmResult =
  * The hosted sign-in: one key-ring open, one read, at most one consume. Failures of the link
  * itself throw its LatchkeyError (token_used, token_expired …) as verifyLink does.
  */
-export async function confirmLink(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
+export function confirmLink(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
+  // Counted as a use once the link is spent; a page that asks again, or refuses, only looked.
+  const modeOf = (result: ConfirmResult) =>
+    result.kind === 'session' || result.kind === 'code' ? 'use' : 'check'
+  return reportVerification(deps.observer, 'use', confirm(deps, request), modeOf)
+}
+
+async function confirm(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
   const link = await openLink(deps, request)
   // A link asked for from our form signs in silently only in the browser that asked for it.
   // Anywhere else (another device, a mail scanner that clicks) a person must say so again.

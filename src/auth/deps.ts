@@ -6,6 +6,7 @@ import type { OutboxBell } from '../outbox/bell.js'
 import type { SessionKeys } from '../sessions/jwt.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../tokens/keyring.js'
+import type { Observer } from './observer.js'
 
 /** What every use case may use. Built once by app.ts; nothing here is created per request. */
 export interface AuthDeps {
@@ -19,4 +20,6 @@ export interface AuthDeps {
   readonly outboxBell: OutboxBell
   /** Counts the sign-in emails each address is sent (DESIGN requirement 15). */
   readonly recipientLimiter: RecipientLimiter
+  /** Hears what happened (links issued, verifications, sessions, deliveries), for the metrics. */
+  readonly observer: Observer
 }

@@ -24,7 +24,9 @@ export async function endSession(
   const found = await deps.store.findSession(id)
   if (!found || found.session.client !== client)
     throw new NotFound('No session of this key has this id.')
-  await deps.store.endSession(id, 'logout', deps.clock())
+  if (await deps.store.endSession(id, 'logout', deps.clock())) {
+    deps.observer.sessionsEnded('logout', 1)
+  }
 }
 
 /**
@@ -40,5 +42,8 @@ export async function endHostedSession(deps: AuthDeps, jwt: string | undefined):
     if (error instanceof LatchkeyError) return
     throw error
   }
-  if (claims.client_id === HOSTED) await deps.store.endSession(claims.sid, 'logout', deps.clock())
+  if (claims.client_id !== HOSTED) return
+  if (await deps.store.endSession(claims.sid, 'logout', deps.clock())) {
+    deps.observer.sessionsEnded('logout', 1)
+  }
 }

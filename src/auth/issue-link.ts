@@ -74,6 +74,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       { ...fields, userId: user.id, rev: user.rev, seq: oneTime ? user.seq : 0 },
       context,
     )
+    deps.observer.linkIssued(access ? 'access' : 'login', 'none')
     return {
       userId: user.id,
       expiresAt: fields.expiresAt,
@@ -112,6 +113,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       ? undefined
       : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
   await enqueue(deps, 'email', { userId: user?.id ?? null, recipient: email, payload })
+  deps.observer.linkIssued(access ? 'access' : 'login', 'queued')
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
     userId: user?.id ?? (phantom as string),

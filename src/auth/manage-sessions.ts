@@ -17,7 +17,10 @@ export async function listUserSessions(
 
 /** An operator ends one session (`admin`); the user's other sessions stay. Idempotent. */
 export async function endSessionAsAdmin(deps: AuthDeps, id: string): Promise<void> {
-  if (await deps.store.endSession(id, 'admin', deps.clock())) return
+  if (await deps.store.endSession(id, 'admin', deps.clock())) {
+    deps.observer.sessionsEnded('admin', 1)
+    return
+  }
   if (!(await deps.store.findSession(id))) throw new NotFound('No session has this id.')
 }
 

@@ -27,6 +27,7 @@ export async function findUsers(
 export async function setUserStatus(deps: AuthDeps, id: string, status: UserStatus): Promise<User> {
   const user = await deps.store.setStatus(id, status, deps.clock())
   if (!user) throw new NotFound('No user has this id.')
+  deps.observer.sessionsEnded('disabled', user.endedSessions)
   return user
 }
 

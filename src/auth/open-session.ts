@@ -36,7 +36,10 @@ export async function openSession(
   const opened = oneTime
     ? await store.consumeAndOpen(fields.userId, { rev: fields.rev, seq: fields.seq }, session, now)
     : await store.touchAndOpen(fields.userId, fields.rev, session, now)
-  if (opened) return opened
+  if (opened) {
+    deps.observer.sessionCreated()
+    return opened
+  }
   // Lost a race: read again only to name the reason precisely (this is the failure path).
   assertCurrent(await store.findById(fields.userId), fields)
   throw oneTime ? new TokenUsed() : new TokenRevoked()

@@ -11,6 +11,7 @@ import { recipientKey } from './pseudonym.js'
 export async function countEmailTo(deps: AuthDeps, email: string): Promise<void> {
   const verdict = await deps.recipientLimiter.hit(recipientKey(deps.keyring.pseudonymKey, email))
   if (!verdict.allowed) {
+    deps.observer.rateLimited('recipient')
     throw new RateLimited(
       'Too many sign-in emails were requested for this address.',
       verdict.retryAfterSeconds,

@@ -32,7 +32,10 @@ export async function refreshSession(
   // the session is open and unexpired and its user active with the token's rev.
   const expected = { rev: fields.rev, refreshSeq: fields.seq }
   const rotated = await deps.store.rotate(fields.userId, expected, now)
-  if (rotated) return grantSession(deps, rotated, now)
+  if (rotated) {
+    deps.observer.sessionRefreshed()
+    return grantSession(deps, rotated, now)
+  }
   // Not the current token, or no longer refreshable: read to see which.
   const found = current(await deps.store.findSession(fields.userId), fields, client, now)
   return replay(deps, found, fields, now)
@@ -84,6 +87,8 @@ async function replay(
   // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
   // current one was refused by rotate for a reason current() names). Behind means reused.
   if (fields.seq >= session.refreshSeq) throw new TokenInvalid()
-  await deps.store.endSession(session.id, 'refresh_reused', now)
+  if (await deps.store.endSession(session.id, 'refresh_reused', now)) {
+    deps.observer.sessionsEnded('refresh_reused', 1)
+  }
   throw new TokenUsed()
 }

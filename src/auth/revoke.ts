@@ -12,5 +12,6 @@ export async function revokeUser(
 ): Promise<{ userId: string; rev: number }> {
   const user = await deps.store.revoke(userId, deps.clock())
   if (!user) throw new NotFound('No user has this id.')
+  deps.observer.sessionsEnded('revoked', user.endedSessions)
   return { userId: user.id, rev: user.rev }
 }

@@ -4,6 +4,7 @@ import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { reportVerification } from './observer.js'
 import { openSession } from './open-session.js'
 import { checkRedirect } from './redirect.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
@@ -46,7 +47,12 @@ export interface VerifyResult {
  * name why a consume failed. The key ring rejects forged, altered and expired tokens before the
  * database is asked.
  */
-export async function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
+export function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
+  const mode = request.consume ? 'use' : 'check'
+  return reportVerification(deps.observer, mode, verify(deps, request))
+}
+
+async function verify(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
   const link = checkLink(deps, request)
   const found = { redirectTo: link.redirectTo, scope: link.scope }
   if (request.consume && link.login) {

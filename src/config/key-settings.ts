@@ -50,10 +50,10 @@ export const KEY_SETTINGS = {
     secret: true,
     entries: {
       name: 'the name is not 1 to 64 letters, digits and _ . -; rename it',
-      role: 'the role is not service or admin; use one of them',
+      role: 'the role is not service, admin or metrics; use one of them',
       hash: 'the hash is not 64 hex digits; configure the SHA-256 of the key, never the key itself (`latchkey keys` prints an entry)',
     },
     shown: 'generated in development',
-    doc: '`name:role:sha256hex` entries; role `service` or `admin`; the name `hosted` is reserved',
+    doc: '`name:role:sha256hex` entries; role `service`, `admin` or `metrics` (`GET /metrics` only); the name `hosted` is reserved',
   }),
 }

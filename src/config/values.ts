@@ -20,7 +20,7 @@ export const SessionKeySchema = Type.Object(
 
 export const ApiKeySchema = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  role: Type.Union([Type.Literal('service'), Type.Literal('admin')]),
+  role: Type.Union([Type.Literal('service'), Type.Literal('admin'), Type.Literal('metrics')]),
   hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
 })
 

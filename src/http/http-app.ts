@@ -6,6 +6,7 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/typ
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/index.js'
 import { InvalidRequest, Unavailable } from '../errors.js'
+import { UNMATCHED_ROUTE } from '../metrics/index.js'
 import { requireRole } from './api-key-auth.js'
 import { browserSecurity } from './browser.js'
 import { connectionOptions } from './connections.js'
@@ -18,6 +19,7 @@ import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { pageRoutes } from './routes/pages/index.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { ProblemSchema } from './schemas.js'
@@ -101,6 +103,16 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     // API answers carry tokens, JWTs and user records: no cache may keep them.
     if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store')
   })
+  // Every answer is counted by the route that took it, by its pattern: the URL would put user
+  // ids (and, for a link page, tokens) into labels. A request no route took is one value.
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.requests.observe({
+      route: (!request.is404 && request.routeOptions.url) || UNMATCHED_ROUTE,
+      method: request.method,
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+    })
+  })
 
   await app.register(swagger, {
     openapi: {
@@ -122,6 +134,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   const guards: Guards = {
     service: [requireRole(deps.apiKeys, 'service'), limits.perApiKey],
     admin: [requireRole(deps.apiKeys, 'admin'), limits.perApiKey],
+    metrics: [requireRole(deps.apiKeys, 'metrics'), limits.perApiKey],
     public: limits.perClientIp,
   }
 
@@ -153,5 +166,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminRoutes(app, deps, guards)
   adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
+  metricsRoutes(app, deps, guards)
   return app
 }

@@ -10,6 +10,7 @@ import type {
 import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
 import type { Limits } from '../limits/limits.js'
+import type { Metrics } from '../metrics/index.js'
 import type { OutboxWorker } from '../outbox/worker.js'
 import type { Periodic } from '../periodic.js'
 
@@ -25,6 +26,8 @@ export interface RouteDeps extends AuthDeps {
   readonly apiKeys: ApiKeys
   /** Every limit's counters; the HTTP limits count in them, as the recipient budget does. */
   readonly limits: Limits
+  /** What `GET /metrics` shows; the HTTP layer adds its request metrics to it. */
+  readonly metrics: Metrics
 }
 
 /** What stands before a route: who may call it, and how often. */
@@ -33,6 +36,8 @@ export interface Guards {
   service: onRequestAsyncHookHandler[]
   /** An admin API key, then its rate limit. */
   admin: onRequestAsyncHookHandler[]
+  /** A metrics (or admin) API key, then its rate limit. */
+  metrics: onRequestAsyncHookHandler[]
   /** No key: the client IP address's rate limit. */
   public: onRequestAsyncHookHandler
 }

@@ -38,12 +38,19 @@ export class Limits implements Counters {
   readonly #counters = new Map<string, Counters>()
   readonly #open: () => Counters
   readonly #close: () => void
+  readonly #sharedUp: (() => boolean) | undefined
   /** The recipient budget the use cases spend (RATE_LIMIT_RECIPIENT). */
   readonly recipients: RecipientLimiter
 
-  private constructor(config: Config, open: () => Counters, close: () => void) {
+  private constructor(
+    config: Config,
+    open: () => Counters,
+    close: () => void,
+    sharedUp?: () => boolean,
+  ) {
     this.#open = open
     this.#close = close
+    this.#sharedUp = sharedUp
     const byRecipient = this.limiter(config.rateLimits.recipient)
     this.recipients = { hit: (recipientKey) => byRecipient.hit(`to:${recipientKey}`) }
   }
@@ -69,7 +76,17 @@ export class Limits implements Counters {
       config,
       () => new FallbackCounters(shared, memory(), breaker),
       () => client.disconnect(),
+      // Connected, and not set aside after a failure: the limits count in Redis right now.
+      () => client.status === 'ready' && !breaker.isOpen(),
     )
+  }
+
+  /**
+   * Whether the counters are in Redis at this moment (false while they fall back to memory);
+   * undefined when they are kept in this process by configuration.
+   */
+  sharedUp(): boolean | undefined {
+    return this.#sharedUp?.()
   }
 
   hit(key: string, windowMs: number): Promise<Hit> {

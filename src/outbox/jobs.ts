@@ -3,6 +3,7 @@ import type { MailMessage } from '../mail/mailer.js'
 import type { OutboxMessage, OutboxStore } from '../store/outbox.js'
 import type { OutboxBell } from './bell.js'
 import type { LinkPayload } from './email-link.js'
+import type { DeliveryObserver } from './observer.js'
 
 /**
  * Every kind of job the outbox carries: what a row of that kind stores, and what its handler
@@ -15,6 +16,10 @@ export interface JobTypes {
 }
 
 export type JobKind = keyof JobTypes
+
+/** Every kind, at run time; a kind missing here does not compile. */
+const KINDS: Record<JobKind, true> = { email: true }
+export const JOB_KINDS = Object.keys(KINDS) as JobKind[]
 
 /** A claimed row of one kind, its payload typed. */
 export type Job<K extends JobKind = JobKind> = OutboxMessage & {
@@ -48,9 +53,13 @@ export interface JobHandler<K extends JobKind> {
 /** One handler for every kind: a kind without one does not compile. */
 export type JobHandlers = { [K in JobKind]: JobHandler<K> }
 
-/** What the queue needs: its table, the time, and the bell that wakes the worker. */
+/**
+ * What the queue needs: its table, the time, the bell that wakes the worker, and whom to tell
+ * what became of each row.
+ */
 export interface OutboxDeps {
   readonly store: OutboxStore
   readonly clock: Clock
   readonly outboxBell: OutboxBell
+  readonly observer: DeliveryObserver
 }

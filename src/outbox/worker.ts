@@ -1,6 +1,7 @@
 import { DeliveryFailure } from '../mail/mailer.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { Delivery, Job, JobHandlers, OutboxDeps, Outcome } from './jobs.js'
+import type { DeliveryState } from './observer.js'
 
 export interface WorkerLogger {
   info(fields: object, message: string): void
@@ -146,7 +147,8 @@ export class OutboxWorker {
   }
 
   async #deliver(message: OutboxMessage): Promise<void> {
-    const { store, clock } = this.#deps
+    const { store, clock, observer } = this.#deps
+    const counted = (state: DeliveryState) => observer.delivered(message.kind, state)
     const fields = { outboxId: message.id, attempt: message.attempts }
     let outcome: Outcome
     try {
@@ -154,16 +156,19 @@ export class OutboxWorker {
     } catch (err) {
       this.#log.error({ ...fields, err }, 'outbox message cannot be built')
       await store.markFailed(message.id, 'the message could not be built')
+      counted('failed')
       return
     }
     if ('suppress' in outcome) {
       this.#log.info({ ...fields, reason: outcome.suppress }, 'outbox message suppressed')
       await store.markSuppressed(message.id, outcome.suppress)
+      counted('suppressed')
       return
     }
     if ('drop' in outcome) {
       this.#log.info({ ...fields, reason: outcome.drop }, 'outbox message dropped')
       await store.markFailed(message.id, outcome.drop)
+      counted('failed')
       return
     }
     // Logged by kind: "email sent", "email will be retried" …
@@ -174,18 +179,21 @@ export class OutboxWorker {
         `latchkey-outbox-${message.id}`,
       )
       await store.markSent(message.id, clock(), providerId ?? null)
+      counted('sent')
       this.#log.info(fields, `${what} sent`)
     } catch (err) {
       const failure = err instanceof DeliveryFailure ? err : undefined
       if (failure?.options.permanent) {
         this.#log.warn({ ...fields, status: failure.options.status }, `${what} refused by provider`)
         await store.markFailed(message.id, failure.message)
+        counted('failed')
         return
       }
       const next = clock() + this.#delay(message.attempts, failure?.options.retryAfterSeconds)
       if (!failure) this.#log.error({ ...fields, err }, `${what} send crashed; will retry`)
       else this.#log.warn({ ...fields, status: failure.options.status }, `${what} will be retried`)
       await store.markRetry(message.id, next, failure?.message ?? 'unexpected error')
+      counted('retried')
     }
   }
 

@@ -134,6 +134,7 @@ export function composeStore(parts: StoreParts): Store {
       return outbox.listOutbox(query)
     },
     countOutbox: async () => outbox.countOutbox(),
+    outboxBacklog: async () => outbox.outboxBacklog(),
     async pruneOutbox(createdBefore) {
       checkTime(createdBefore, 'createdBefore')
       return outbox.pruneOutbox(createdBefore)

@@ -45,6 +45,13 @@ export interface OutboxQuery {
   limit: number
 }
 
+/** The pending messages of one kind: how many, and when the oldest of them was queued. */
+export interface OutboxBacklog {
+  kind: string
+  pending: number
+  oldestCreatedAt: number
+}
+
 /**
  * The outbox's persistence. Claiming is one atomic statement that also pushes the row's next
  * attempt past a lease, so two workers (or two processes) never hold one row at once, and a row
@@ -61,6 +68,12 @@ export interface OutboxStore {
   markSuppressed(id: string, reason: string): Promise<void>
   listOutbox(query: OutboxQuery): Promise<OutboxMessage[]>
   countOutbox(): Promise<Record<OutboxStatus, number>>
+  /**
+   * The pending messages per kind (only kinds with some), for the metrics scrape: one aggregate
+   * over the pending rows, which the due index covers, so a scrape stays cheap however large
+   * the finished history grows.
+   */
+  outboxBacklog(): Promise<OutboxBacklog[]>
   /** Deletes messages that are no longer pending and were created before `createdBefore`. */
   pruneOutbox(createdBefore: number): Promise<number>
 }

@@ -16,6 +16,11 @@ export interface User {
   lastLoginAt: number | null
 }
 
+/** A user as a revoke or a status change left them, and how many open sessions it ended. */
+export interface ChangedUser extends User {
+  endedSessions: number
+}
+
 /** The counters a token was made with, compared atomically when it is used. */
 export interface Expected {
   rev: number
@@ -61,13 +66,13 @@ export interface UserStore {
    * `reason` (revoked, or reported when the person asked from a report page): every link, code,
    * refresh token and session the user holds stops working at once.
    */
-  revoke(id: string, now: number, reason?: RevokeReason): Promise<User | undefined>
+  revoke(id: string, now: number, reason?: RevokeReason): Promise<ChangedUser | undefined>
   /**
    * A disable of an active user also increments rev, and ends every open session of the user
    * (disabled) in the same transaction, so enabling again revives nothing issued before: an
    * enable changes the status only. Disabling a disabled user changes nothing.
    */
-  setStatus(id: string, status: UserStatus, now: number): Promise<User | undefined>
+  setStatus(id: string, status: UserStatus, now: number): Promise<ChangedUser | undefined>
   /** True when a user was deleted; their sessions go with them (nothing of theirs stays). */
   delete(id: string): Promise<boolean>
 }

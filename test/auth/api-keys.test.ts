@@ -71,11 +71,17 @@ t.test('property: no string other than a configured key authenticates', async (t
   t.pass('no other string authenticated')
 })
 
-t.test('allows: admin may do service things, service may not do admin things', async (t) => {
+t.test('allows: admin may do anything; service and metrics only their own', async (t) => {
   const asAdmin: Principal = { name: 'ops', role: 'admin' }
   const asService: Principal = { name: 'billing', role: 'service' }
+  const asMetrics: Principal = { name: 'prometheus', role: 'metrics' }
   t.equal(allows(asAdmin, 'admin'), true)
   t.equal(allows(asAdmin, 'service'), true)
+  t.equal(allows(asAdmin, 'metrics'), true)
   t.equal(allows(asService, 'service'), true)
   t.equal(allows(asService, 'admin'), false)
+  t.equal(allows(asService, 'metrics'), false)
+  t.equal(allows(asMetrics, 'metrics'), true)
+  t.equal(allows(asMetrics, 'service'), false)
+  t.equal(allows(asMetrics, 'admin'), false)
 })

@@ -5,6 +5,7 @@ import rateLimit, {
   type RateLimitOptions,
 } from '@fastify/rate-limit'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { LimitName } from '../../auth/observer.js'
 import { clientKey } from '../../auth/pseudonym.js'
 import type { Rate } from '../../config/index.js'
 import { RateLimited } from '../../errors.js'
@@ -61,6 +62,7 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
    * takes one of these hooks, never two (a second would count nothing).
    */
   const hook = (
+    limit: LimitName,
     rate: Rate | null,
     keyOf: NonNullable<RateLimitOptions['keyGenerator']>,
     message: string,
@@ -70,9 +72,17 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
       max: rate.max,
       timeWindow: rate.windowSeconds * 1000,
       keyGenerator: keyOf,
-      errorResponseBuilder: (_request, context) =>
-        new RateLimited(message, Math.max(1, Math.ceil(context.ttl / 1000))),
+      errorResponseBuilder: (_request, context) => {
+        deps.observer.rateLimited(limit)
+        return new RateLimited(message, Math.max(1, Math.ceil(context.ttl / 1000)))
+      },
     }) as onRequestAsyncHookHandler
+  }
+  /** A direct check's verdict, counted as a hit of `limit` when it refuses. */
+  const counted = async (limit: LimitName, verdict: Promise<RateVerdict>) => {
+    const result = await verdict
+    if (!result.allowed) deps.observer.rateLimited(limit)
+    return result
   }
 
   const clientOf = (request: FastifyRequest) =>
@@ -83,8 +93,9 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
   const byIp = limits.limiter(rates.ip)
   const byFormIp = limits.limiter(rates.formIp)
   return {
-    clientIp: (request, budget = 'ip') => byIp.hit(`${budget}:${clientOf(request)}`),
+    clientIp: (request, budget = 'ip') => counted('ip', byIp.hit(`${budget}:${clientOf(request)}`)),
     perClientIp: hook(
+      'ip',
       rates.ip,
       (request) => `ip:${clientOf(request)}`,
       'Too many requests from this IP address.',
@@ -93,6 +104,7 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
     // counts nowhere: API keys are 256-bit random, so guessing one is hopeless whatever the
     // rate, and a 401 costs the service one hash, no more than a 429 would.
     perApiKey: hook(
+      'api_key',
       rates.apiKey,
       (request) => {
         const name = request.principal?.name
@@ -101,7 +113,7 @@ export async function rateLimits(app: App, deps: RouteDeps): Promise<RateLimits>
       },
       'Too many requests with this API key.',
     ),
-    formEmails: (request) => byFormIp.hit(`form:${clientOf(request)}`),
+    formEmails: (request) => counted('form_ip', byFormIp.hit(`form:${clientOf(request)}`)),
   }
 }
 

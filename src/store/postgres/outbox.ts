@@ -52,6 +52,11 @@ const SQL = {
     name: 'lk_count_outbox',
     text: 'SELECT status, count(*) AS n FROM outbox GROUP BY status',
   },
+  backlog: {
+    name: 'lk_outbox_backlog',
+    text: `SELECT kind, count(*) AS pending, min(created_at) AS oldest FROM outbox
+           WHERE status = 'pending' GROUP BY kind ORDER BY kind`,
+  },
   prune: {
     name: 'lk_prune_outbox',
     text: "DELETE FROM outbox WHERE status != 'pending' AND created_at < $1",
@@ -97,6 +102,10 @@ export function postgresOutbox(db: Connection): OutboxStore {
       const rows = await db.rows<{ status: OutboxStatus; n: number }>(SQL.count, [])
       for (const { status, n } of rows) counts[status] = n
       return counts
+    },
+    async outboxBacklog() {
+      const rows = await db.rows<{ kind: string; pending: number; oldest: number }>(SQL.backlog, [])
+      return rows.map(({ kind, pending, oldest }) => ({ kind, pending, oldestCreatedAt: oldest }))
     },
     pruneOutbox: async (createdBefore) =>
       (await db.query(SQL.prune, [createdBefore])).rowCount ?? 0,

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
-import type { User, UserStore } from '../users.js'
+import type { ChangedUser, User, UserStore } from '../users.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
@@ -106,12 +106,12 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
     values: unknown[],
     now: number,
     reason: EndReason,
-  ): Promise<User | undefined> =>
+  ): Promise<ChangedUser | undefined> =>
     db.transaction(async (client) => {
       const [row] = (await client.query<UserRow>({ ...statement, values })).rows
       if (!row) return undefined
-      await client.query({ ...SQL.endSessions, values: [now, reason, row.id] })
-      return toUser(row)
+      const ended = await client.query({ ...SQL.endSessions, values: [now, reason, row.id] })
+      return { ...toUser(row), endedSessions: ended.rowCount ?? 0 }
     })
   return {
     findById: (id) => user(SQL.findById, [id]),
@@ -128,7 +128,7 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
     setStatus: (id, status, now) =>
       status === 'disabled'
         ? changeAndEnd(SQL.setStatus, [status, id], now, 'disabled')
-        : user(SQL.setStatus, [status, id]),
+        : user(SQL.setStatus, [status, id]).then((u) => u && { ...u, endedSessions: 0 }),
     delete: async (id) => (await db.query(SQL.delete, [id])).rowCount === 1,
     /**
      * One statement would not do: an email queued for a candidate between the DELETE's snapshot

@@ -48,6 +48,10 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
   const count = db.prepare<[], { status: OutboxStatus; n: number }>(
     'SELECT status, count(*) AS n FROM outbox GROUP BY status',
   )
+  const backlog = db.prepare<[], { kind: string; pending: number; oldest: number }>(
+    `SELECT kind, count(*) AS pending, min(created_at) AS oldest FROM outbox
+     WHERE status = 'pending' GROUP BY kind ORDER BY kind`,
+  )
   const prune = db.prepare<[number]>(
     "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?",
   )
@@ -80,6 +84,12 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
       for (const { status, n } of guard(() => count.all())) counts[status] = n
       return counts
     },
+    outboxBacklog: async () =>
+      guard(() => backlog.all()).map(({ kind, pending, oldest }) => ({
+        kind,
+        pending,
+        oldestCreatedAt: oldest,
+      })),
     pruneOutbox: async (createdBefore) => guard(() => prune.run(createdBefore)).changes,
   }
 }

@@ -1,10 +1,12 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
-import type { RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
+import type { ChangedUser, RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
 import type { Db, Guard } from './connection.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
+const changed = (change: { row: UserRow; ended: number } | undefined): ChangedUser | undefined =>
+  change && { ...toUser(change.row), endedSessions: change.ended }
 
 /** The users table; the twin of postgres/users.ts. Arguments are checked by compose.ts. */
 export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
@@ -55,13 +57,12 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
   // The user's change and the end of their sessions commit together, or neither does.
   const revokeAndEnd = db.transaction((id: string, now: number, reason: RevokeReason) => {
     const row = revoke.get(id)
-    if (row) endSessions.run(now, reason, id)
-    return row
+    return row && { row, ended: endSessions.run(now, reason, id).changes }
   })
   const setStatusAndEnd = db.transaction((id: string, status: UserStatus, now: number) => {
     const row = setStatus.get({ status, id })
-    if (row && status === 'disabled') endSessions.run(now, 'disabled', id)
-    return row
+    if (!row) return undefined
+    return { row, ended: status === 'disabled' ? endSessions.run(now, 'disabled', id).changes : 0 }
   })
   const remove = db.prepare<[string]>('DELETE FROM users WHERE id = ?')
   // One statement under the write lock: an email queued for the user by another process either
@@ -103,9 +104,9 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
       user(guard(() => consume.get(now, id, expected.seq, expected.rev))),
     touchLogin: async (id, rev, now) => user(guard(() => touchLogin.get(now, id, rev))),
     revoke: async (id, now, reason = 'revoked') =>
-      user(guard(() => revokeAndEnd.immediate(id, now, reason))),
+      changed(guard(() => revokeAndEnd.immediate(id, now, reason))),
     setStatus: async (id, status, now) =>
-      user(guard(() => setStatusAndEnd.immediate(id, status, now))),
+      changed(guard(() => setStatusAndEnd.immediate(id, status, now))),
     delete: async (id) => guard(() => remove.run(id)).changes > 0,
     pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
   }

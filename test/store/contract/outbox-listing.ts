@@ -157,6 +157,32 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 1 })
   })
 
+  t.test(
+    'outboxBacklog: pending rows per kind and the oldest one, whatever their lease',
+    async (t) => {
+      const store = await withStore(t)
+      t.strictSame(await store.outboxBacklog(), [], 'nothing pending, no kind')
+      const first = await store.enqueue(message({ now: T0 + 5 }))
+      await store.enqueue(message({ now: T0 + 9 }))
+      await store.enqueue(message({ kind: 'webhook', now: T0 + 7 }))
+      const sent = await store.enqueue(message({ now: T0 }))
+      await store.markSent(sent.id, T0 + 1, 'p')
+      await enqueueSuppressed(store, 'unknown_address', { now: T0 + 1 })
+      // A claimed row, and one waiting for its retry, are pending all the same.
+      await store.claimDue(T0 + 10, LEASE, 1)
+      await store.markRetry(first.id, T0 + DAY, 'try later')
+      t.strictSame(await store.outboxBacklog(), [
+        { kind: 'email', pending: 2, oldestCreatedAt: T0 + 5 },
+        { kind: 'webhook', pending: 1, oldestCreatedAt: T0 + 7 },
+      ])
+      await store.markFailed(first.id, 'gave up')
+      t.strictSame(await store.outboxBacklog(), [
+        { kind: 'email', pending: 1, oldestCreatedAt: T0 + 9 },
+        { kind: 'webhook', pending: 1, oldestCreatedAt: T0 + 7 },
+      ])
+    },
+  )
+
   t.test('pruneOutbox deletes finished rows created before the cut-off', async (t) => {
     const store = await withStore(t)
     const enqueueAs = async (now: number, end: 'pending' | 'sent' | 'failed' | 'suppressed') => {

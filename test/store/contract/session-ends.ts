@@ -100,7 +100,12 @@ export function sessionEndsContract(t: Test, withStore: WithStore): void {
     const revoked = await signedIn(store, 'revoked@example.com')
     const loggedOut = await store.consumeAndOpen(revoked.user.id, revoked.user, newSession(), T0)
     await store.endSession(loggedOut?.session.id as string, 'logout', T0 + 1)
-    t.match(await store.revoke(revoked.user.id, T0 + 2), { rev: 1 })
+    t.ok(await store.touchAndOpen(revoked.user.id, 0, newSession(), T0), 'a second open session')
+    t.match(
+      await store.revoke(revoked.user.id, T0 + 2),
+      { rev: 1, endedSessions: 2 },
+      'says how many it ended: the open ones only',
+    )
     t.same(await reason(revoked.session.id), { endedAt: T0 + 2, endReason: 'revoked' })
     t.same(
       await reason(loggedOut?.session.id as string),
@@ -109,13 +114,14 @@ export function sessionEndsContract(t: Test, withStore: WithStore): void {
     )
 
     const reported = await signedIn(store, 'reported@example.com')
-    await store.revoke(reported.user.id, T0 + 3, 'reported')
+    t.match(await store.revoke(reported.user.id, T0 + 3, 'reported'), { endedSessions: 1 })
     t.same(await reason(reported.session.id), { endedAt: T0 + 3, endReason: 'reported' })
 
     const disabled = await signedIn(store, 'disabled@example.com')
-    await store.setStatus(disabled.user.id, 'disabled', T0 + 4)
+    t.match(await store.setStatus(disabled.user.id, 'disabled', T0 + 4), { endedSessions: 1 })
     t.same(await reason(disabled.session.id), { endedAt: T0 + 4, endReason: 'disabled' })
-    await store.setStatus(disabled.user.id, 'active', T0 + 5)
+    t.match(await store.setStatus(disabled.user.id, 'disabled', T0 + 4), { endedSessions: 0 })
+    t.match(await store.setStatus(disabled.user.id, 'active', T0 + 5), { endedSessions: 0 })
     t.same(
       await reason(disabled.session.id),
       { endedAt: T0 + 4, endReason: 'disabled' },

@@ -1,0 +1,91 @@
+import { Counter, type Registry } from 'prom-client'
+import type { LimitName, Observer, VerifyMode, VerifyOutcome } from '../auth/observer.js'
+import type { DeliveryState } from '../outbox/observer.js'
+import type { EndReason } from '../store/sessions.js'
+
+/**
+ * The use cases' Observer as Prometheus counters. Every label value is one of the few words
+ * the port's types allow (a job kind is a name from the code), so the number of series is fixed
+ * and none can name a person, an address or a token.
+ */
+export class PrometheusObserver implements Observer {
+  readonly #links: Counter<'purpose' | 'delivery'>
+  readonly #verifications: Counter<'mode' | 'outcome'>
+  readonly #created: Counter
+  readonly #refreshed: Counter
+  readonly #ended: Counter<'reason'>
+  readonly #limited: Counter<'limit'>
+  readonly #deliveries: Counter<'kind' | 'state'>
+
+  constructor(registry: Registry) {
+    const registers = [registry]
+    this.#links = new Counter({
+      name: 'latchkey_links_issued_total',
+      help: 'Links issued, by purpose (login, access) and delivery (queued for email, none).',
+      labelNames: ['purpose', 'delivery'],
+      registers,
+    })
+    this.#verifications = new Counter({
+      name: 'latchkey_link_verifications_total',
+      help: 'Link verifications by mode (check: looked only; use: spent) and outcome (ok or the error code; forgeries are token_invalid).',
+      labelNames: ['mode', 'outcome'],
+      registers,
+    })
+    this.#created = new Counter({
+      name: 'latchkey_sessions_created_total',
+      help: 'Sessions opened (a login link, an exchange code or a sign-in code used).',
+      registers,
+    })
+    this.#refreshed = new Counter({
+      name: 'latchkey_sessions_refreshed_total',
+      help: 'Session refreshes that rotated the refresh token.',
+      registers,
+    })
+    this.#ended = new Counter({
+      name: 'latchkey_sessions_ended_total',
+      help: 'Sessions ended, by reason (logout, revoked, refresh_reused, admin, disabled, reported).',
+      labelNames: ['reason'],
+      registers,
+    })
+    this.#limited = new Counter({
+      name: 'latchkey_rate_limited_total',
+      help: 'Requests refused past a rate limit, by limit (ip, api_key, recipient, form_ip).',
+      labelNames: ['limit'],
+      registers,
+    })
+    this.#deliveries = new Counter({
+      name: 'latchkey_outbox_deliveries_total',
+      help: 'Outbox delivery attempts by job kind (email) and state (sent, retried, failed, suppressed).',
+      labelNames: ['kind', 'state'],
+      registers,
+    })
+  }
+
+  linkIssued(purpose: 'login' | 'access', delivery: 'queued' | 'none'): void {
+    this.#links.inc({ purpose, delivery })
+  }
+
+  verified(mode: VerifyMode, outcome: VerifyOutcome): void {
+    this.#verifications.inc({ mode, outcome })
+  }
+
+  sessionCreated(): void {
+    this.#created.inc()
+  }
+
+  sessionRefreshed(): void {
+    this.#refreshed.inc()
+  }
+
+  sessionsEnded(reason: EndReason, count: number): void {
+    if (count > 0) this.#ended.inc({ reason }, count)
+  }
+
+  rateLimited(limit: LimitName): void {
+    this.#limited.inc({ limit })
+  }
+
+  delivered(kind: string, state: DeliveryState): void {
+    this.#deliveries.inc({ kind, state })
+  }
+}
