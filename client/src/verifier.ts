@@ -45,6 +45,8 @@ export interface VerifierOptions {
    * down (onError hears of every failed poll).
    */
   maxStaleness?: number
+  /** Entries per request of the feed; 500 unless given. */
+  feedLimit?: number
   /** Every failed poll of the feed. */
   onError?: (error: unknown) => void
   /** Where the JWKS is; `url` + `/.well-known/jwks.json` unless given. */
@@ -65,6 +67,11 @@ export interface Verifier {
   verify(jwt: string): Promise<SessionClaims>
   /** Polls the feed now (tests; a backend after it hears of a revoke some other way). */
   sync(): Promise<void>
+  /**
+   * What the follower holds (for a health check): when the last poll succeeded, and how many
+   * users and ended sessions it remembers. Undefined without followRevocations.
+   */
+  feedStatus(): { lastSyncAt: number | undefined; users: number; sessions: number } | undefined
   /** Stops polling. */
   close(): void
 }
@@ -102,6 +109,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       interval: options.interval ?? 5000,
       retention,
       now,
+      ...(options.feedLimit === undefined ? {} : { limit: options.feedLimit }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.setTimer === undefined ? {} : { setTimer: options.setTimer }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
@@ -150,6 +158,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     verify,
     sync: () => follower?.sync() ?? Promise.resolve(),
+    feedStatus: () => follower && { lastSyncAt: follower.lastSyncAt, ...follower.size },
     close: () => follower?.close(),
   }
 }
