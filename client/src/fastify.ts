@@ -12,8 +12,8 @@ import {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The session's claims on every route the plugin guards; null elsewhere. */
-    latchkey: SessionClaims | null
+    /** The session's claims on every route the plugin guards; undefined elsewhere. */
+    latchkey?: SessionClaims
   }
 }
 
@@ -29,7 +29,7 @@ async function latchkeyPlugin(app: FastifyInstance, options: LatchkeyPluginOptio
   const verifier = 'verifier' in options ? options.verifier : createVerifier(options)
   // A verifier made here is this plugin's to stop; one passed in belongs to the caller.
   if (!('verifier' in options)) app.addHook('onClose', async () => verifier.close())
-  if (!app.hasRequestDecorator('latchkey')) app.decorateRequest('latchkey', null)
+  if (!app.hasRequestDecorator('latchkey')) app.decorateRequest('latchkey', undefined)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       request.latchkey = await verifier.verify(bearerOf(request.headers.authorization))
