@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { createClient, LatchkeyError } from '../../client/src/index.js'
 import { createVerifier } from '../../client/src/verifier.js'
@@ -150,4 +153,58 @@ t.test('followRevocations against the real service', { skip: noFeed }, async (t)
   t.match(await failure(verifier.verify(a.session.jwt)), { code: 'token_revoked' })
   t.match(await failure(verifier.verify(b.session.jwt)), { code: 'session_ended' })
   t.same(errors, [], 'every poll succeeded')
+})
+
+/**
+ * The README's backend in ten lines, as written: only its addresses, key and port are this test's
+ * (each replaced exactly once, so an edit that drops one fails here), and its imports resolve to
+ * this repository's sources.
+ */
+t.test("the README's latchkey-client backend works as written", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const part = readme.slice(
+    readme.indexOf('### latchkey-client, for Node backends'),
+    readme.indexOf('## Sessions'),
+  )
+  let code = /```js\n([\s\S]*?)```/.exec(part)?.[1]
+  if (code === undefined) throw new Error('the README example is missing')
+  const appPort = await freePort()
+  for (const [from, to] of [
+    ["'https://login.example.com'", `'${url}'`],
+    ["'https://app.example.com'", `'${AUDIENCE}'`],
+    ['process.env.LATCHKEY_API_KEY', `'${service.key}'`],
+    ['{ port: 8080 }', `{ port: ${appPort}, host: '127.0.0.1' }`],
+  ] as const) {
+    if (code.split(from).length !== 2) throw new Error(`${from} is not in the example once`)
+    code = code.replace(from, to)
+  }
+  const modules: Record<string, string> = {
+    fastify: import.meta.resolve('fastify'),
+    'latchkey-client': new URL('../../client/src/index.ts', import.meta.url).href,
+    'latchkey-client/fastify': new URL('../../client/src/fastify.ts', import.meta.url).href,
+  }
+  code = code.replace(/ from '([\w/-]+)'/g, (_, name: string) => {
+    const resolved = modules[name]
+    if (resolved === undefined) throw new Error(`the example imports ${name}`)
+    return ` from '${resolved}'`
+  })
+  const file = join(tempDir(t, 'latchkey-client-readme-'), 'backend.mjs')
+  writeFileSync(file, `${code}\nexport { app, verifier }\n`)
+  const backend = (await import(pathToFileURL(file).href)) as {
+    app: { close(): Promise<unknown> }
+    verifier: { close(): void }
+  }
+  t.teardown(async () => {
+    await backend.app.close()
+    backend.verifier.close()
+  })
+
+  const me = `http://127.0.0.1:${appPort}/me`
+  const { userId, session } = await signIn()
+  const res = await fetch(me, { headers: { authorization: `Bearer ${session.jwt}` } })
+  t.equal(res.status, 200)
+  t.same(await res.json(), { user: userId, session: session.session_id })
+  const anonymous = await fetch(me)
+  t.equal(anonymous.status, 401)
+  t.match(await anonymous.json(), { code: 'unauthorized' })
 })
