@@ -12,8 +12,11 @@ import {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The session's claims on every route the plugin guards; undefined elsewhere. */
-    latchkey?: SessionClaims
+    /**
+     * The session's claims, on every route the plugin guards. Typed as always there (as
+     * @fastify/jwt types `user`): on a route outside the plugin's context it is undefined.
+     */
+    latchkey: SessionClaims
   }
 }
 
@@ -29,7 +32,8 @@ async function latchkeyPlugin(app: FastifyInstance, options: LatchkeyPluginOptio
   const verifier = 'verifier' in options ? options.verifier : createVerifier(options)
   // A verifier made here is this plugin's to stop; one passed in belongs to the caller.
   if (!('verifier' in options)) app.addHook('onClose', async () => verifier.close())
-  if (!app.hasRequestDecorator('latchkey')) app.decorateRequest('latchkey', undefined)
+  if (!app.hasRequestDecorator('latchkey'))
+    app.decorateRequest<SessionClaims | undefined>('latchkey', undefined)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       request.latchkey = await verifier.verify(bearerOf(request.headers.authorization))
