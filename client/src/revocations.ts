@@ -140,8 +140,21 @@ export class RevocationFollower {
 
   async #sync(): Promise<void> {
     const limit = this.#options.limit ?? 500
+    let restarted = false
     for (let pages = 0; pages < MAX_PAGES_PER_SYNC; pages++) {
-      const page = await this.#fetchPage(limit)
+      let page: RevocationPage
+      try {
+        page = await this.#fetchPage(limit)
+      } catch (error) {
+        // A cursor the feed no longer takes (older than what it keeps, or from another
+        // deployment) would fail every poll from now on. Reading again from the start of what
+        // is kept is safe: applying an entry twice changes nothing.
+        const refused = error instanceof LatchkeyError && error.status === 400
+        if (!refused || this.#cursor === undefined || restarted) throw error
+        this.#cursor = undefined
+        restarted = true
+        continue
+      }
       for (const entry of page.revocations) this.#apply(entry)
       const moved = page.cursor !== this.#cursor
       this.#cursor = page.cursor

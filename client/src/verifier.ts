@@ -88,10 +88,9 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
 const invalid = () => new LatchkeyError('token_invalid', 401, 'not a valid session JWT')
 
 export function createVerifier(options: VerifierOptions): Verifier {
-  const issuer = new URL(options.url).href.replace(/\/$/, '')
-  // PUBLIC_URL is configured without a trailing slash, and iss is exactly it; accept either
-  // spelling of the option.
-  const url = typeof options.url === 'string' ? options.url.replace(/\/$/, '') : issuer
+  // iss is exactly PUBLIC_URL, which has no trailing slash; accept the option with one (a URL
+  // object of an origin always has one).
+  const url = String(options.url).replace(/\/$/, '')
   const now = options.now ?? Date.now
   const keys = createRemoteJWKSet(new URL(options.jwksUrl ?? `${url}/.well-known/jwks.json`), {
     ...(options.jwksCooldown === undefined ? {} : { cooldownDuration: options.jwksCooldown }),

@@ -224,6 +224,30 @@ t.test('a feed that fails: onError hears it, verify goes on, the cursor stays', 
   t.equal(await codeOf(verifier.verify(token)), 'token_revoked')
 })
 
+t.test('a cursor the feed refuses: read again from the start, once', async (t) => {
+  const { fake, make, jwt, errors, clock } = await setup(t)
+  const verifier = make()
+  const user = randomUUID()
+  fake.feed.push({ user_id: user, rev: 1, reason: 'revoked', at: clock.ms })
+  await verifier.sync()
+  fake.state.feedBody = { revocations: [], cursor: 'from-another-deployment' }
+  await verifier.sync()
+  fake.state.feedBody = undefined
+  await verifier.sync()
+  const afters = fake.requests.filter((r) => r.path === FEED).map((r) => r.query.get('after'))
+  t.same(afters.slice(-2), ['from-another-deployment', null], 'refused, then from the start')
+  t.same(errors, [], 'nothing to report')
+  t.equal(await codeOf(verifier.verify(await jwt({ sub: user, rev: 0 }))), 'token_revoked')
+
+  // A feed that refuses even the start is an error, not a loop.
+  fake.state.feedBody = { revocations: [], cursor: 'bad' }
+  await verifier.sync()
+  fake.state.feedBody = undefined
+  fake.state.feedStatus = 400
+  await t.rejects(verifier.sync(), { code: 'unexpected_response', status: 400 })
+  t.equal(errors.length, 1)
+})
+
 t.test('maxStaleness: a feed silent for too long makes verify answer unavailable', async (t) => {
   const { fake, make, jwt, clock } = await setup(t, { maxStaleness: 30_000 })
   const verifier = make()

@@ -61,6 +61,10 @@ export async function startFakeLatchkey(t: Test, apiKey = 'feed-key') {
       if (state.feedStatus !== 200) return json(state.feedStatus, { error: 'down' })
       if (state.feedBody !== undefined) return json(200, state.feedBody)
       const after = Number(url.searchParams.get('after') ?? '0')
+      if (!Number.isSafeInteger(after)) {
+        const problem = { title: 'Bad Request', status: 400, detail: '', code: 'invalid_request' }
+        return json(400, { type: 'about:blank', ...problem }, 'application/problem+json')
+      }
       const limit = Number(url.searchParams.get('limit') ?? '100')
       const page = feed.slice(after, after + limit)
       return json(200, { revocations: page, cursor: String(after + page.length) })
