@@ -124,10 +124,12 @@ export class RevocationFollower {
    * goes to onError and rejects; the cursor stays where the last whole page left it.
    */
   sync(): Promise<void> {
+    // The feed is known to be complete as of when the sync started, not when it ended.
+    const started = this.#now()
     this.#inflight ??= this.#sync().then(
       () => {
         this.#inflight = undefined
-        this.#lastSyncAt = this.#now()
+        this.#lastSyncAt = started
       },
       (error: unknown) => {
         this.#inflight = undefined
@@ -168,16 +170,26 @@ export class RevocationFollower {
     const url = new URL('v1/revocations', base.href.endsWith('/') ? base : `${base.href}/`)
     if (this.#cursor !== undefined) url.searchParams.set('after', this.#cursor)
     url.searchParams.set('limit', String(limit))
-    const res = await (this.#options.fetch ?? fetch)(url, {
-      headers: { authorization: `Bearer ${this.#options.apiKey}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(Math.max(this.#options.interval, 10_000)),
-    })
+    let res: Response
+    try {
+      res = await (this.#options.fetch ?? fetch)(url, {
+        headers: { authorization: `Bearer ${this.#options.apiKey}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(Math.max(this.#options.interval, 10_000)),
+      })
+    } catch (cause) {
+      throw new LatchkeyError('unexpected_response', 503, 'GET /v1/revocations: no answer', {
+        cause,
+      })
+    }
     if (!res.ok) throw await problemOf(res, 'GET /v1/revocations')
     return pageOf(await res.json())
   }
 
   #apply(entry: Revocation): void {
     const at = timeOf(entry.at) ?? this.#now()
+    // The first sync reads all the feed keeps (weeks): what #prune would drop at once is never
+    // held, so memory stays within the bound while it runs too.
+    if (at < this.#forgetBefore()) return
     if (typeof entry.session_id === 'string') {
       this.#ended.set(entry.session_id, at)
     }
@@ -190,8 +202,12 @@ export class RevocationFollower {
     if (known === undefined || rev > known.rev) this.#revs.set(entry.user_id, { rev, at })
   }
 
+  #forgetBefore(): number {
+    return this.#now() - this.#options.retention - PRUNE_MARGIN_MS
+  }
+
   #prune(): void {
-    const before = this.#now() - this.#options.retention - PRUNE_MARGIN_MS
+    const before = this.#forgetBefore()
     for (const [user, { at }] of this.#revs) if (at < before) this.#revs.delete(user)
     for (const [sid, at] of this.#ended) if (at < before) this.#ended.delete(sid)
   }

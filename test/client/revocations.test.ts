@@ -199,6 +199,13 @@ t.test(
     // A JWT younger than retention is judged by the feed, which no longer names these users.
     const fresh = await jwt({ sub: users[0], rev: 1 })
     t.equal(await codeOf(verifier.verify(fresh)), undefined)
+
+    // A follower starting now reads the old entries and never holds them.
+    const late = make()
+    await late.sync()
+    t.match(late.feedStatus(), { users: 0, sessions: 0 })
+    const last = fake.requests.filter((r) => r.path === FEED).at(-1)
+    t.equal(last?.query.get('after'), null, 'it read the feed from the start')
   },
 )
 
@@ -288,4 +295,19 @@ t.test('followRevocations needs an API key; intervals must be positive', async (
       }),
     TypeError,
   )
+})
+
+t.test('a feed nobody answers on is unexpected_response 503', async (t) => {
+  const errors: unknown[] = []
+  const verifier = createVerifier({
+    url: 'http://127.0.0.1:1',
+    audience: AUDIENCE,
+    apiKey: 'k',
+    followRevocations: true,
+    setTimer: manualTimer().setTimer,
+    onError: (e) => errors.push(e),
+  })
+  t.teardown(() => verifier.close())
+  await t.rejects(verifier.sync(), { code: 'unexpected_response', status: 503 })
+  t.ok(errors.every((e) => e instanceof LatchkeyError))
 })
