@@ -67,6 +67,7 @@ export class RevocationFollower {
   readonly #ended = new Map<string, number>()
   #cursor: string | undefined
   #inflight: Promise<void> | undefined
+  #queued: Promise<void> | undefined
   #timer: { cancel(): void } | undefined
   #closed = false
   #lastSyncAt: number | undefined
@@ -95,9 +96,11 @@ export class RevocationFollower {
     sid: string
     rev: number
   }): 'session_ended' | 'token_revoked' | undefined {
-    if (this.#ended.has(claims.sid)) return 'session_ended'
+    // The rev first: a revoke also ends each of the user's sessions, and latchkey's own answer
+    // for such a JWT (introspection) is token_revoked.
     const user = this.#revs.get(claims.sub)
     if (user !== undefined && claims.rev < user.rev) return 'token_revoked'
+    if (this.#ended.has(claims.sid)) return 'session_ended'
     return undefined
   }
 
@@ -120,13 +123,27 @@ export class RevocationFollower {
   }
 
   /**
-   * Reads every page after the cursor and applies it. Concurrent calls share one sync. A failure
-   * goes to onError and rejects; the cursor stays where the last whole page left it.
+   * Reads every page after the cursor and applies it: once it resolves, everything the feed had
+   * when it was called is known. A sync already running may have asked before the change its
+   * caller cares about, so a call during one waits for it and then runs one more, which every
+   * call made meanwhile shares. A failure goes to onError and rejects; the cursor stays where
+   * the last whole page left it.
    */
   sync(): Promise<void> {
+    if (this.#inflight === undefined) return this.#run()
+    this.#queued ??= this.#inflight
+      .catch(() => {})
+      .then(() => {
+        this.#queued = undefined
+        return this.#run()
+      })
+    return this.#queued
+  }
+
+  #run(): Promise<void> {
     // The feed is known to be complete as of when the sync started, not when it ended.
     const started = this.#now()
-    this.#inflight ??= this.#sync().then(
+    const run = this.#sync().then(
       () => {
         this.#inflight = undefined
         this.#lastSyncAt = started
@@ -137,7 +154,8 @@ export class RevocationFollower {
         throw error
       },
     )
-    return this.#inflight
+    this.#inflight = run
+    return run
   }
 
   async #sync(): Promise<void> {
