@@ -115,6 +115,20 @@ t.test(
   },
 )
 
+t.test(
+  'a revoke that also ended the session answers token_revoked, as latchkey does',
+  async (t) => {
+    const { fake, make, jwt, clock } = await setup(t)
+    const verifier = make()
+    const [user, sid] = [randomUUID(), randomUUID()]
+    const token = await jwt({ sub: user, sid, rev: 0 })
+    fake.feed.push({ user_id: user, rev: 1, reason: 'revoked', at: clock.ms })
+    fake.feed.push({ user_id: user, rev: 1, session_id: sid, reason: 'revoked', at: clock.ms })
+    await verifier.sync()
+    t.equal(await codeOf(verifier.verify(token)), 'token_revoked')
+  },
+)
+
 t.test('a deleted user: every JWT of theirs is dead', async (t) => {
   const { fake, make, jwt, clock } = await setup(t)
   const verifier = make()
