@@ -105,11 +105,12 @@ export function composeStore(parts: StoreParts): Store {
       }
       return outbox.enqueue(message)
     },
-    async claimDue(now, leaseMs, limit) {
+    async claimDue(now, leaseMs, limit, kind) {
       checkTime(now)
       checkDuration(leaseMs, 'leaseMs')
       checkLimit(limit)
-      return outbox.claimDue(now, leaseMs, limit)
+      if (kind !== undefined) checkKind(kind)
+      return outbox.claimDue(now, leaseMs, limit, kind)
     },
     async markSent(id, now, providerId) {
       checkTime(now)
@@ -127,6 +128,7 @@ export function composeStore(parts: StoreParts): Store {
     },
     async listOutbox(query) {
       checkLimit(query.limit)
+      if (query.kind !== undefined) checkKind(query.kind)
       if (query.before !== undefined && !isUuid(query.before)) {
         throw new TypeError('before must be a message id')
       }

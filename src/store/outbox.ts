@@ -36,6 +36,7 @@ export interface NewOutboxMessage {
 
 export interface OutboxQuery {
   status?: OutboxStatus | undefined
+  kind?: string | undefined
   userId?: string | undefined
   /**
    * Only messages created before this id (UUIDv7 ids sort by time): the next page. A cursor that
@@ -52,8 +53,11 @@ export interface OutboxQuery {
  */
 export interface OutboxStore {
   enqueue(message: NewOutboxMessage): Promise<OutboxMessage>
-  /** Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. */
-  claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]>
+  /**
+   * Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. With
+   * `kind`, rows of that kind only (the worker's lane for it).
+   */
+  claimDue(now: number, leaseMs: number, limit: number, kind?: string): Promise<OutboxMessage[]>
   markSent(id: string, now: number, providerId: string | null): Promise<void>
   markRetry(id: string, nextAttemptAt: number, error: string): Promise<void>
   markFailed(id: string, error: string): Promise<void>

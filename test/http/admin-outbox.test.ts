@@ -19,6 +19,7 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
   t.match(unknown, { to: 'nobody@example.com', status: 'pending', reason: null })
   t.equal(unknown.user_id, null)
   t.match(pending, {
+    kind: 'email',
     user_id: sent.user_id,
     to: 'seen@example.com',
     status: 'pending',
@@ -48,6 +49,7 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
     'attempts',
     'created_at',
     'id',
+    'kind',
     'last_error',
     'next_attempt_at',
     'reason',

@@ -19,6 +19,7 @@ const SQL = {
     text: `WITH due AS (
              SELECT id, next_attempt_at FROM outbox
              WHERE status = 'pending' AND next_attempt_at <= $1
+               AND ($4::text IS NULL OR kind = $4)
              ORDER BY next_attempt_at, id
              LIMIT $3
              FOR UPDATE SKIP LOCKED
@@ -65,11 +66,12 @@ export function postgresOutbox(db: Connection): OutboxStore {
       const [row] = await db.rows<OutboxRow>(SQL.enqueue, newOutboxValues(message))
       return toMessage(row as OutboxRow)
     },
-    async claimDue(now, leaseMs, limit) {
+    async claimDue(now, leaseMs, limit, kind) {
       const rows = await db.rows<OutboxRow & { due_at: number }>(SQL.claimDue, [
         now,
         now + leaseMs,
         limit,
+        kind ?? null,
       ])
       // UPDATE … RETURNING does not keep the CTE's order: restore oldest due first.
       rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

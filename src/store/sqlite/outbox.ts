@@ -20,16 +20,18 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
   // write lock no other process can pick the same rows in between, and a row whose worker dies
   // comes due again when the lease runs out. Rows come back in the order they fell due.
   const dueIds = db
-    .prepare<[number, number], string>(
+    .prepare<[number, string | null, string | null, number], string>(
       `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+         AND (? IS NULL OR kind = ?)
        ORDER BY next_attempt_at, id LIMIT ?`,
     )
     .pluck()
   const lease = db.prepare<[number, string], SqliteOutboxRow>(
     'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? RETURNING *',
   )
-  const claimDue = db.transaction((now: number, leasedUntil: number, limit: number) =>
-    dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
+  const claimDue = db.transaction(
+    (now: number, leasedUntil: number, limit: number, kind: string | null) =>
+      dueIds.all(now, kind, kind, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
   )
   // Results land only on rows still pending: a late answer never reopens a finished message.
   const markSent = db.prepare<[number, string | null, string]>(
@@ -57,8 +59,8 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
       const row = guard(() => enqueue.get(...newOutboxValues(message)))
       return fromRow(row as SqliteOutboxRow)
     },
-    claimDue: async (now, leaseMs, limit) =>
-      guard(() => claimDue.immediate(now, now + leaseMs, limit)).map(fromRow),
+    claimDue: async (now, leaseMs, limit, kind) =>
+      guard(() => claimDue.immediate(now, now + leaseMs, limit, kind ?? null)).map(fromRow),
     async markSent(id, now, providerId) {
       guard(() => markSent.run(now, providerId, id))
     },

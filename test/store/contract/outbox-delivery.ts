@@ -159,6 +159,20 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     t.strictSame(await store.claimDue(T0 + 10, LEASE, 2), [])
   })
 
+  t.test('claimDue with a kind claims rows of that kind only, oldest due first', async (t) => {
+    const store = await withStore(t)
+    const hook = (now: number) => message({ kind: 'webhook', recipient: 'https://h.test/', now })
+    const e1 = await store.enqueue(message({ now: T0 }))
+    const w1 = await store.enqueue(hook(T0 + 1))
+    const e2 = await store.enqueue(message({ now: T0 + 2 }))
+    const w2 = await store.enqueue(hook(T0 + 3))
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 10, 'webhook')), [w1.id, w2.id])
+    t.strictSame(await store.claimDue(T0 + 10, LEASE, 10, 'webhook'), [], 'each once')
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 1, 'email')), [e1.id], 'at most limit')
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 10)), [e2.id], 'without a kind: any kind')
+    await t.rejects(store.claimDue(T0, LEASE, 1, 'Not A Kind'), TypeError)
+  })
+
   t.test('rows that are not pending are never claimed', async (t) => {
     const store = await withStore(t)
     await enqueueSuppressed(store, 'user_disabled')
