@@ -1,6 +1,6 @@
 import { DeliveryFailure } from '../mail/mailer.js'
 import type { OutboxMessage } from '../store/outbox.js'
-import type { Delivery, Job, JobHandlers, JobPolicy, OutboxDeps, Outcome } from './jobs.js'
+import type { Delivery, Job, JobHandlers, JobKind, JobPolicy, OutboxDeps, Outcome } from './jobs.js'
 
 export interface WorkerLogger {
   info(fields: object, message: string): void
@@ -19,6 +19,11 @@ export interface OutboxOptions {
   /** Finished messages older than this are deleted. */
   retentionMs: number
   random: () => number
+  /**
+   * The kinds this worker sends, every kind when unset: a command that sends the one email it
+   * queued need not wait on a webhook receiver.
+   */
+  kinds?: readonly JobKind[] | undefined
 }
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
@@ -90,16 +95,16 @@ export class OutboxWorker {
     this.#deps = deps
     this.#log = log
     this.#options = { ...DEFAULT_OUTBOX_OPTIONS, ...options }
-    const { batchSize, baseDelayMs, maxDelayMs } = this.#options
-    this.#lanes = Object.entries(handlers as Record<string, SomeHandler>).map(
-      ([kind, handler]) => ({
+    const { batchSize, baseDelayMs, maxDelayMs, kinds } = this.#options
+    this.#lanes = Object.entries(handlers as Record<string, SomeHandler>)
+      .filter(([kind]) => kinds === undefined || kinds.includes(kind as JobKind))
+      .map(([kind, handler]) => ({
         kind,
         handler,
         policy: { batchSize, concurrency: 1, baseDelayMs, maxDelayMs, ...handler.policy },
         running: undefined,
         again: false,
-      }),
-    )
+      }))
     this.#lanesByKind = new Map(this.#lanes.map((lane) => [lane.kind, lane]))
     // A message the use cases put in the outbox rings the bell: wake and send it.
     deps.outboxBell.listen(() => this.wake())

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import t, { type Test } from 'tap'
 import { v7 as uuidv7 } from 'uuid'
+import { buildDeps } from '../../src/app.js'
+import { outboxJobs } from '../../src/auth/outbox-jobs.js'
 import type { Env } from '../../src/config/index.js'
 import { queueWebhooks, type WebhookEvent } from '../../src/events/webhooks.js'
 import { OutboxBell } from '../../src/outbox/bell.js'
+import { OutboxWorker } from '../../src/outbox/worker.js'
 import type { Store } from '../../src/store/index.js'
 import type { OutboxMessage } from '../../src/store/outbox.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
@@ -451,4 +454,28 @@ t.test('rows for a receiver taken off the list, or with webhooks off, are failed
     { last_error: 'webhooks are off (WEBHOOK_URLS is not set)' },
   ])
   t.equal(current.received.length, 1, 'nothing sent with webhooks off')
+})
+
+t.test('a worker for emails only (the CLI’s) leaves webhooks to the service', async (t) => {
+  const receiver = await startReceiver(t)
+  const { h, publish, rows, store, clock } = await rig(t, [receiver])
+  const quiet = { info() {}, warn() {}, error() {} }
+  const sent: string[] = []
+  const mailer = {
+    send: async (m: { to: string }) => {
+      sent.push(m.to)
+      return {}
+    },
+  }
+  const deps = await buildDeps(h.config, { store, clock: clock.now, mailer }, quiet)
+  t.teardown(() => deps.limits.close())
+  const worker = new OutboxWorker(deps, outboxJobs(deps), quiet, { kinds: ['email'] })
+  await publish('user.revoked')
+  await postLink(h.app, { email: 'cli@example.com', deliver: 'email' })
+  t.equal(await worker.runOnce(), 1, 'the email only')
+  t.same(sent, ['cli@example.com'])
+  t.match(await rows(), [{ status: 'pending', attempts: 0 }], 'the webhook waits')
+  t.equal(receiver.received.length, 0)
+  t.equal(await h.app.outbox.runOnce(), 1, "the service's worker sends it")
+  t.equal(receiver.delivered().length, 1)
 })
