@@ -63,16 +63,16 @@ interface Lane {
 /**
  * Does what the outbox holds, whatever the kind: claims due rows with a lease, has each built by
  * its kind's handler, delivers it, and records the outcome. Each row is delivered with its id as
- * the idempotency key, so a retry after a lost answer (a timeout, a crash between delivery and
+ * the idempotency key (a webhook carries its event's id instead), so a retry after a lost answer (a timeout, a crash between delivery and
  * bookkeeping) is recognised by the receiver and does nothing twice. Transient failures are
  * retried with exponential backoff and jitter, honouring Retry-After; permanent ones are recorded
  * and dropped.
  *
  * Each kind has a lane of its own, which claims only its kind's rows and runs on its own: a
  * webhook receiver that hangs until its timeout, or a backlog of them, never holds up an email
- * (nor the other way round). Within a lane, up to the kind's `concurrency` rows are delivered at
- * once, and no more rows are claimed than that lane will start at once, so no lease runs out
- * while its row waits behind others. A row of a kind this version has no handler for is never
+ * (nor the other way round). A lane claims its kind's `batchSize` rows at a time and delivers up
+ * to `concurrency` of them at once; webhooks claim no more than they start at once, so no lease
+ * runs out while its row waits behind a slow receiver. A row of a kind this version has no handler for is never
  * claimed: during a rolling upgrade, an instance of the version that queued it sends it.
  */
 export class OutboxWorker {
