@@ -282,7 +282,9 @@ export const OutboxMessageSchema = Type.Object({
   kind: Type.String({ description: '`email` or `webhook`.' }),
   user_id: Type.Union([
     Uuid,
-    Type.Null({ description: 'An address without a user, and every webhook (see data.user_id).' }),
+    Type.Null({
+      description: 'An address without a user, and every webhook (its body names the user).',
+    }),
   ]),
   to: Type.String({
     description: 'The email address, or the webhook receiver URL without its query.',
