@@ -71,10 +71,11 @@ export function webhookJobs(event: WebhookEvent, settings: WebhookSettings): New
 }
 
 /**
- * Queues the webhooks of an event already recorded, and rings the worker's bell; resolves to how
- * many rows were queued. For an event recorded outside a transaction of the store's (and for
- * tests): where the event is written in a transaction, its rows go into that transaction
- * instead (webhookJobs), so that an event and its webhooks exist together or not at all.
+ * Queues the webhooks of an event already recorded, in one statement, and rings the worker's
+ * bell; resolves to how many rows were queued. For an event recorded outside a transaction of
+ * the store's (and for tests): where the event is written in a transaction, its rows go into that
+ * transaction instead (webhookJobs, then the store's OUTBOX_INSERT_JSON with outboxRowsJson), so
+ * that an event and its webhooks exist together or not at all.
  */
 export async function queueWebhooks(
   deps: OutboxDeps,
@@ -82,8 +83,9 @@ export async function queueWebhooks(
   event: WebhookEvent,
 ): Promise<number> {
   const rows = webhookJobs(event, settings)
-  for (const row of rows) await deps.store.enqueue(row)
-  if (rows.length > 0) deps.outboxBell.ring()
+  if (rows.length === 0) return 0
+  await deps.store.enqueueAll(rows)
+  deps.outboxBell.ring()
   return rows.length
 }
 

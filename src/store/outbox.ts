@@ -54,6 +54,12 @@ export interface OutboxQuery {
 export interface OutboxStore {
   enqueue(message: NewOutboxMessage): Promise<OutboxMessage>
   /**
+   * Several rows in one statement, all or none, in the order given (the webhooks of one event).
+   * The statement is exported by each store (OUTBOX_INSERT_JSON) for a caller that writes these
+   * rows inside a transaction of its own, with the values of `outboxRowsJson` (rows.ts).
+   */
+  enqueueAll(messages: readonly NewOutboxMessage[]): Promise<OutboxMessage[]>
+  /**
    * Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. With
    * `kind`, rows of that kind only (the worker's lane for it).
    */

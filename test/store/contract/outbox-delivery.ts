@@ -67,6 +67,47 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     t.strictSame(await store.listOutbox({ limit: 10 }), [suppressed, pending], 'both are stored')
   })
 
+  t.test('enqueueAll stores several rows in one go, in order, each as enqueue would', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const specs = [
+      message({ kind: 'webhook', recipient: 'https://a.example/in', payload: PAYLOAD }),
+      message({ kind: 'webhook', recipient: 'https://b.example/in', payload: 'a bare string' }),
+      message({ userId: user.id, recipient: 'alice@example.com', payload: [1, null], now: T0 + 5 }),
+    ]
+    const rows = await store.enqueueAll(specs)
+    t.equal(rows.length, 3)
+    for (const [i, row] of rows.entries()) {
+      const spec = specs[i] as (typeof specs)[number]
+      t.match(row.id, UUID_V7)
+      t.strictSame(row, {
+        id: row.id,
+        kind: spec.kind,
+        userId: spec.userId,
+        recipient: spec.recipient,
+        payload: spec.payload,
+        status: 'pending',
+        reason: null,
+        attempts: 0,
+        nextAttemptAt: spec.now,
+        lastError: null,
+        createdAt: spec.now,
+        sentAt: null,
+        providerId: null,
+      })
+      t.strictSame(await find(store, row.id), row, 'as stored')
+    }
+    t.same(ids(sortedById(rows)), ids(rows), 'ids in the order given')
+    t.strictSame(await store.enqueueAll([]), [], 'none: nothing')
+    await t.rejects(
+      store.enqueueAll([message(), message({ userId: 'not-a-user' })]),
+      TypeError,
+      'one bad row refuses all',
+    )
+    await t.rejects(store.enqueueAll([message({ userId: UNKNOWN_ID })]), 'an unknown user')
+    t.equal((await store.listOutbox({ limit: 10 })).length, 3, 'and nothing else was stored')
+  })
+
   t.test('payloads of any JSON shape round-trip', async (t) => {
     const store = await withStore(t)
     const payloads: unknown[] = [
