@@ -33,6 +33,13 @@ export interface WebhookJobOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
+/**
+ * After a receiver let an attempt time out, its other deliveries fail at once for this long,
+ * without a request: a receiver that hangs would otherwise hold every slot of the lane for a
+ * timeout after another, and starve the receivers that answer. Those rows back off as if tried.
+ */
+const COOL_DOWN_MS = 30_000
+
 /** The outbox's `webhook` jobs: signed at send time, POSTed to their receiver. */
 export function webhookJob(options: WebhookJobOptions): JobHandler<'webhook'> {
   const { secret, urls, clock, timeoutMs = DEFAULT_TIMEOUT_MS } = options
@@ -40,12 +47,33 @@ export function webhookJob(options: WebhookJobOptions): JobHandler<'webhook'> {
     throw new TypeError('webhook timeoutMs must be a positive integer')
   }
   const signer = secret === undefined ? undefined : new Webhook(secret)
+  /** Receivers that timed out lately, and until when they are left alone. */
+  const resting = new Map<string, number>()
   return {
     policy: WEBHOOK_POLICY,
     build: async (job) => signWebhook(job, signer, urls, clock),
-    deliver: (request, _idempotencyKey, signal) => postWebhook(request, timeoutMs, clock, signal),
+    async deliver(request, _idempotencyKey, signal) {
+      const until = resting.get(request.url)
+      if (until !== undefined && clock() < until) {
+        throw new DeliveryFailure('not tried: the receiver timed out a moment ago', {
+          permanent: false,
+        })
+      }
+      try {
+        const delivered = await postWebhook(request, timeoutMs, clock, signal)
+        resting.delete(request.url)
+        return delivered
+      } catch (error) {
+        if (error instanceof TimedOut) resting.set(request.url, clock() + COOL_DOWN_MS)
+        else resting.delete(request.url)
+        throw error
+      }
+    },
   }
 }
+
+/** No answer within the timeout. */
+class TimedOut extends DeliveryFailure {}
 
 /**
  * The signed request for a row, or why it is not sent. Signed now rather than when queued: the
@@ -104,11 +132,12 @@ async function postWebhook(
       signal: AbortSignal.any([timeout, stop]),
     })
   } catch {
-    const why = timeout.aborted
-      ? `the receiver did not answer within ${timeoutMs} ms`
-      : stop.aborted
-        ? 'stopped before the receiver answered'
-        : 'the receiver could not be reached'
+    if (timeout.aborted) {
+      throw new TimedOut(`the receiver did not answer within ${timeoutMs} ms`, { permanent: false })
+    }
+    const why = stop.aborted
+      ? 'stopped before the receiver answered'
+      : 'the receiver could not be reached'
     throw new DeliveryFailure(why, { permanent: false })
   }
   // The answer's body is not read: nothing in it changes what happens, and a receiver that

@@ -125,3 +125,35 @@ t.test('no answer within the timeout, refused, or stopped: a retry', async (t) =
   await receiver.stop()
   t.same(await attempt(request), { message: 'the receiver could not be reached', permanent: false })
 })
+
+t.test('a receiver that timed out is left alone for 30 s; the others are not', async (t) => {
+  const slow = await startReceiver(t)
+  const fast = await startReceiver(t)
+  slow.answer = 'hang'
+  let now = NOW
+  const handler = webhookJob({
+    secret: SECRET,
+    urls: [slow.url, fast.url],
+    clock: () => now,
+    timeoutMs: 100,
+  })
+  const outcome = async (url: string) => {
+    const request = await built(url)
+    try {
+      await handler.deliver(request, 'unused', never)
+      return 'delivered'
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+  t.equal(await outcome(slow.url), 'the receiver did not answer within 100 ms')
+  t.equal(await outcome(slow.url), 'not tried: the receiver timed out a moment ago')
+  t.equal(await outcome(fast.url), 'delivered', 'another receiver is tried as usual')
+  now += 29_999
+  t.equal(await outcome(slow.url), 'not tried: the receiver timed out a moment ago')
+  t.equal(slow.received.length, 1, 'one request only')
+  now += 1
+  slow.answer = { status: 204 }
+  t.equal(await outcome(slow.url), 'delivered', 'tried again after 30 s')
+  t.equal(await outcome(slow.url), 'delivered')
+})
