@@ -264,7 +264,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Email delivery: state, attempts and last error of each message, newest first */
+        /** Email and webhook delivery: state, attempts and last error of each message, newest first */
         get: operations["listOutbox"];
         put?: never;
         post?: never;
@@ -1772,6 +1772,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "sent" | "failed" | "suppressed";
+                kind?: "email" | "webhook";
                 /** @description A user id (UUID). */
                 user_id?: string;
                 /** @description A user id (UUID). */
@@ -1794,7 +1795,10 @@ export interface operations {
                         messages: {
                             /** @description A user id (UUID). */
                             id: string;
+                            /** @description `email` or `webhook`. */
+                            kind: string;
                             user_id: string | null;
+                            /** @description The email address, or the webhook receiver URL without its query. */
                             to: string;
                             status: "pending" | "sent" | "failed" | "suppressed";
                             reason: string | null;

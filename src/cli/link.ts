@@ -19,8 +19,11 @@ export async function link(email: string, options: LinkOptions): Promise<void> {
         deliver: options.send ? 'email' : 'none',
         createUser: true,
       })
-      // Through the outbox like every email: sent now, or left for the service to retry.
-      if (options.send) await new OutboxWorker(deps, outboxJobs(deps), stderrLogger).runOnce()
+      // Through the outbox like every email: sent now, or left for the service to retry. Only
+      // emails: webhooks waiting in the outbox are the service's to send.
+      if (options.send) {
+        await new OutboxWorker(deps, outboxJobs(deps), stderrLogger, { kinds: ['email'] }).runOnce()
+      }
       return result
     },
     { sendsEmail: options.send === true },

@@ -48,6 +48,24 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         ? 'RESEND_API_KEY: missing, and MAIL_TRANSPORT=resend needs it; set your Resend API key'
         : undefined,
   },
+  {
+    reads: ['WEBHOOK_URLS', 'WEBHOOK_SECRET'],
+    check: (c) =>
+      c.webhooks.urls.length > 0 && !c.webhooks.secret
+        ? 'WEBHOOK_SECRET: missing, and WEBHOOK_URLS needs it to sign webhooks; generate one with `echo whsec_$(openssl rand -base64 32)` and give receivers the same'
+        : undefined,
+  },
+  {
+    // Plain http is for a receiver on this machine under development: in production, a webhook
+    // (who was revoked, whose session ended) crosses a network only inside TLS.
+    reads: ['NODE_ENV', 'WEBHOOK_URLS'],
+    check: (c) => {
+      const plain = c.webhooks.urls.find((url) => url.startsWith('http:'))
+      return c.production && plain !== undefined
+        ? `WEBHOOK_URLS: ${plain} is not https, which production needs; use the receiver's https:// URL`
+        : undefined
+    },
+  },
 ]
 
 /** Secrets whose absence in production is an error rather than something to generate. */

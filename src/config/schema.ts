@@ -65,6 +65,15 @@ export const ConfigSchema = Type.Object({
   }),
   /** How the hosted pages hand a session to the application: a cookie, or a code to exchange. */
   handoff: S.HANDOFF.schema,
+  /** Signed webhooks: where to, with which key, and for which event types. */
+  webhooks: Type.Object({
+    /** Receivers; none turns webhooks off. */
+    urls: S.WEBHOOK_URLS.schema,
+    /** The Standard Webhooks key (`whsec_…`); set whenever `urls` is not empty. */
+    secret: Type.Optional(S.WEBHOOK_SECRET.schema),
+    /** Event types (`session.ended`) and prefixes (`user.*`) that are sent. */
+    events: S.WEBHOOK_EVENTS.schema,
+  }),
   logLevel: S.LOG_LEVEL.schema,
 })
 

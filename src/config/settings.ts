@@ -7,6 +7,7 @@ import * as parse from './parsers.js'
 import { RATE_SETTINGS } from './rate-settings.js'
 import { publicUrl } from './refine.js'
 import { row } from './setting.js'
+import { WEBHOOK_SETTINGS } from './webhook-settings.js'
 
 /** A whole number from `min` to `max`; `is` says what it counts. */
 const whole = (
@@ -289,6 +290,7 @@ export const TABLE = {
     },
     doc: '`false`: the hosted form signs in existing users only',
   }),
+  ...WEBHOOK_SETTINGS,
   LOG_LEVEL: oneOf(
     'logLevel',
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -66,6 +66,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 export function outboxRecord(message: OutboxMessage) {
   return {
     id: message.id,
+    kind: message.kind,
     user_id: message.userId,
     to: message.recipient,
     status: message.status,

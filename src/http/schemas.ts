@@ -257,9 +257,13 @@ const OutboxStatus = Type.Union([
   Type.Literal('suppressed'),
 ])
 
+/** What an outbox row is (outbox/jobs.ts): a sign-in or access link by email, or a webhook. */
+const OutboxKind = Type.Union([Type.Literal('email'), Type.Literal('webhook')])
+
 export const OutboxQuerySchema = Type.Object(
   {
     status: Type.Optional(OutboxStatus),
+    kind: Type.Optional(OutboxKind),
     user_id: Type.Optional(Uuid),
     before: Type.Optional(Uuid),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -267,11 +271,24 @@ export const OutboxQuerySchema = Type.Object(
   { additionalProperties: false },
 )
 
-/** One email's delivery state. Never the link: the payload stays in the database. */
+/**
+ * One delivery's state: an email or a webhook. Never the link, nor a webhook's body: the payload
+ * stays in the database.
+ */
 export const OutboxMessageSchema = Type.Object({
   id: Uuid,
-  user_id: Type.Union([Uuid, Type.Null()]),
-  to: Type.String(),
+  // A string rather than OutboxKind: a row a newer version queued may be of a kind this one
+  // does not know, and listing it must not fail.
+  kind: Type.String({ description: '`email` or `webhook`.' }),
+  user_id: Type.Union([
+    Uuid,
+    Type.Null({
+      description: 'An address without a user, and every webhook (its body names the user).',
+    }),
+  ]),
+  to: Type.String({
+    description: 'The email address, or the webhook receiver URL without its query.',
+  }),
   status: OutboxStatus,
   reason: Type.Union([
     Type.String({ description: 'Why it was suppressed: unknown_address, user_disabled.' }),

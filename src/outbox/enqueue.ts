@@ -12,7 +12,7 @@ export interface NewJob<K extends JobKind> {
  * is durable once this resolves: the worker sends it now, or whichever instance polls next does.
  */
 export async function enqueue<K extends JobKind>(
-  deps: OutboxDeps,
+  deps: Pick<OutboxDeps, 'store' | 'clock' | 'outboxBell'>,
   kind: K,
   job: NewJob<K>,
 ): Promise<void> {

@@ -15,7 +15,7 @@ import {
   isUuid,
 } from './checks.js'
 import type { Store } from './index.js'
-import type { OutboxStore } from './outbox.js'
+import type { NewOutboxMessage, OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
 import type { SessionStore } from './sessions.js'
 import type { UserStore } from './users.js'
@@ -97,19 +97,19 @@ export function composeStore(parts: StoreParts): Store {
     },
 
     async enqueue(message) {
-      checkKind(message.kind)
-      checkTime(message.now)
-      // Unlike a lookup, a row for a user that cannot exist is not nothing: it is a mistake.
-      if (message.userId !== null && !isUuid(message.userId)) {
-        throw new TypeError('userId must be a user id or null')
-      }
+      checkNewMessage(message)
       return outbox.enqueue(message)
     },
-    async claimDue(now, leaseMs, limit) {
+    async enqueueAll(messages) {
+      for (const message of messages) checkNewMessage(message)
+      return messages.length === 0 ? [] : outbox.enqueueAll(messages)
+    },
+    async claimDue(now, leaseMs, limit, kind) {
       checkTime(now)
       checkDuration(leaseMs, 'leaseMs')
       checkLimit(limit)
-      return outbox.claimDue(now, leaseMs, limit)
+      if (kind !== undefined) checkKind(kind)
+      return outbox.claimDue(now, leaseMs, limit, kind)
     },
     async markSent(id, now, providerId) {
       checkTime(now)
@@ -127,6 +127,7 @@ export function composeStore(parts: StoreParts): Store {
     },
     async listOutbox(query) {
       checkLimit(query.limit)
+      if (query.kind !== undefined) checkKind(query.kind)
       if (query.before !== undefined && !isUuid(query.before)) {
         throw new TypeError('before must be a message id')
       }
@@ -143,6 +144,15 @@ export function composeStore(parts: StoreParts): Store {
     ping: async () => parts.ping(),
     migrate: async () => parts.migrate(),
     close: async () => parts.close(),
+  }
+}
+
+function checkNewMessage(message: NewOutboxMessage): void {
+  checkKind(message.kind)
+  checkTime(message.now)
+  // Unlike a lookup, a row for a user that cannot exist is not nothing: it is a mistake.
+  if (message.userId !== null && !isUuid(message.userId)) {
+    throw new TypeError('userId must be a user id or null')
   }
 }
 

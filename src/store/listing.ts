@@ -16,6 +16,7 @@ export function listOutboxSql(
     where.push(`${condition} ${param(values.length)}`)
   }
   if (query.status !== undefined) add('status =', query.status)
+  if (query.kind !== undefined) add('kind =', query.kind)
   if (query.userId !== undefined) add('user_id =', query.userId)
   if (query.before !== undefined) add('id <', query.before)
   values.push(query.limit)

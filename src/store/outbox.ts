@@ -36,6 +36,7 @@ export interface NewOutboxMessage {
 
 export interface OutboxQuery {
   status?: OutboxStatus | undefined
+  kind?: string | undefined
   userId?: string | undefined
   /**
    * Only messages created before this id (UUIDv7 ids sort by time): the next page. A cursor that
@@ -59,8 +60,17 @@ export interface OutboxBacklog {
  */
 export interface OutboxStore {
   enqueue(message: NewOutboxMessage): Promise<OutboxMessage>
-  /** Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. */
-  claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]>
+  /**
+   * Several rows in one statement, all or none, in the order given (the webhooks of one event).
+   * The statement is exported by each store (OUTBOX_INSERT_JSON) for a caller that writes these
+   * rows inside a transaction of its own, with the values of `outboxRowsJson` (rows.ts).
+   */
+  enqueueAll(messages: readonly NewOutboxMessage[]): Promise<OutboxMessage[]>
+  /**
+   * Due pending rows, oldest due first: attempts + 1 and next_attempt_at = now + leaseMs. With
+   * `kind`, rows of that kind only (the worker's lane for it).
+   */
+  claimDue(now: number, leaseMs: number, limit: number, kind?: string): Promise<OutboxMessage[]>
   markSent(id: string, now: number, providerId: string | null): Promise<void>
   markRetry(id: string, nextAttemptAt: number, error: string): Promise<void>
   markFailed(id: string, error: string): Promise<void>

@@ -75,6 +75,22 @@ export const newOutboxValues = (message: NewOutboxMessage): unknown[] => [
   message.now,
 ]
 
+/**
+ * New outbox rows as the one JSON parameter of a store's OUTBOX_INSERT_JSON: each with a fresh
+ * UUIDv7 (in the order given), pending and due at once. `[]` inserts nothing.
+ */
+export const outboxRowsJson = (messages: readonly NewOutboxMessage[]): string =>
+  JSON.stringify(
+    messages.map((m) => ({
+      id: uuidv7(),
+      kind: m.kind,
+      user_id: m.userId,
+      recipient: m.recipient,
+      payload: m.payload,
+      at: m.now,
+    })),
+  )
+
 /** Every status at zero, for countOutbox to fill in. */
 export const zeroCounts = (): Record<OutboxStatus, number> => ({
   pending: 0,

@@ -19,6 +19,7 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
   t.match(unknown, { to: 'nobody@example.com', status: 'pending', reason: null })
   t.equal(unknown.user_id, null)
   t.match(pending, {
+    kind: 'email',
     user_id: sent.user_id,
     to: 'seen@example.com',
     status: 'pending',
@@ -42,12 +43,15 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
   res = await outbox(`?status=sent&user_id=${sent.user_id}`)
   const [message] = res.json().messages
   t.match(message, { status: 'sent', attempts: 1, last_error: null, next_attempt_at: null })
+  t.same((await outbox('?kind=webhook')).json().messages, [], 'no webhooks: none listed')
+  t.equal((await outbox('?kind=email')).json().messages.length, 2, 'both emails')
   t.type(message.sent_at, 'string')
   t.notMatch(res.body, /token=|login\/link/, 'no link, no token')
   t.same(Object.keys(message).sort(), [
     'attempts',
     'created_at',
     'id',
+    'kind',
     'last_error',
     'next_attempt_at',
     'reason',
@@ -72,5 +76,6 @@ t.test('pages backwards with next, and only admins may look', async (t) => {
   assertProblem(t, await outbox('', asService), 403, 'forbidden')
   assertProblem(t, await outbox('', {}), 401, 'unauthorized')
   assertProblem(t, await outbox('?status=lost'), 400, 'invalid_request')
+  assertProblem(t, await outbox('?kind=sms'), 400, 'invalid_request')
   assertProblem(t, await outbox('?limit=0'), 400, 'invalid_request')
 })

@@ -88,7 +88,8 @@ t.test('known, unknown and disabled addresses: the same work after the answer', 
       request: ['findByEmail', 'phantomId', 'enqueue'],
       bells: 1,
       handled: 1,
-      worker: ['claimDue', 'findById', 'mark'],
+      // One claim per kind of job (emails, webhooks: each kind has its own lane).
+      worker: ['claimDue', 'claimDue', 'findById', 'mark'],
     },
     'a known address: three store calls, the bell, one row claimed, looked up and sent',
   )

@@ -474,7 +474,9 @@ t.test('a worker that died after Resend accepted its send causes no second email
   if (!claimed) throw new Error('nothing claimed')
   const built = await app.outbox.build(claimed)
   if (!('send' in built)) throw new Error(`not sent: ${JSON.stringify(built)}`)
-  await shortTimeout(fake, clock).send(built.send, { idempotencyKey: keyFor(claimed) })
+  await shortTimeout(fake, clock).send(built.send as MailMessage, {
+    idempotencyKey: keyFor(claimed),
+  })
   t.equal(fake.emails.length, 1, 'Resend has the email')
 
   clock.advance(leaseMs / 1000)
@@ -640,22 +642,23 @@ t.test('no waiting: a send hanging at Resend does not hold requests', async (t) 
   })
 })
 
-t.test('a row of a kind this version has no handler for is failed, and the rest go', async (t) => {
-  const { app, fake, clock, store, rowFor } = await rig(t)
-  await store.enqueue({
-    kind: 'carrier-pigeon',
-    userId: null,
-    recipient: 'coop@example.com',
-    payload: {},
-    now: clock.ms,
-  })
-  await requestEmail(t, app, 'after@example.com')
-  t.equal(await app.outbox.runOnce(), 2)
-  t.match(await rowFor('coop@example.com'), {
-    status: 'failed',
-    attempts: 1,
-    lastError: 'the message could not be built',
-  })
-  t.match(await rowFor('after@example.com'), { status: 'sent' })
-  t.equal(fake.emails.length, 1, 'one email')
-})
+t.test(
+  'a row of a kind this version has no handler for is left alone, and the rest go',
+  async (t) => {
+    const { app, fake, clock, store, rowFor } = await rig(t)
+    await store.enqueue({
+      kind: 'carrier-pigeon',
+      userId: null,
+      recipient: 'coop@example.com',
+      payload: {},
+      now: clock.ms,
+    })
+    await requestEmail(t, app, 'after@example.com')
+    t.equal(await app.outbox.runOnce(), 1)
+    // Each kind has its own lane (outbox/worker.ts): a kind this version does not know is never
+    // claimed, so an instance of a newer version, during a rolling upgrade, can still send it.
+    t.match(await rowFor('coop@example.com'), { status: 'pending', attempts: 0, lastError: null })
+    t.match(await rowFor('after@example.com'), { status: 'sent' })
+    t.equal(fake.emails.length, 1, 'one email')
+  },
+)

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { DeliveryFailure, type MailMessage } from '../../src/mail/mailer.js'
-import { parseRetryAfter, ResendTransport } from '../../src/mail/resend-transport.js'
+import { ResendTransport } from '../../src/mail/resend-transport.js'
+import { parseRetryAfter } from '../../src/mail/retry-after.js'
 import { type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
 
 const FROM = 'Acme <login@acme.example>'

@@ -11,16 +11,18 @@ export function adminOutboxRoutes(app: App, deps: RouteDeps, guards: Guards): vo
       schema: {
         operationId: 'listOutbox',
         tags: ['admin'],
-        summary: 'Email delivery: state, attempts and last error of each message, newest first',
+        summary:
+          'Email and webhook delivery: state, attempts and last error of each message, newest first',
         security: [{ apiKey: [] }],
         querystring: OutboxQuerySchema,
         response: { 200: OutboxResponseSchema, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
     async (request) => {
-      const { status, user_id, before, limit } = request.query
+      const { status, kind, user_id, before, limit } = request.query
       const page = await viewOutbox(deps, {
         status,
+        kind,
         userId: user_id?.toLowerCase(),
         before: before?.toLowerCase(),
         limit: limit ?? 50,

@@ -1,7 +1,18 @@
 import { listOutboxSql } from '../listing.js'
 import type { OutboxStatus, OutboxStore } from '../outbox.js'
-import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import { newOutboxValues, type OutboxRow, outboxRowsJson, toMessage, zeroCounts } from '../rows.js'
 import type { Connection } from './connection.js'
+
+/**
+ * Inserts the rows of `outboxRowsJson`, passed as the parameter `param` (`$1`, `$4` …), pending
+ * and due at once. A statement of its own or a CTE of a caller's (`WITH queued AS (…)`), so that
+ * a change and the rows it queues commit in one statement.
+ */
+export const outboxInsertJson = (param: string): string =>
+  `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at, created_at)
+   SELECT r.id, r.kind, r.user_id, r.recipient, r.payload, 'pending', r.at, r.at
+   FROM jsonb_to_recordset(${param}::jsonb)
+     AS r(id uuid, kind text, user_id uuid, recipient text, payload jsonb, at bigint)`
 
 const SQL = {
   enqueue: {
@@ -11,6 +22,7 @@ const SQL = {
            VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', $6, $7)
            RETURNING *`,
   },
+  enqueueAll: { name: 'lk_enqueue_all', text: `${outboxInsertJson('$1')} RETURNING *` },
   // The due rows are locked as they are picked; SKIP LOCKED passes over rows another worker is
   // leasing at this moment instead of waiting for them, so two instances polling together each
   // take different rows, and none is handed out twice. `due` keeps the order they fell due in.
@@ -19,6 +31,7 @@ const SQL = {
     text: `WITH due AS (
              SELECT id, next_attempt_at FROM outbox
              WHERE status = 'pending' AND next_attempt_at <= $1
+               AND ($4::text IS NULL OR kind = $4)
              ORDER BY next_attempt_at, id
              LIMIT $3
              FOR UPDATE SKIP LOCKED
@@ -70,11 +83,17 @@ export function postgresOutbox(db: Connection): OutboxStore {
       const [row] = await db.rows<OutboxRow>(SQL.enqueue, newOutboxValues(message))
       return toMessage(row as OutboxRow)
     },
-    async claimDue(now, leaseMs, limit) {
+    async enqueueAll(messages) {
+      const rows = await db.rows<OutboxRow>(SQL.enqueueAll, [outboxRowsJson(messages)])
+      // RETURNING promises no order; the ids (UUIDv7, minted in order) give it back.
+      return rows.map(toMessage).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    },
+    async claimDue(now, leaseMs, limit, kind) {
       const rows = await db.rows<OutboxRow & { due_at: number }>(SQL.claimDue, [
         now,
         now + leaseMs,
         limit,
+        kind ?? null,
       ])
       // UPDATE … RETURNING does not keep the CTE's order: restore oldest due first.
       rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

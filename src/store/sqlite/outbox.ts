@@ -1,12 +1,23 @@
 import { listOutboxSql } from '../listing.js'
 import type { OutboxMessage, OutboxStatus, OutboxStore } from '../outbox.js'
-import { newOutboxValues, type OutboxRow, toMessage, zeroCounts } from '../rows.js'
+import { newOutboxValues, type OutboxRow, outboxRowsJson, toMessage, zeroCounts } from '../rows.js'
 import type { Db, Guard } from './connection.js'
 
 /** SQLite keeps the payload as JSON text. */
 type SqliteOutboxRow = OutboxRow<string>
 const fromRow = (row: SqliteOutboxRow): OutboxMessage =>
   toMessage({ ...row, payload: JSON.parse(row.payload) })
+
+/**
+ * Inserts the rows of `outboxRowsJson` (one JSON text parameter), pending and due at once; in a
+ * transaction of its own, a caller's rows commit with its change. `->` keeps each payload as JSON
+ * text, a bare string included.
+ */
+export const OUTBOX_INSERT_JSON = `INSERT INTO outbox (id, kind, user_id, recipient, payload, status,
+                         next_attempt_at, created_at)
+  SELECT value ->> '$.id', value ->> '$.kind', value ->> '$.user_id', value ->> '$.recipient',
+         value -> '$.payload', 'pending', value ->> '$.at', value ->> '$.at'
+  FROM json_each(?)`
 
 /** The outbox table; the twin of postgres/outbox.ts. Arguments are checked by compose.ts. */
 export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
@@ -16,20 +27,23 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
      RETURNING *`,
   )
+  const enqueueAll = db.prepare<[string], SqliteOutboxRow>(`${OUTBOX_INSERT_JSON} RETURNING *`)
   // Picking the due rows and leasing them happen in one IMMEDIATE transaction: under SQLite's
   // write lock no other process can pick the same rows in between, and a row whose worker dies
   // comes due again when the lease runs out. Rows come back in the order they fell due.
   const dueIds = db
-    .prepare<[number, number], string>(
+    .prepare<[number, string | null, string | null, number], string>(
       `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+         AND (? IS NULL OR kind = ?)
        ORDER BY next_attempt_at, id LIMIT ?`,
     )
     .pluck()
   const lease = db.prepare<[number, string], SqliteOutboxRow>(
     'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? RETURNING *',
   )
-  const claimDue = db.transaction((now: number, leasedUntil: number, limit: number) =>
-    dueIds.all(now, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
+  const claimDue = db.transaction(
+    (now: number, leasedUntil: number, limit: number, kind: string | null) =>
+      dueIds.all(now, kind, kind, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
   )
   // Results land only on rows still pending: a late answer never reopens a finished message.
   const markSent = db.prepare<[number, string | null, string]>(
@@ -61,8 +75,13 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
       const row = guard(() => enqueue.get(...newOutboxValues(message)))
       return fromRow(row as SqliteOutboxRow)
     },
-    claimDue: async (now, leaseMs, limit) =>
-      guard(() => claimDue.immediate(now, now + leaseMs, limit)).map(fromRow),
+    async enqueueAll(messages) {
+      const rows = guard(() => enqueueAll.all(outboxRowsJson(messages)))
+      // RETURNING promises no order; the ids (UUIDv7, minted in order) give it back.
+      return rows.map(fromRow).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    },
+    claimDue: async (now, leaseMs, limit, kind) =>
+      guard(() => claimDue.immediate(now, now + leaseMs, limit, kind ?? null)).map(fromRow),
     async markSent(id, now, providerId) {
       guard(() => markSent.run(now, providerId, id))
     },

@@ -30,6 +30,13 @@ export function lifecycleContract(t: Test, withStore: WithStore): void {
       ['pruneSessions', () => store.pruneSessions(T0)],
       ['phantomId', () => store.phantomId('key', T0)],
       ['claimDue', () => store.claimDue(T0, LEASE, 1)],
+      [
+        'enqueueAll',
+        () =>
+          store.enqueueAll([
+            { kind: 'webhook', userId: null, recipient: 'x', payload: {}, now: T0 },
+          ]),
+      ],
       ['listOutbox', () => store.listOutbox({ limit: 1 })],
     ]
     for (const [name, call] of calls) await t.rejects(call(), Unavailable, name)

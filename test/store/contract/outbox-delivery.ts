@@ -67,6 +67,47 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     t.strictSame(await store.listOutbox({ limit: 10 }), [suppressed, pending], 'both are stored')
   })
 
+  t.test('enqueueAll stores several rows in one go, in order, each as enqueue would', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const specs = [
+      message({ kind: 'webhook', recipient: 'https://a.example/in', payload: PAYLOAD }),
+      message({ kind: 'webhook', recipient: 'https://b.example/in', payload: 'a bare string' }),
+      message({ userId: user.id, recipient: 'alice@example.com', payload: [1, null], now: T0 + 5 }),
+    ]
+    const rows = await store.enqueueAll(specs)
+    t.equal(rows.length, 3)
+    for (const [i, row] of rows.entries()) {
+      const spec = specs[i] as (typeof specs)[number]
+      t.match(row.id, UUID_V7)
+      t.strictSame(row, {
+        id: row.id,
+        kind: spec.kind,
+        userId: spec.userId,
+        recipient: spec.recipient,
+        payload: spec.payload,
+        status: 'pending',
+        reason: null,
+        attempts: 0,
+        nextAttemptAt: spec.now,
+        lastError: null,
+        createdAt: spec.now,
+        sentAt: null,
+        providerId: null,
+      })
+      t.strictSame(await find(store, row.id), row, 'as stored')
+    }
+    t.same(ids(sortedById(rows)), ids(rows), 'ids in the order given')
+    t.strictSame(await store.enqueueAll([]), [], 'none: nothing')
+    await t.rejects(
+      store.enqueueAll([message(), message({ userId: 'not-a-user' })]),
+      TypeError,
+      'one bad row refuses all',
+    )
+    await t.rejects(store.enqueueAll([message({ userId: UNKNOWN_ID })]), 'an unknown user')
+    t.equal((await store.listOutbox({ limit: 10 })).length, 3, 'and nothing else was stored')
+  })
+
   t.test('payloads of any JSON shape round-trip', async (t) => {
     const store = await withStore(t)
     const payloads: unknown[] = [
@@ -157,6 +198,20 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const third = await store.claimDue(T0 + 10, LEASE, 2)
     t.same(ids(third), ids(made.slice(4)))
     t.strictSame(await store.claimDue(T0 + 10, LEASE, 2), [])
+  })
+
+  t.test('claimDue with a kind claims rows of that kind only, oldest due first', async (t) => {
+    const store = await withStore(t)
+    const hook = (now: number) => message({ kind: 'webhook', recipient: 'https://h.test/', now })
+    const e1 = await store.enqueue(message({ now: T0 }))
+    const w1 = await store.enqueue(hook(T0 + 1))
+    const e2 = await store.enqueue(message({ now: T0 + 2 }))
+    const w2 = await store.enqueue(hook(T0 + 3))
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 10, 'webhook')), [w1.id, w2.id])
+    t.strictSame(await store.claimDue(T0 + 10, LEASE, 10, 'webhook'), [], 'each once')
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 1, 'email')), [e1.id], 'at most limit')
+    t.same(ids(await store.claimDue(T0 + 10, LEASE, 10)), [e2.id], 'without a kind: any kind')
+    await t.rejects(store.claimDue(T0, LEASE, 1, 'Not A Kind'), TypeError)
   })
 
   t.test('rows that are not pending are never claimed', async (t) => {

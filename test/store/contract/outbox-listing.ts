@@ -85,6 +85,20 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     )
   })
 
+  t.test('listOutbox filters by kind, with the other filters', async (t) => {
+    const store = await withStore(t)
+    const email = await store.enqueue(message({ now: T0 }))
+    const hook = { kind: 'webhook', recipient: 'https://hooks.example/in' }
+    const w1 = await store.enqueue(message({ ...hook, now: T0 + 1 }))
+    const w2 = await store.enqueue(message({ ...hook, now: T0 + 2 }))
+    await store.markFailed(w1.id, 'the receiver answered 500')
+    t.same(ids(await store.listOutbox({ kind: 'webhook', limit: 10 })), [w2.id, w1.id])
+    t.same(ids(await store.listOutbox({ kind: 'email', limit: 10 })), [email.id])
+    t.same(ids(await store.listOutbox({ kind: 'webhook', status: 'failed', limit: 10 })), [w1.id])
+    t.strictSame(await store.listOutbox({ kind: 'sms', limit: 10 }), [], 'a kind with no rows')
+    await t.rejects(store.listOutbox({ kind: 'Bad Kind', limit: 10 }), TypeError)
+  })
+
   t.test('listOutbox pages backwards with before, without overlap or gap', async (t) => {
     const store = await withStore(t)
     const made: OutboxMessage[] = []
