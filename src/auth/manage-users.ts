@@ -31,5 +31,5 @@ export async function setUserStatus(deps: AuthDeps, id: string, status: UserStat
 }
 
 export async function deleteUser(deps: AuthDeps, id: string): Promise<void> {
-  if (!(await deps.store.delete(id))) throw new NotFound('No user has this id.')
+  if (!(await deps.store.delete(id, deps.clock()))) throw new NotFound('No user has this id.')
 }

@@ -61,10 +61,21 @@ const rejection = (promise: Promise<unknown>): Promise<unknown> =>
 
 storeContract(t, 'PostgresStore', async () => {
   const url = await db.schemaUrl()
+  const store = openPostgresStore(url)
   return {
-    store: openPostgresStore(url),
+    store,
     cleanup: async () => {},
     another: async () => openPostgresStore(url, { poolSize: 3 }),
+    refuse: async (type: string) => {
+      await store.migrate()
+      await inspect(
+        url,
+        `CREATE TRIGGER "refuse ${type}" BEFORE INSERT ON audit_events
+         FOR EACH ROW WHEN (NEW.type = '${type}') EXECUTE FUNCTION refuse_event()`,
+        `CREATE OR REPLACE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql
+         AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`,
+      )
+    },
   }
 })
 

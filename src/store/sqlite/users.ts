@@ -1,7 +1,9 @@
 import { v7 as uuidv7 } from 'uuid'
+import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
 import type { RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
+import { eventWriter, sessionEnder } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
@@ -43,27 +45,66 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
     'UPDATE users SET rev = rev + 1 WHERE id = ? RETURNING *',
   )
   // A disable moves rev too (once, when the user was active), so an enable revives nothing
-  // issued before it: the old links, codes and session JWTs carry the old rev.
-  const setStatus = db.prepare<{ status: UserStatus; id: string }, UserRow>(
-    `UPDATE users SET status = :status,
-       rev = CASE WHEN :status = 'disabled' AND status = 'active' THEN rev + 1 ELSE rev END
-     WHERE id = :id RETURNING *`,
+  // issued before it: the old links, codes and session JWTs carry the old rev. Each matches only
+  // a user it changes, so a repeated disable or enable records no event.
+  const change = {
+    disabled: db.prepare<[string], UserRow>(
+      `UPDATE users SET status = 'disabled', rev = rev + 1
+       WHERE id = ? AND status = 'active' RETURNING *`,
+    ),
+    active: db.prepare<[string], UserRow>(
+      "UPDATE users SET status = 'active' WHERE id = ? AND status = 'disabled' RETURNING *",
+    ),
+  }
+  const record = eventWriter(db)
+  const endSessions = sessionEnder(db, record)
+  // The user's change, the end of their sessions and the events of both commit together, or
+  // none does.
+  const revokeAndEnd = db.transaction(
+    (id: string, now: number, reason: RevokeReason, context: AuditContext) => {
+      const row = revoke.get(id)
+      if (!row) return undefined
+      record(now, 'user.revoked', id, null, context, { reason, rev: row.rev })
+      endSessions(id, reason, now, context)
+      return row
+    },
   )
-  const endSessions = db.prepare<[number, string, string]>(
-    'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL',
+  const setStatusAndEnd = db.transaction(
+    (id: string, status: UserStatus, now: number, context: AuditContext) => {
+      const row = change[status].get(id)
+      if (!row) return findById.get(id)
+      if (status === 'disabled') {
+        record(now, 'user.disabled', id, null, context, { reason: 'disabled', rev: row.rev })
+        endSessions(id, 'disabled', now, context)
+      } else {
+        record(now, 'user.enabled', id, null, context, { rev: row.rev })
+      }
+      return row
+    },
   )
-  // The user's change and the end of their sessions commit together, or neither does.
-  const revokeAndEnd = db.transaction((id: string, now: number, reason: RevokeReason) => {
-    const row = revoke.get(id)
-    if (row) endSessions.run(now, reason, id)
-    return row
+  const remove = db.prepare<[string], { rev: number }>(
+    'DELETE FROM users WHERE id = ? RETURNING rev',
+  )
+  const removeAndRecord = db.transaction((id: string, now: number, context: AuditContext) => {
+    const row = remove.get(id)
+    if (row) record(now, 'user.deleted', id, null, context, { reason: 'deleted', rev: row.rev })
+    return row !== undefined
   })
-  const setStatusAndEnd = db.transaction((id: string, status: UserStatus, now: number) => {
-    const row = setStatus.get({ status, id })
-    if (row && status === 'disabled') endSessions.run(now, 'disabled', id)
-    return row
-  })
-  const remove = db.prepare<[string]>('DELETE FROM users WHERE id = ?')
+  // A link used without a session (an access link, or a code handoff's login link).
+  const consumeAndRecord = db.transaction(
+    (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
+      const row = consume.get(now, id, seq, rev)
+      if (row) record(now, 'link.verified', id, null, context, { one_time: true })
+      return row
+    },
+  )
+  const touchAndRecord = db.transaction(
+    (id: string, rev: number, now: number, context: AuditContext) => {
+      const row = touchLogin.get(now, id, rev)
+      if (row) record(now, 'link.verified', id, null, context, { one_time: false })
+      return row
+    },
+  )
   // One statement under the write lock: an email queued for the user by another process either
   // committed first (and the user stays) or waits and then fails its foreign key. Deleting the
   // user cascades only to rows older than `before` and finished, which would be pruned anyway.
@@ -83,30 +124,37 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
   )
   // The insert takes the write lock, so the lookup that follows a conflict sees the row that
   // caused it even when another process inserted it a moment ago.
-  const findOrCreate = db.transaction((email: string, now: number, createdBy: UserOrigin) => {
-    const inserted = insert.get(uuidv7(), email, now, createdBy)
-    if (inserted) return { row: inserted, created: true }
-    const existing = findByEmail.get(email)
-    if (!existing) throw new Error('user insert conflicted but no user has this email')
-    return { row: existing, created: false }
-  })
+  const findOrCreate = db.transaction(
+    (email: string, now: number, createdBy: UserOrigin, context: AuditContext) => {
+      const inserted = insert.get(uuidv7(), email, now, createdBy)
+      if (inserted) {
+        record(now, 'user.created', inserted.id, null, context, { created_by: createdBy })
+        return { row: inserted, created: true }
+      }
+      const existing = findByEmail.get(email)
+      if (!existing) throw new Error('user insert conflicted but no user has this email')
+      return { row: existing, created: false }
+    },
+  )
 
   return {
     findById: async (id) => user(guard(() => findById.get(id))),
     findByEmail: async (email) => user(guard(() => findByEmail.get(email))),
-    async findOrCreate(email, now, createdBy = 'api') {
-      const { row, created } = guard(() => findOrCreate(email, now, createdBy))
+    async findOrCreate(email, now, createdBy = 'api', audit = SYSTEM) {
+      const { row, created } = guard(() => findOrCreate(email, now, createdBy, audit))
       return { user: toUser(row), created }
     },
     list: async ({ limit }) => guard(() => list.all(limit)).map(toUser),
-    consume: async (id, expected, now) =>
-      user(guard(() => consume.get(now, id, expected.seq, expected.rev))),
-    touchLogin: async (id, rev, now) => user(guard(() => touchLogin.get(now, id, rev))),
-    revoke: async (id, now, reason = 'revoked') =>
-      user(guard(() => revokeAndEnd.immediate(id, now, reason))),
-    setStatus: async (id, status, now) =>
-      user(guard(() => setStatusAndEnd.immediate(id, status, now))),
-    delete: async (id) => guard(() => remove.run(id)).changes > 0,
+    consume: async (id, expected, now, audit = SYSTEM) =>
+      user(guard(() => consumeAndRecord.immediate(id, expected.seq, expected.rev, now, audit))),
+    touchLogin: async (id, rev, now, audit = SYSTEM) =>
+      user(guard(() => touchAndRecord.immediate(id, rev, now, audit))),
+    revoke: async (id, now, reason = 'revoked', audit = SYSTEM) =>
+      user(guard(() => revokeAndEnd.immediate(id, now, reason, audit))),
+    setStatus: async (id, status, now, audit = SYSTEM) =>
+      user(guard(() => setStatusAndEnd.immediate(id, status, now, audit))),
+    delete: async (id, now, audit = SYSTEM) =>
+      guard(() => removeAndRecord.immediate(id, now, audit)),
     pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
   }
 }

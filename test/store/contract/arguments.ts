@@ -20,7 +20,7 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       t.equal(await store.touchLogin(id, 0, T0 + 1), undefined, 'touchLogin')
       t.equal(await store.revoke(id, T0), undefined, 'revoke')
       t.equal(await store.setStatus(id, 'disabled', T0), undefined, 'setStatus')
-      t.equal(await store.delete(id), false, 'delete')
+      t.equal(await store.delete(id, T0), false, 'delete')
       t.strictSame(await store.listOutbox({ userId: id, limit: 10 }), [], 'listOutbox by user')
     }
     for (const email of ['', 'alice@example.com\0', '\0']) {

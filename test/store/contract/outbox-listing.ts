@@ -210,7 +210,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const before = await store.listOutbox({ limit: 100 })
     t.equal(before.length, 6)
 
-    t.equal(await store.delete(alice.id), true)
+    t.equal(await store.delete(alice.id, T0), true)
     t.strictSame(await store.listOutbox({ userId: alice.id, limit: 100 }), [])
     t.strictSame(
       await store.listOutbox({ limit: 100 }),

@@ -188,10 +188,10 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const { user } = await store.findOrCreate('mallory@example.com', T0)
     const other = (await store.findOrCreate('oscar@example.com', T0)).user
-    t.equal(await store.delete(user.id), true)
+    t.equal(await store.delete(user.id, T0), true)
     t.equal(await store.findById(user.id), undefined)
     t.equal(await store.findByEmail('mallory@example.com'), undefined)
-    t.equal(await store.delete(user.id), false)
+    t.equal(await store.delete(user.id, T0), false)
     t.same(await store.findById(other.id), other, 'other users stay')
     const back = await store.findOrCreate('mallory@example.com', T0 + 1)
     t.equal(back.created, true, 'the email can sign up again')
@@ -202,7 +202,7 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     t.equal(await store.findById(UNKNOWN_ID), undefined)
     t.equal(await store.findByEmail('nobody@example.com'), undefined)
-    t.equal(await store.delete(UNKNOWN_ID), false)
+    t.equal(await store.delete(UNKNOWN_ID, T0), false)
     t.equal(await store.findById('not-a-uuid'), undefined, 'a malformed id is just unknown')
   })
 
