@@ -1,6 +1,6 @@
 import { LatchkeyError, NotFound } from '../errors.js'
 import type { AuthDeps } from './deps.js'
-import { HOSTED } from './open-session.js'
+import { actorOf, HOSTED, signInContext } from './open-session.js'
 import { openRefreshToken } from './refresh.js'
 
 /** Which session a backend signs out: the one a refresh token of its own names, or one by id. */
@@ -24,14 +24,18 @@ export async function endSession(
   const found = await deps.store.findSession(id)
   if (!found || found.session.client !== client)
     throw new NotFound('No session of this key has this id.')
-  await deps.store.endSession(id, 'logout', deps.clock())
+  await deps.store.endSession(id, 'logout', deps.clock(), { actor: actorOf(client) })
 }
 
 /**
  * The hosted pages' sign-out: the session the cookie's JWT names ends (`logout`). A cookie that
  * is missing, forged or expired names no session that could still be used: nothing to do.
  */
-export async function endHostedSession(deps: AuthDeps, jwt: string | undefined): Promise<void> {
+export async function endHostedSession(
+  deps: AuthDeps,
+  jwt: string | undefined,
+  device: { ip?: string | undefined; userAgent?: string | undefined } = {},
+): Promise<void> {
   if (jwt === undefined) return
   let claims: Awaited<ReturnType<AuthDeps['sessions']['verify']>>
   try {
@@ -40,5 +44,7 @@ export async function endHostedSession(deps: AuthDeps, jwt: string | undefined):
     if (error instanceof LatchkeyError) return
     throw error
   }
-  if (claims.client_id === HOSTED) await deps.store.endSession(claims.sid, 'logout', deps.clock())
+  if (claims.client_id !== HOSTED) return
+  const context = signInContext({ client: HOSTED, ...device })
+  await deps.store.endSession(claims.sid, 'logout', deps.clock(), context)
 }

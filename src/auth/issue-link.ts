@@ -3,6 +3,7 @@ import { toSeconds } from '../clock.js'
 import { InvalidRequest, NotFound, UserDisabled } from '../errors.js'
 import { buildLink, type LinkPayload } from '../outbox/email-link.js'
 import { enqueue } from '../outbox/enqueue.js'
+import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
 import { Flag, Purpose, type TokenContext } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
@@ -25,6 +26,8 @@ export interface LinkRequest {
   bindIp?: string | undefined
   /** Requested from the hosted form: one-click sign-in only in the browser that asked. */
   browserBound?: boolean | undefined
+  /** Who asks, for the audit trail (a user this creates is recorded as theirs). */
+  by: AuditContext
 }
 
 export interface IssuedLink {
@@ -131,5 +134,5 @@ async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User | un
   if (!request.createUser) return deps.store.findByEmail(email)
   // A user the hosted form creates is pruned if it never signs in (see pruneUnused).
   const origin = request.browserBound ? 'hosted' : 'api'
-  return (await deps.store.findOrCreate(email, deps.clock(), origin)).user
+  return (await deps.store.findOrCreate(email, deps.clock(), origin, request.by)).user
 }

@@ -7,9 +7,11 @@ import {
   TokenUsed,
   UserDisabled,
 } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { SessionWithUser } from '../store/sessions.js'
 import { Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
+import { actorOf } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 /**
@@ -29,11 +31,12 @@ export async function refreshSession(
   // the session is open and unexpired and its user active with the token's rev. The token's
   // expiry never passes its session's end, so the new JWT always has time left to live.
   const expected = { rev: fields.rev, refreshSeq: fields.seq }
-  const rotated = await deps.store.rotate(fields.userId, expected, deps.clock())
+  const context = { actor: actorOf(client) }
+  const rotated = await deps.store.rotate(fields.userId, expected, deps.clock(), context)
   if (rotated) return grantSession(deps, rotated)
   // Not the current token, or no longer refreshable: read to see which.
   const found = current(await deps.store.findSession(fields.userId), fields, client, deps.clock())
-  return replay(deps, found, fields)
+  return replay(deps, found, fields, context)
 }
 
 /** The MAC, the expiry and the client: everything that needs no database. */
@@ -68,6 +71,7 @@ async function replay(
   deps: AuthDeps,
   found: SessionWithUser,
   fields: TokenFields,
+  context: AuditContext,
 ): Promise<SessionGrant> {
   const { session } = found
   const now = deps.clock()
@@ -76,6 +80,6 @@ async function replay(
   // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
   // current one was refused by rotate for a reason current() names). Behind means reused.
   if (fields.seq >= session.refreshSeq) throw new TokenInvalid()
-  await deps.store.endSession(session.id, 'refresh_reused', now)
+  await deps.store.endSession(session.id, 'refresh_reused', now, context)
   throw new TokenUsed()
 }
