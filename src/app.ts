@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
+import { pruneAuditEvents } from './auth/audit-trail.js'
 import { pruneSessions } from './auth/manage-sessions.js'
 import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
@@ -128,7 +129,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
 /**
  * The periodic chores besides sending, hourly by the clock: forgetting unused users, stand-in
- * ids and sessions long over. Each instance does them; the deletes are batched and harmless twice.
+ * ids, sessions long over and audit events past AUDIT_RETENTION. Each instance does them; the
+ * deletes are harmless twice.
  */
 function buildHousekeeping(
   deps: RouteDeps,
@@ -140,6 +142,7 @@ function buildHousekeeping(
     async () => {
       await pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune })
       await pruneSessions(deps, log)
+      await pruneAuditEvents(deps, log)
     },
     deps.clock,
     (err) => log.error({ err }, 'housekeeping failed'),

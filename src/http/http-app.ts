@@ -14,6 +14,7 @@ import { rateLimits } from './rate-limit/limits.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { RouteMethods } from './route-methods.js'
 import { adminRoutes } from './routes/admin.js'
+import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { healthRoutes } from './routes/health.js'
@@ -153,5 +154,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminRoutes(app, deps, guards)
   adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
+  adminAuditRoutes(app, deps, guards)
   return app
 }

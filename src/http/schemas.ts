@@ -313,3 +313,43 @@ export const problemResponses = (...statuses: number[]) =>
       },
     ]),
   )
+
+const AUDIT_TYPE_PATTERN = '^[a-z]+(\\.[a-z_]+|\\.\\*)$'
+
+export const AuditQuerySchema = Type.Object(
+  {
+    user_id: Type.Optional(Uuid),
+    type: Type.Optional(
+      Type.String({
+        pattern: AUDIT_TYPE_PATTERN,
+        maxLength: 64,
+        description: 'An event type (session.ended), or a family of them (session.*).',
+      }),
+    ),
+    before: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'The `next` of the previous page.' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+/** One audit event. Never a token, code, JWT, key or cookie. */
+export const AuditEventSchema = Type.Object({
+  id: Type.String({ pattern: UUID_PATTERN, description: 'The event id (UUIDv7).' }),
+  at: Timestamp,
+  type: Type.String({ description: 'user.created, link.verified, session.ended …' }),
+  user_id: Type.Union([Uuid, Type.Null()]),
+  session_id: Type.Union([SessionId, Type.Null()]),
+  actor: Type.String({ description: 'key:<api key name>, hosted, cli or system.' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Object({}, { additionalProperties: true, description: 'Depends on the type.' }),
+})
+
+export const AuditResponseSchema = Type.Object({
+  events: Type.Array(AuditEventSchema, { description: 'Newest first.' }),
+  next: Type.Optional(
+    Type.String({ pattern: UUID_PATTERN, description: 'Pass as `before` for the next page.' }),
+  ),
+})
