@@ -20,6 +20,7 @@ import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { pageRoutes } from './routes/pages/index.js'
+import { revocationRoutes } from './routes/revocations.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { ProblemSchema } from './schemas.js'
 import type { App, Guards, RouteDeps } from './types.js'
@@ -155,5 +156,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
   adminAuditRoutes(app, deps, guards)
+  revocationRoutes(app, deps, guards)
   return app
 }

@@ -1,7 +1,7 @@
 import type { IssuedLink } from '../auth/issue-link.js'
 import type { SessionGrant } from '../auth/session-grant.js'
 import type { VerifyResult } from '../auth/verify-link.js'
-import type { AuditEvent } from '../store/audit.js'
+import type { AuditEvent, Revocation } from '../store/audit.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { Session } from '../store/sessions.js'
 import type { User } from '../store/users.js'
@@ -90,5 +90,15 @@ export function auditRecord(event: AuditEvent) {
     ip: event.ip,
     user_agent: event.userAgent,
     detail: event.detail,
+  }
+}
+
+export function revocationRecord(revocation: Revocation) {
+  return {
+    user_id: revocation.userId,
+    rev: revocation.rev,
+    ...(revocation.sessionId === null ? {} : { session_id: revocation.sessionId }),
+    reason: revocation.reason,
+    at: new Date(revocation.at).toISOString(),
   }
 }

@@ -353,3 +353,41 @@ export const AuditResponseSchema = Type.Object({
     Type.String({ pattern: UUID_PATTERN, description: 'Pass as `before` for the next page.' }),
   ),
 })
+
+export const RevocationsQuerySchema = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,200}$',
+        description: 'The `cursor` of the previous answer; absent: from the oldest kept.',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+)
+
+export const RevocationSchema = Type.Object({
+  user_id: Uuid,
+  rev: Type.Integer({
+    minimum: 0,
+    description: "The user's rev after the change: JWTs whose rev claim is lower are revoked.",
+  }),
+  session_id: Type.Optional(
+    Type.String({
+      pattern: UUID_PATTERN,
+      description: 'Set when one session ended: JWTs whose sid is this are revoked.',
+    }),
+  ),
+  reason: Type.String({
+    description: 'revoked, reported, disabled, deleted, logout, refresh_reused or admin.',
+  }),
+  at: Timestamp,
+})
+
+export const RevocationsResponseSchema = Type.Object({
+  revocations: Type.Array(RevocationSchema, { description: 'In commit order.' }),
+  cursor: Type.String({
+    description: 'Opaque; pass it as `after` to read on. Unchanged when nothing was new.',
+  }),
+})
