@@ -1,6 +1,7 @@
 import t from 'tap'
 import { adminKey, asAdmin, asService, build, serviceKey } from '../helpers/app.js'
 import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
+import { Browser, mailedLink, mustForm, requestLink } from '../helpers/pages.js'
 
 // The audit trail through the API (DESIGN "Audit, events and the revocation feed"; issue 12
 // item 1): who did what, named by their API key, with no token, code, JWT or key anywhere.
@@ -180,3 +181,47 @@ t.test(
     t.strictSame(await types(), [], 'then it goes too')
   },
 )
+
+t.test('the hosted pages act as hosted, and no cookie or link lands in an event', async (t) => {
+  const h = await build(t)
+  const { app } = h
+  const b = new Browser(app)
+  const address = email()
+  await requestLink(b, address)
+  const link = await mailedLink(h, address)
+  const confirmPage = await b.get(link)
+  const form = mustForm(confirmPage.body, '/login/link')
+  const confirmed = await b.post('/login/link', form)
+  t.ok(
+    confirmed.cookies.some((c) => c.value !== ''),
+    'signed in',
+  )
+  // The same button again: the link is used now, and that failure is recorded.
+  const again = await b.post('/login/link', form)
+  t.not(again.statusCode, 200)
+  const page = await b.get('/logout')
+  await b.post('/logout', mustForm(page.body, '/logout'))
+
+  const res = await app.inject({
+    method: 'GET',
+    url: '/v1/admin/audit?limit=200',
+    headers: asAdmin,
+  })
+  const events: Event[] = res.json().events.reverse()
+  t.strictSame(
+    events.map((e) => [e.type, e.actor, e.detail]),
+    [
+      ['user.created', 'hosted', { created_by: 'hosted' }],
+      ['link.verified', 'hosted', { one_time: true }],
+      ['session.created', 'hosted', { client: 'hosted' }],
+      ['link.failed', 'hosted', { code: 'token_used', purpose: 'login' }],
+      ['session.ended', 'hosted', { reason: 'logout', rev: 0 }],
+    ],
+  )
+  const text = res.body
+  t.notOk(text.includes(new URL(link).searchParams.get('token') as string), 'no link token')
+  for (const value of b.cookies.values()) t.notOk(text.includes(value), 'no cookie value')
+  for (const { value } of confirmed.cookies.filter((c) => c.value !== '')) {
+    t.notOk(text.includes(value), 'no session cookie')
+  }
+})
