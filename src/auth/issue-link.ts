@@ -77,6 +77,18 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       { ...fields, userId: user.id, rev: user.rev, seq: oneTime ? user.seq : 0 },
       context,
     )
+    // Recorded by itself: minting changes nothing (links keep no state). Never the link.
+    const detail = {
+      purpose: access ? 'access' : 'login',
+      delivery: 'none',
+      one_time: oneTime,
+      expires_at: fields.expiresAt,
+    }
+    await deps.store.recordEvent(
+      { type: 'link.issued', userId: user.id, detail },
+      request.by,
+      clock(),
+    )
     return {
       userId: user.id,
       expiresAt: fields.expiresAt,
@@ -114,7 +126,12 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     request.email === undefined
       ? undefined
       : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
-  await enqueue(deps, 'email', { userId: user?.id ?? null, recipient: email, payload })
+  await enqueue(deps, 'email', {
+    userId: user?.id ?? null,
+    recipient: email,
+    payload,
+    by: request.by,
+  })
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
     userId: user?.id ?? (phantom as string),

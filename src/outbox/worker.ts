@@ -153,17 +153,17 @@ export class OutboxWorker {
       outcome = await this.build(message)
     } catch (err) {
       this.#log.error({ ...fields, err }, 'outbox message cannot be built')
-      await store.markFailed(message.id, 'the message could not be built')
+      await store.markFailed(message.id, 'the message could not be built', clock())
       return
     }
     if ('suppress' in outcome) {
       this.#log.info({ ...fields, reason: outcome.suppress }, 'outbox message suppressed')
-      await store.markSuppressed(message.id, outcome.suppress)
+      await store.markSuppressed(message.id, outcome.suppress, clock())
       return
     }
     if ('drop' in outcome) {
       this.#log.info({ ...fields, reason: outcome.drop }, 'outbox message dropped')
-      await store.markFailed(message.id, outcome.drop)
+      await store.markFailed(message.id, outcome.drop, clock())
       return
     }
     // Logged by kind: "email sent", "email will be retried" …
@@ -179,7 +179,7 @@ export class OutboxWorker {
       const failure = err instanceof DeliveryFailure ? err : undefined
       if (failure?.options.permanent) {
         this.#log.warn({ ...fields, status: failure.options.status }, `${what} refused by provider`)
-        await store.markFailed(message.id, failure.message)
+        await store.markFailed(message.id, failure.message, clock())
         return
       }
       const next = clock() + this.#delay(message.attempts, failure?.options.retryAfterSeconds)

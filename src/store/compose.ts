@@ -111,14 +111,14 @@ export function composeStore(parts: StoreParts): Store {
       }
     },
 
-    async enqueue(message) {
+    async enqueue(message, audit = SYSTEM) {
       checkKind(message.kind)
       checkTime(message.now)
       // Unlike a lookup, a row for a user that cannot exist is not nothing: it is a mistake.
       if (message.userId !== null && !isUuid(message.userId)) {
         throw new TypeError('userId must be a user id or null')
       }
-      return outbox.enqueue(message)
+      return outbox.enqueue(message, auditContext(audit))
     },
     async claimDue(now, leaseMs, limit) {
       checkTime(now)
@@ -126,19 +126,24 @@ export function composeStore(parts: StoreParts): Store {
       checkLimit(limit)
       return outbox.claimDue(now, leaseMs, limit)
     },
-    async markSent(id, now, providerId) {
+    async markSent(id, now, providerId, audit = SYSTEM) {
       checkTime(now)
-      if (isUuid(id)) await outbox.markSent(id, now, providerId)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markSent(id, now, providerId, context)
     },
     async markRetry(id, nextAttemptAt, error) {
       checkTime(nextAttemptAt, 'nextAttemptAt')
       if (isUuid(id)) await outbox.markRetry(id, nextAttemptAt, error)
     },
-    async markFailed(id, error) {
-      if (isUuid(id)) await outbox.markFailed(id, error)
+    async markFailed(id, error, now, audit = SYSTEM) {
+      checkTime(now)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markFailed(id, error, now, context)
     },
-    async markSuppressed(id, reason) {
-      if (isUuid(id)) await outbox.markSuppressed(id, reason)
+    async markSuppressed(id, reason, now, audit = SYSTEM) {
+      checkTime(now)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markSuppressed(id, reason, now, context)
     },
     async listOutbox(query) {
       checkLimit(query.limit)

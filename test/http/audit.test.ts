@@ -33,7 +33,8 @@ t.test('a sign-in, a refresh, a logout and the admin changes, each by its actor'
     t.equal(res.statusCode, 200, res.body)
     return res.json()
   }
-  const { userId, token } = await apiLink(app, { email: email() })
+  const { userId, token, body } = await apiLink(app, { email: email() })
+  const expiresAt = body.expires_at
   const verified = await postVerify(app, { token, ip: '203.0.113.5', user_agent: 'Phone/1.0' })
   t.equal(verified.statusCode, 200)
   const session = verified.json().session
@@ -67,6 +68,12 @@ t.test('a sign-in, a refresh, a logout and the admin changes, each by its actor'
     events.reverse().map((e) => [e.type, e.actor, e.session_id, e.detail]),
     [
       ['user.created', 'key:svc', null, { created_by: 'api' }],
+      [
+        'link.issued',
+        'key:svc',
+        null,
+        { purpose: 'login', delivery: 'none', one_time: true, expires_at: expiresAt },
+      ],
       ['link.verified', 'key:svc', session.session_id, { one_time: true }],
       ['session.created', 'key:svc', session.session_id, { client: 'svc' }],
       ['session.refreshed', 'key:svc', session.session_id, { refresh_seq: 1 }],
@@ -77,7 +84,7 @@ t.test('a sign-in, a refresh, a logout and the admin changes, each by its actor'
       ['user.deleted', 'key:ops', null, { reason: 'deleted', rev: 2 }],
     ],
   )
-  t.match(events[1], { ip: '203.0.113.5', user_agent: 'Phone/1.0' }, 'the device signing in')
+  t.match(events[2], { ip: '203.0.113.5', user_agent: 'Phone/1.0' }, 'the device signing in')
   t.match(events.at(-1), { user_agent: 'ops-console', at: /^\d{4}-\d\d-\d\dT/ })
 
   // Nothing secret in any event: not the link, the tokens, the JWT or either API key.
@@ -140,12 +147,13 @@ t.test('filters, families, paging and who may read', async (t) => {
   const get = (query: string, headers = asAdmin) =>
     app.inject({ method: 'GET', url: `/v1/admin/audit?${query}`, headers })
   const all: Event[] = (await get('limit=200')).json().events
-  t.equal(all.length, 9)
+  t.equal(all.length, 12)
   t.strictSame(
     (await get('type=session.*')).json().events.map((e: Event) => e.type),
     ['session.created', 'session.created', 'session.created'],
   )
   t.equal((await get('type=user.created')).json().events.length, 3)
+  t.equal((await get('type=link.issued')).json().events.length, 3)
   t.strictSame((await get('type=email.*')).json(), { events: [] })
   const first = (await get('limit=4')).json()
   t.equal(first.events.length, 4)
@@ -212,6 +220,8 @@ t.test('the hosted pages act as hosted, and no cookie or link lands in an event'
     events.map((e) => [e.type, e.actor, e.detail]),
     [
       ['user.created', 'hosted', { created_by: 'hosted' }],
+      ['email.queued', 'hosted', { message_id: events[1]?.detail.message_id }],
+      ['email.sent', 'system', { message_id: events[1]?.detail.message_id, provider_id: null }],
       ['link.verified', 'hosted', { one_time: true }],
       ['session.created', 'hosted', { client: 'hosted' }],
       ['link.failed', 'hosted', { code: 'token_used', purpose: 'login' }],

@@ -20,19 +20,19 @@ const FEED = `type IN (${FEED_TYPES.map((type) => `'${type}'`).join(', ')})`
 /**
  * An event inserted from the rows of a CTE, in the statement of the change it records: `from`
  * names the CTE (and any filter), `userId`, `sessionId` and `detail` are SQL over it. The event's
- * id is parameter `$id`, and the context the three from `$context` on (see eventParams); `$1` is
- * now.
+ * id is parameter `$id`, and the context the three from `$context` on (see eventParams); the
+ * time is `$at`, `$1` unless told.
  */
 export const eventFrom = (
   type: string,
-  params: { id: number; context: number },
+  params: { id: number; context: number; at?: number },
   from: string,
   userId: string,
   sessionId: string,
   detail: string,
 ): string => {
   const [actor, ip, userAgent] = [0, 1, 2].map((i) => `$${params.context + i}`)
-  return `SELECT $${params.id}::uuid, $1::bigint, '${type}', ${userId}, ${sessionId},
+  return `SELECT $${params.id}::uuid, $${params.at ?? 1}::bigint, '${type}', ${userId}, ${sessionId},
                  ${actor}::text, ${ip}::text, ${userAgent}::text, ${detail} FROM ${from}`
 }
 

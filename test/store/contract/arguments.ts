@@ -35,8 +35,8 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
     for (const id of [...NOT_OURS, row.id.toUpperCase()]) {
       await t.resolves(store.markSent(id, T0 + 1, 'p'), `markSent ${JSON.stringify(id)}`)
       await t.resolves(store.markRetry(id, T0 + 1, 'error'), 'markRetry')
-      await t.resolves(store.markFailed(id, 'error'), 'markFailed')
-      await t.resolves(store.markSuppressed(id, 'user_disabled'), 'markSuppressed')
+      await t.resolves(store.markFailed(id, 'error', T0), 'markFailed')
+      await t.resolves(store.markSuppressed(id, 'user_disabled', T0), 'markSuppressed')
     }
     t.strictSame(await find(store, row.id), row, 'the row is untouched')
   })

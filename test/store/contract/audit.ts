@@ -3,6 +3,7 @@ import type { AuditContext, AuditEvent } from '../../../src/store/audit.js'
 import type { Store } from '../../../src/store/index.js'
 import { until } from '../../helpers/poll.js'
 import {
+  message,
   newSession,
   signedIn,
   T0,
@@ -204,6 +205,47 @@ export function auditContract(t: Test, withStore: WithStore): void {
     t.equal((await store.listEvents({ limit: 100 })).length, events.length, 'nobody else')
   })
 
+  t.test('emails record email.queued and their outcome, once; other kinds nothing', async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const sent = await store.enqueue(message({ userId: user.id, now: T0 + 1 }), KEY)
+    const failed = await store.enqueue(message({ userId: user.id, now: T0 + 2 }))
+    const suppressed = await store.enqueue(message({ userId: null, now: T0 + 3 }))
+    const hook = await store.enqueue(message({ kind: 'webhook', userId: user.id, now: T0 + 4 }))
+    await store.markSent(sent.id, T0 + 5, 'provider-1')
+    await store.markSent(sent.id, T0 + 6, 'provider-2')
+    await store.markFailed(failed.id, 'hard bounce', T0 + 7)
+    await store.markSuppressed(suppressed.id, 'unknown_address', T0 + 8, KEY)
+    await store.markFailed(suppressed.id, 'late', T0 + 9)
+    await store.markRetry(hook.id, T0 + 10, 'later')
+    await store.markSent(hook.id, T0 + 11, null)
+    const emails = (await trail(store)).filter((e) => e.type.startsWith('email.'))
+    t.strictSame(
+      emails.map((e) => [e.type, e.at, e.userId, e.actor, e.detail]),
+      [
+        ['email.queued', T0 + 1, user.id, 'key:backend', { message_id: sent.id }],
+        ['email.queued', T0 + 2, user.id, 'system', { message_id: failed.id }],
+        ['email.queued', T0 + 3, null, 'system', { message_id: suppressed.id }],
+        [
+          'email.sent',
+          T0 + 5,
+          user.id,
+          'system',
+          { message_id: sent.id, provider_id: 'provider-1' },
+        ],
+        ['email.failed', T0 + 7, user.id, 'system', { message_id: failed.id }],
+        [
+          'email.suppressed',
+          T0 + 8,
+          null,
+          'key:backend',
+          { message_id: suppressed.id, reason: 'unknown_address' },
+        ],
+      ],
+    )
+    t.notOk(JSON.stringify(emails).includes('sign-in'), 'never the payload')
+  })
+
   t.test('recordEvent writes an event of its own (a link that failed)', async (t) => {
     const store = await withStore(t)
     const { user } = await store.findOrCreate('alice@example.com', T0)
@@ -388,6 +430,19 @@ export function auditRollbackContract(t: Test, withRefusal: WithRefusal): void {
     t.match(await store.findById(user.id), { rev: 0, status: 'active' }, 'rev and status stay')
     t.match(await store.findSession(session.id), { session: { endedAt: null } }, 'still open')
     t.strictSame(await story(store), before, 'no user.revoked nor user.disabled')
+  })
+
+  t.test('an email whose event fails is neither queued nor marked', async (t) => {
+    const { store, refuse } = await withRefusal(t)
+    const queued = await store.enqueue(message())
+    await refuse('email.queued')
+    await refuse('email.sent')
+    await t.rejects(store.enqueue(message({ recipient: 'other@example.com' })))
+    await t.rejects(store.markSent(queued.id, T0 + 1, 'provider-1'))
+    t.strictSame(
+      (await store.listOutbox({ limit: 10 })).map((m) => [m.id, m.status]),
+      [[queued.id, 'pending']],
+    )
   })
 
   t.test('every other change fails whole with its event', async (t) => {

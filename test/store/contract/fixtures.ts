@@ -61,7 +61,7 @@ export async function enqueueSuppressed(
   overrides: Partial<NewOutboxMessage> = {},
 ): Promise<OutboxMessage> {
   const row = await store.enqueue(message(overrides))
-  await store.markSuppressed(row.id, reason)
+  await store.markSuppressed(row.id, reason, T0)
   return { ...row, status: 'suppressed', reason }
 }
 

@@ -40,7 +40,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const [m0, m1, , m3, m4, m5, , m7] = made
     if (!m0 || !m1 || !m3 || !m4 || !m5 || !m7) throw new Error('unreachable')
     await store.markSent(m1.id, T0 + 10_000, 'provider-1')
-    await store.markFailed(m5.id, 'hard bounce')
+    await store.markFailed(m5.id, 'hard bounce', T0)
     await store.markSent(m7.id, T0 + 10_000, 'provider-7')
 
     const all = await store.listOutbox({ limit: 100 })
@@ -151,7 +151,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     if (!a || !b || !c) throw new Error('unreachable')
     await store.markSent(a.id, T0 + 10, 'p')
     await store.markSent(b.id, T0 + 10, null)
-    await store.markFailed(c.id, 'bounce')
+    await store.markFailed(c.id, 'bounce', T0)
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 0 })
     await enqueueSuppressed(store, 'unknown_address', { now: T0 + 5 })
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 1 })
@@ -161,9 +161,9 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const enqueueAs = async (now: number, end: 'pending' | 'sent' | 'failed' | 'suppressed') => {
       const row = await store.enqueue(message({ now }))
-      if (end === 'suppressed') await store.markSuppressed(row.id, 'unknown_address')
+      if (end === 'suppressed') await store.markSuppressed(row.id, 'unknown_address', T0)
       if (end === 'sent') await store.markSent(row.id, now + 1, 'p')
-      if (end === 'failed') await store.markFailed(row.id, 'bounce')
+      if (end === 'failed') await store.markFailed(row.id, 'bounce', T0)
       return row
     }
     const oldPending = await enqueueAs(T0, 'pending')

@@ -214,7 +214,7 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const email = async (userId: string, at: number, end: 'pending' | 'sent' | 'failed') => {
       const row = await store.enqueue(message({ userId, now: at }))
       if (end === 'sent') await store.markSent(row.id, at + 1, 'p')
-      if (end === 'failed') await store.markFailed(row.id, 'bounce')
+      if (end === 'failed') await store.markFailed(row.id, 'bounce', T0)
       return row
     }
     const unused = await user('unused@example.com')
