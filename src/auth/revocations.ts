@@ -1,6 +1,4 @@
-import { InvalidRequest } from '../errors.js'
 import type { RevocationPage } from '../store/audit.js'
-import { isFeedCursor } from '../store/checks.js'
 import type { AuthDeps } from './deps.js'
 
 /**
@@ -14,8 +12,6 @@ export async function readRevocations(
   deps: Pick<AuthDeps, 'store'>,
   query: { after?: string | undefined; limit: number },
 ): Promise<RevocationPage> {
-  if (query.after !== undefined && !isFeedCursor(query.after)) {
-    throw new InvalidRequest('after must be a cursor this feed handed out.')
-  }
+  // A cursor the store cannot read is refused there (invalid_request): only it knows its shape.
   return deps.store.revocations(query.after, query.limit)
 }

@@ -122,7 +122,8 @@ export interface AuditStore {
   pruneEvents(before: number, feedBefore: number): Promise<number>
   /**
    * The revocation feed after `cursor` (undefined: from the oldest kept), in the order the
-   * changes committed, never skipping one that commits later with an earlier start.
+   * changes committed, never skipping one that commits later with an earlier start. A cursor
+   * this store cannot have handed out is refused with InvalidRequest (it comes from outside).
    */
   revocations(after: string | undefined, limit: number): Promise<RevocationPage>
 }

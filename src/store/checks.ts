@@ -1,3 +1,4 @@
+import { InvalidRequest } from '../errors.js'
 import { AUDIT_TYPES, type AuditContext, type AuditQuery, type AuditType } from './audit.js'
 import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
 import type { Expected, RevokeReason, UserOrigin, UserStatus } from './users.js'
@@ -170,6 +171,8 @@ export function decodeFeedCursor(cursor: string): (string | number)[] | undefine
     return undefined
   }
 }
+
+export const badCursor = () => new InvalidRequest('after must be a cursor this feed handed out.')
 
 export const isFeedCursor = (cursor: unknown): cursor is string =>
   typeof cursor === 'string' && decodeFeedCursor(cursor) !== undefined

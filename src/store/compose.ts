@@ -1,6 +1,7 @@
 import { type AuditStore, SYSTEM } from './audit.js'
 import {
   auditContext,
+  badCursor,
   checkAuditQuery,
   checkAuditType,
   checkCounter,
@@ -242,9 +243,9 @@ function composeAudit(audit: AuditStore): AuditStore {
     },
     async revocations(after, limit) {
       checkLimit(limit)
-      if (after !== undefined && !isFeedCursor(after)) {
-        throw new TypeError('after must be a cursor the feed handed out')
-      }
+      // The cursor comes from outside, opaque: one this store cannot have handed out (made up,
+      // or another deployment's) is the client's mistake, answered as such.
+      if (after !== undefined && !isFeedCursor(after)) throw badCursor()
       return audit.revocations(after, limit)
     },
   }

@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { v7 as uuidv7 } from 'uuid'
 import type { AuditContext, AuditStore } from '../audit.js'
 import { FEED_TYPES } from '../audit.js'
-import { decodeFeedCursor, encodeFeedCursor } from '../checks.js'
+import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
 import { listEventsSql } from '../listing.js'
 import {
   type AuditRow,
@@ -153,7 +153,7 @@ export function postgresAudit(db: Connection): AuditStore {
       const position = after === undefined ? ['0', ZERO_ID] : decodeFeedCursor(after)
       const [xid, id] = position ?? []
       if (position?.length !== 2 || typeof xid !== 'string' || typeof id !== 'string') {
-        throw new TypeError('after must be a cursor the feed handed out')
+        throw badCursor()
       }
       const rows = await db.rows<FeedRow & { xid: string; id: string }>(SQL.feed, [xid, id, limit])
       const last = rows.at(-1)

@@ -1,6 +1,6 @@
 import type { AuditContext, AuditStore, AuditType } from '../audit.js'
 import { FEED_TYPES } from '../audit.js'
-import { decodeFeedCursor, encodeFeedCursor } from '../checks.js'
+import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
 import { listEventsSql } from '../listing.js'
 import {
   type AuditRow,
@@ -98,7 +98,7 @@ export function sqliteAudit(db: Db, guard: Guard): AuditStore {
       const position = after === undefined ? [0] : decodeFeedCursor(after)
       const [seq] = position ?? []
       if (position?.length !== 1 || typeof seq !== 'number') {
-        throw new TypeError('after must be a cursor the feed handed out')
+        throw badCursor()
       }
       const rows = guard(() => feed.all(seq, limit))
       const last = rows.at(-1)

@@ -369,8 +369,20 @@ export function auditContract(t: Test, withStore: WithStore): void {
       { userId: alice.user.id, rev: 2, sessionId: null, reason: 'revoked', at: T0 + 6 },
     ])
     for (const bad of ['', 'nope', Buffer.from('[-1]').toString('base64url'), 'W10']) {
-      await t.rejects(store.revocations(bad, 10), TypeError, JSON.stringify(bad))
+      const refused = await store.revocations(bad, 10).catch((error) => error)
+      t.match(refused, { code: 'invalid_request' }, JSON.stringify(bad))
     }
+    // A cursor of each store's shape: this store reads its own and refuses the other's.
+    const shapes = ['[7]', '["7","01900000-0000-7000-8000-000000000000"]']
+    const answers = await Promise.all(
+      shapes.map((shape) =>
+        store.revocations(Buffer.from(shape).toString('base64url'), 10).then(
+          () => 'read',
+          (error) => error.code,
+        ),
+      ),
+    )
+    t.strictSame(answers.sort(), ['invalid_request', 'read'])
     await t.rejects(store.revocations(undefined, 0), TypeError)
   })
 
