@@ -28,7 +28,7 @@ import type { UserStore } from './users.js'
 
 /** Deletes at most `limit` rows nobody used since `before`; resolves to how many went. */
 export interface Prunable {
-  pruneUnused(before: number, limit: number): Promise<number>
+  pruneUnused(before: number, limit: number, now: number): Promise<number>
 }
 
 /**
@@ -103,12 +103,13 @@ export function composeStore(parts: StoreParts): Store {
       checkTime(now)
       return phantoms.phantomId(key, now)
     },
-    async pruneUnused(before, limit) {
+    async pruneUnused(before, limit, now = before) {
       checkTime(before, 'before')
       checkLimit(limit)
+      checkTime(now)
       return {
-        users: await users.pruneUnused(before, limit),
-        phantoms: await phantoms.pruneUnused(before, limit),
+        users: await users.pruneUnused(before, limit, now),
+        phantoms: await phantoms.pruneUnused(before, limit, now),
       }
     },
 

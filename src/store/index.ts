@@ -16,9 +16,14 @@ export interface Store extends UserStore, SessionStore, PhantomStore, OutboxStor
    * created before `before` who never signed in and have no email pending or queued since
    * `before`, and stand-in ids last asked for before `before`. Disabled users stay: a disable is
    * an operator's decision, and pruning would let the address come back active. A user being
-   * sent an email at that moment is never pruned from under it.
+   * sent an email at that moment is never pruned from under it. Each user deleted is recorded
+   * (user.deleted, `unused: true`, by the system) at `now`, `before` unless given.
    */
-  pruneUnused(before: number, limit: number): Promise<{ users: number; phantoms: number }>
+  pruneUnused(
+    before: number,
+    limit: number,
+    now?: number,
+  ): Promise<{ users: number; phantoms: number }>
   /**
    * Resolves when the database answers with our schema in place; rejects (Unavailable)
    * otherwise, closed included (readiness).

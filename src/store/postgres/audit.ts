@@ -69,6 +69,13 @@ const SQL = {
            SELECT e.id, $2, 'session.ended', $3, e.session_id, $5, $6, $7, $8::jsonb
            FROM unnest($1::uuid[], $4::uuid[]) AS e (id, session_id)`,
   },
+  recordDeleted: {
+    name: 'lk_record_users_deleted',
+    text: `INSERT INTO audit_events (${EVENT_COLUMNS})
+           SELECT e.id, $2, 'user.deleted', e.user_id, NULL, 'system', NULL, NULL,
+                  jsonb_build_object('reason', 'deleted', 'rev', e.rev, 'unused', true)
+           FROM unnest($1::uuid[], $3::uuid[], $4::bigint[]) AS e (id, user_id, rev)`,
+  },
   prune: {
     name: 'lk_prune_events',
     text: `DELETE FROM audit_events WHERE at < $1 AND (NOT ${FEED} OR at < $2)`,
@@ -117,6 +124,22 @@ export async function endUserSessions(
   const values = [ids, now, userId, ended.map((row) => row.id), actor, ip, userAgent, detail]
   await client.query({ ...SQL.recordEnded, values })
   return ended.length
+}
+
+/** Records users the housekeeping deleted as unused (the system's doing), on `client`. */
+export async function recordDeleted(
+  client: pg.PoolClient,
+  users: readonly { id: string; rev: number }[],
+  now: number,
+): Promise<void> {
+  if (users.length === 0) return
+  const values = [
+    users.map(() => uuidv7()),
+    now,
+    users.map((user) => user.id),
+    users.map((user) => user.rev),
+  ]
+  await client.query({ ...SQL.recordDeleted, values })
 }
 
 /** Writes one event on `client`, inside the caller's transaction. */

@@ -4,7 +4,14 @@ import type { Prunable } from '../compose.js'
 import { EVENT_COLUMNS, toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
 import type { User, UserStore } from '../users.js'
-import { endUserSessions, eventFrom, eventParams, oneEvent, recordOn } from './audit.js'
+import {
+  endUserSessions,
+  eventFrom,
+  eventParams,
+  oneEvent,
+  recordDeleted,
+  recordOn,
+} from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
@@ -112,7 +119,8 @@ const SQL = {
              AND NOT EXISTS (
                SELECT 1 FROM outbox o
                WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= $2)
-             )`,
+             )
+           RETURNING u.id, u.rev`,
   },
 } as const
 
@@ -186,7 +194,7 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
      * keeps every user with a pending or recent email; a queue attempt that arrives after the
      * lock waits, then fails its foreign key and is answered 503, never lost silently.
      */
-    pruneUnused: (before, limit) =>
+    pruneUnused: (before, limit, now) =>
       db.transaction(async (client) => {
         const locked = await client.query<{ id: string }>({
           ...SQL.lockUnused,
@@ -194,7 +202,12 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
         })
         if (locked.rows.length === 0) return 0
         const ids = locked.rows.map((row) => row.id)
-        return (await client.query({ ...SQL.prune, values: [ids, before] })).rowCount ?? 0
+        const pruned = await client.query<{ id: string; rev: number }>({
+          ...SQL.prune,
+          values: [ids, before],
+        })
+        await recordDeleted(client, pruned.rows, now)
+        return pruned.rows.length
       }),
   }
 }

@@ -120,8 +120,16 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
          )
        ORDER BY u.created_at
        LIMIT :limit
-     )`,
+     )
+     RETURNING id, rev`,
   )
+  const pruneAndRecord = db.transaction((before: number, limit: number, now: number) => {
+    const pruned = prune.all({ before, limit }) as { id: string; rev: number }[]
+    for (const { id, rev } of pruned) {
+      record(now, 'user.deleted', id, null, SYSTEM, { reason: 'deleted', rev, unused: true })
+    }
+    return pruned.length
+  })
   // The insert takes the write lock, so the lookup that follows a conflict sees the row that
   // caused it even when another process inserted it a moment ago.
   const findOrCreate = db.transaction(
@@ -155,6 +163,7 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
       user(guard(() => setStatusAndEnd.immediate(id, status, now, audit))),
     delete: async (id, now, audit = SYSTEM) =>
       guard(() => removeAndRecord.immediate(id, now, audit)),
-    pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
+    pruneUnused: async (before, limit, now) =>
+      guard(() => pruneAndRecord.immediate(before, limit, now)),
   }
 }

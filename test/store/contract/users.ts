@@ -240,7 +240,16 @@ export function usersContract(t: Test, withStore: WithStore): void {
     )
 
     t.same(await store.pruneUnused(T0, 100), { users: 0, phantoms: 0 }, 'nothing is older')
-    t.same(await store.pruneUnused(CUT, 100), { users: 2, phantoms: 0 })
+    t.same(await store.pruneUnused(CUT, 100, CUT + 5), { users: 2, phantoms: 0 })
+    const deleted = await store.listEvents({ type: 'user.deleted', limit: 10 })
+    t.strictSame(
+      deleted.map((e) => [e.userId, e.at, e.actor, e.detail]).sort(),
+      [
+        [unused.id, CUT + 5, 'system', { reason: 'deleted', rev: 0, unused: true }],
+        [oldMail.id, CUT + 5, 'system', { reason: 'deleted', rev: 0, unused: true }],
+      ].sort(),
+      'each recorded as the housekeeping deleted it',
+    )
     t.equal(await store.findById(unused.id), undefined, 'never used: deleted')
     t.equal(await store.findById(oldMail.id), undefined, 'emailed long ago, unused: deleted')
     t.notOk(await find(store, oldRow.id), 'its old email row went with it')
