@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
+import { pruneAuditEvents } from './auth/audit-trail.js'
 import { pruneSessions } from './auth/manage-sessions.js'
 import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
@@ -139,7 +140,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
 /**
  * The periodic chores besides sending, hourly by the clock: forgetting unused users, stand-in
- * ids and sessions long over. Each instance does them; the deletes are harmless twice.
+ * ids, sessions long over and audit events past AUDIT_RETENTION. Each instance does them; the
+ * deletes are harmless twice.
  */
 function buildHousekeeping(
   deps: RouteDeps,
@@ -149,10 +151,11 @@ function buildHousekeeping(
   const { everyMs = 3600_000, checkMs = 60_000, autoStart: _, ...prune } = options
   return new Periodic(
     async () => {
-      // Independent chores: one failing does not keep the other from its hour.
+      // Independent chores: one failing does not keep the others from their hour.
       const chores = await Promise.allSettled([
         pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune }),
         pruneSessions(deps, log),
+        pruneAuditEvents(deps, log),
       ])
       for (const chore of chores) if (chore.status === 'rejected') throw chore.reason
     },

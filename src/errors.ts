@@ -80,7 +80,13 @@ function tokenError<C extends TokenErrorCode>(code: C, message: string) {
 
 /** Malformed, forged, unknown kid, wrong purpose or wrong context (scope, redirect, IP). */
 export class TokenInvalid extends tokenError('token_invalid', 'The token is not valid.') {}
-export class TokenExpired extends tokenError('token_expired', 'The token has expired.') {}
+export class TokenExpired extends tokenError('token_expired', 'The token has expired.') {
+  /**
+   * The id the token names (a user; a session for a refresh token), when its MAC passed: the
+   * audit trail records whose link expired. Never the token itself.
+   */
+  subject?: string
+}
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
 export class TokenUsed extends tokenError('token_used', 'The token has already been used.') {}
 /** The user's revocation counter has moved on since the token was made. */

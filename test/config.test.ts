@@ -1011,3 +1011,19 @@ t.test('every setting of the schema has words for its problems', async (t) => {
       t.notMatch(problem, /is not valid; see the configuration table/, name)
   }
 })
+
+t.test('AUDIT_RETENTION: a duration in d, h, m or s, 90 days by default', async (t) => {
+  t.equal(loadConfig(keys).auditRetention, 90 * 86_400)
+  for (const [value, seconds] of [
+    ['30d', 30 * 86_400],
+    ['12h', 12 * 3600],
+    ['90m', 90 * 60],
+    ['7200s', 7200],
+    ['86400', 86_400],
+  ] as const) {
+    t.equal(loadConfig({ ...keys, AUDIT_RETENTION: value }).auditRetention, seconds, value)
+  }
+  for (const value of ['0', '59m', '1w', '-1d', '1.5d', 'forever', '3651d']) {
+    refuses(t, { AUDIT_RETENTION: value }, 'AUDIT_RETENTION', value)
+  }
+})

@@ -32,6 +32,7 @@ export async function askForLink(deps: AuthDeps, request: AskRequest): Promise<A
       // the same work, its row suppressed in the outbox, as create_user: false on the API.
       createUser: deps.config.hostedSignup,
       browserBound: true,
+      by: { actor: 'hosted' },
     })
     return { kind: 'sent', userId: issued.userId }
   } catch (error) {

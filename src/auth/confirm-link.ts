@@ -1,10 +1,20 @@
+import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
+import { loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { mintExchangeCode } from './exchange.js'
+import { recordFailure } from './link-failure.js'
 import { reportVerification } from './observer.js'
-import { HOSTED, openSession } from './open-session.js'
+import { HOSTED, openSession, type SessionOrigin, signInContext } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
-import { type LinkCheck, openLink, useLink } from './verify-link.js'
+import {
+  type CheckedLink,
+  checkLink,
+  type LinkCheck,
+  type OpenLink,
+  purposeOf,
+  useLink,
+} from './verify-link.js'
 
 export interface ConfirmRequest extends LinkCheck {
   /** The person said, on the "elsewhere" page, that they mean to sign in here. */
@@ -37,11 +47,29 @@ export function confirmLink(deps: AuthDeps, request: ConfirmRequest): Promise<Co
   // Counted as a use once the link is spent; a page that asks again, or refuses, only looked.
   const modeOf = (result: ConfirmResult) =>
     result.kind === 'session' || result.kind === 'code' ? 'use' : 'check'
-  return reportVerification(deps.observer, 'use', confirm(deps, request), modeOf)
+  return reportVerification(deps.observer, 'use', openAndConfirm(deps, request), modeOf)
 }
 
-async function confirm(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
-  const link = await openLink(deps, request)
+async function openAndConfirm(deps: AuthDeps, request: ConfirmRequest): Promise<ConfirmResult> {
+  const origin = { client: HOSTED, ip: request.ip, userAgent: request.userAgent }
+  const context = signInContext(origin)
+  let checked: CheckedLink | undefined
+  try {
+    checked = checkLink(deps, request)
+    const link = { ...checked, user: await loadTokenUser(deps.store, checked.fields) }
+    return await confirm(deps, request, link, origin, context)
+  } catch (error) {
+    return recordFailure(deps, error, checked?.fields.userId, context, purposeOf(checked))
+  }
+}
+
+async function confirm(
+  deps: AuthDeps,
+  request: ConfirmRequest,
+  link: OpenLink,
+  origin: SessionOrigin,
+  context: AuditContext,
+): Promise<ConfirmResult> {
   // A link asked for from our form signs in silently only in the browser that asked for it.
   // Anywhere else (another device, a mail scanner that clicks) a person must say so again.
   if (link.browserBound && !request.elsewhereConfirmed && !request.askedHere(link.user.id)) {
@@ -54,12 +82,11 @@ async function confirm(deps: AuthDeps, request: ConfirmRequest): Promise<Confirm
   // From here on the link is spent, so nothing after it may fail on input: the target was
   // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
   if (handoff === 'cookie') {
-    const origin = { client: HOSTED, ip: request.ip, userAgent: request.userAgent }
     const opened = await openSession(deps, link.fields, link.oneTime, origin)
     const session = await grantSession(deps, opened)
     return { kind: 'session', user: opened.user, session, redirectTo: link.redirectTo }
   }
-  const user = await useLink(deps, link)
+  const user = await useLink(deps, link, context)
   // The code handoff mints its session at the exchange, by the backend's key. The code is set,
   // not appended: it goes in the query (before any fragment) and replaces any `code` the target
   // already carried, so a planted code can never be the one traded.

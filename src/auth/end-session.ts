@@ -1,6 +1,6 @@
 import { LatchkeyError, NotFound } from '../errors.js'
 import type { AuthDeps } from './deps.js'
-import { HOSTED } from './open-session.js'
+import { actorOf, HOSTED, signInContext } from './open-session.js'
 import { openRefreshToken } from './refresh.js'
 
 /** Which session a backend signs out: the one a refresh token of its own names, or one by id. */
@@ -24,7 +24,7 @@ export async function endSession(
   const found = await deps.store.findSession(id)
   if (!found || found.session.client !== client)
     throw new NotFound('No session of this key has this id.')
-  if (await deps.store.endSession(id, 'logout', deps.clock())) {
+  if (await deps.store.endSession(id, 'logout', deps.clock(), { actor: actorOf(client) })) {
     deps.observer.sessionsEnded('logout', 1)
   }
 }
@@ -33,7 +33,11 @@ export async function endSession(
  * The hosted pages' sign-out: the session the cookie's JWT names ends (`logout`). A cookie that
  * is missing, forged or expired names no session that could still be used: nothing to do.
  */
-export async function endHostedSession(deps: AuthDeps, jwt: string | undefined): Promise<void> {
+export async function endHostedSession(
+  deps: AuthDeps,
+  jwt: string | undefined,
+  device: { ip?: string | undefined; userAgent?: string | undefined } = {},
+): Promise<void> {
   if (jwt === undefined) return
   let claims: Awaited<ReturnType<AuthDeps['sessions']['verify']>>
   try {
@@ -43,7 +47,8 @@ export async function endHostedSession(deps: AuthDeps, jwt: string | undefined):
     throw error
   }
   if (claims.client_id !== HOSTED) return
-  if (await deps.store.endSession(claims.sid, 'logout', deps.clock())) {
+  const context = signInContext({ client: HOSTED, ...device })
+  if (await deps.store.endSession(claims.sid, 'logout', deps.clock(), context)) {
     deps.observer.sessionsEnded('logout', 1)
   }
 }

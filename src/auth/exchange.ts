@@ -1,8 +1,9 @@
 import { toSeconds } from '../clock.js'
 import type { User } from '../store/users.js'
-import { Flag, Purpose } from '../tokens/codec.js'
+import { Flag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
-import { openSession, type SessionOrigin } from './open-session.js'
+import { recordFailure } from './link-failure.js'
+import { openSession, type SessionOrigin, signInContext } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 export const EXCHANGE_TTL_SECONDS = 60
@@ -33,13 +34,18 @@ export async function exchangeCode(
   code: string,
   origin: SessionOrigin,
 ): Promise<SessionGrant> {
-  const fields = deps.keyring.open(
-    code,
-    { [Purpose.Exchange]: EXCHANGE_TTL_SECONDS },
-    {},
-    toSeconds(deps.clock()),
-  )
-  // The same compare-and-increment as a one-time link: of concurrent exchanges one wins, and a
-  // failure reads the user to say why.
-  return grantSession(deps, await openSession(deps, fields, true, origin))
+  let fields: TokenFields | undefined
+  try {
+    fields = deps.keyring.open(
+      code,
+      { [Purpose.Exchange]: EXCHANGE_TTL_SECONDS },
+      {},
+      toSeconds(deps.clock()),
+    )
+    // The same compare-and-increment as a one-time link: of concurrent exchanges one wins, and
+    // a failure reads the user to say why.
+    return grantSession(deps, await openSession(deps, fields, true, origin))
+  } catch (error) {
+    return recordFailure(deps, error, fields?.userId, signInContext(origin), 'exchange')
+  }
 }

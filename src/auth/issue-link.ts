@@ -3,6 +3,7 @@ import { toSeconds } from '../clock.js'
 import { InvalidRequest, NotFound, UserDisabled } from '../errors.js'
 import { buildLink, type LinkPayload } from '../outbox/email-link.js'
 import { enqueue } from '../outbox/enqueue.js'
+import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
 import { Flag, Purpose, type TokenContext } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
@@ -25,6 +26,8 @@ export interface LinkRequest {
   bindIp?: string | undefined
   /** Requested from the hosted form: one-click sign-in only in the browser that asked. */
   browserBound?: boolean | undefined
+  /** Who asks, for the audit trail (a user this creates is recorded as theirs). */
+  by: AuditContext
 }
 
 export interface IssuedLink {
@@ -74,6 +77,18 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
       { ...fields, userId: user.id, rev: user.rev, seq: oneTime ? user.seq : 0 },
       context,
     )
+    // Recorded by itself: minting changes nothing (links keep no state). Never the link.
+    const detail = {
+      purpose: access ? 'access' : 'login',
+      delivery: 'none',
+      one_time: oneTime,
+      expires_at: fields.expiresAt,
+    }
+    await deps.store.recordEvent(
+      { type: 'link.issued', userId: user.id, detail },
+      request.by,
+      clock(),
+    )
     deps.observer.linkIssued(access ? 'access' : 'login', 'none')
     return {
       userId: user.id,
@@ -112,7 +127,12 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     request.email === undefined
       ? undefined
       : await deps.store.phantomId(phantomKey(keyring.pseudonymKey, email), clock())
-  await enqueue(deps, 'email', { userId: user?.id ?? null, recipient: email, payload })
+  await enqueue(deps, 'email', {
+    userId: user?.id ?? null,
+    recipient: email,
+    payload,
+    by: request.by,
+  })
   deps.observer.linkIssued(access ? 'access' : 'login', 'queued')
   return {
     // An unknown address gets the id a new user would have got, and the same one every time.
@@ -133,5 +153,5 @@ async function findUser(deps: AuthDeps, request: LinkRequest): Promise<User | un
   if (!request.createUser) return deps.store.findByEmail(email)
   // A user the hosted form creates is pruned if it never signs in (see pruneUnused).
   const origin = request.browserBound ? 'hosted' : 'api'
-  return (await deps.store.findOrCreate(email, deps.clock(), origin)).user
+  return (await deps.store.findOrCreate(email, deps.clock(), origin, request.by)).user
 }

@@ -1,4 +1,5 @@
 import { NotFound } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { Session } from '../store/sessions.js'
 import type { AuthDeps } from './deps.js'
 
@@ -16,8 +17,12 @@ export async function listUserSessions(
 }
 
 /** An operator ends one session (`admin`); the user's other sessions stay. Idempotent. */
-export async function endSessionAsAdmin(deps: AuthDeps, id: string): Promise<void> {
-  if (await deps.store.endSession(id, 'admin', deps.clock())) {
+export async function endSessionAsAdmin(
+  deps: AuthDeps,
+  id: string,
+  context: AuditContext,
+): Promise<void> {
+  if (await deps.store.endSession(id, 'admin', deps.clock(), context)) {
     deps.observer.sessionsEnded('admin', 1)
     return
   }

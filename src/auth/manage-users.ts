@@ -1,4 +1,5 @@
 import { NotFound } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { User, UserStatus } from '../store/users.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
@@ -24,13 +25,19 @@ export async function findUsers(
  * inactive. The store moves rev with the disable, so enabling again brings back nothing issued
  * before it: the person signs in afresh.
  */
-export async function setUserStatus(deps: AuthDeps, id: string, status: UserStatus): Promise<User> {
-  const user = await deps.store.setStatus(id, status, deps.clock())
+export async function setUserStatus(
+  deps: AuthDeps,
+  id: string,
+  status: UserStatus,
+  context: AuditContext,
+): Promise<User> {
+  const user = await deps.store.setStatus(id, status, deps.clock(), context)
   if (!user) throw new NotFound('No user has this id.')
   deps.observer.sessionsEnded('disabled', user.endedSessions)
   return user
 }
 
-export async function deleteUser(deps: AuthDeps, id: string): Promise<void> {
-  if (!(await deps.store.delete(id))) throw new NotFound('No user has this id.')
+export async function deleteUser(deps: AuthDeps, id: string, context: AuditContext): Promise<void> {
+  if (!(await deps.store.delete(id, deps.clock(), context)))
+    throw new NotFound('No user has this id.')
 }

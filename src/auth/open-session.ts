@@ -1,4 +1,5 @@
 import { TokenRevoked, TokenUsed } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { NewSession, SessionWithUser } from '../store/sessions.js'
 import type { TokenFields } from '../tokens/codec.js'
 import { assertCurrent } from './check-user.js'
@@ -14,6 +15,20 @@ export interface SessionOrigin {
 
 /** The client of sessions opened by the hosted pages (no API key may take this name). */
 export const HOSTED = 'hosted'
+
+/** Who acts for a client, as the audit trail names it: the hosted pages, or an API key. */
+export function actorOf(client: string): string {
+  return client === HOSTED ? HOSTED : `key:${client}`
+}
+
+/** The audit context of a sign-in: its client, and the device it is for. */
+export function signInContext(origin: SessionOrigin): AuditContext {
+  return {
+    actor: actorOf(origin.client),
+    ip: origin.ip ?? null,
+    userAgent: origin.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+  }
+}
 
 /** Longer user agents are cut: the row is for a person to recognise a device, not a log. */
 export const USER_AGENT_MAX = 512
@@ -33,9 +48,11 @@ export async function openSession(
   const { store, clock } = deps
   const now = clock()
   const session = newSession(deps, origin, now)
+  const context = signInContext(origin)
+  const expected = { rev: fields.rev, seq: fields.seq }
   const opened = oneTime
-    ? await store.consumeAndOpen(fields.userId, { rev: fields.rev, seq: fields.seq }, session, now)
-    : await store.touchAndOpen(fields.userId, fields.rev, session, now)
+    ? await store.consumeAndOpen(fields.userId, expected, session, now, context)
+    : await store.touchAndOpen(fields.userId, fields.rev, session, now, context)
   if (opened) {
     deps.observer.sessionCreated()
     return opened

@@ -33,7 +33,7 @@ export async function pruneUnused(
   const before = deps.clock() - unusedRetentionMs
   const removed = { users: 0, phantoms: 0 }
   for (;;) {
-    const batch = await deps.store.pruneUnused(before, pruneBatch)
+    const batch = await deps.store.pruneUnused(before, pruneBatch, deps.clock())
     removed.users += batch.users
     removed.phantoms += batch.phantoms
     if (batch.users < pruneBatch && batch.phantoms < pruneBatch) break

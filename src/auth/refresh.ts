@@ -7,9 +7,11 @@ import {
   TokenUsed,
   UserDisabled,
 } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { SessionWithUser } from '../store/sessions.js'
 import { Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AuthDeps } from './deps.js'
+import { actorOf } from './open-session.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
 /**
@@ -31,14 +33,15 @@ export async function refreshSession(
   // The current token costs one round trip: the compare-and-increment itself, which also checks
   // the session is open and unexpired and its user active with the token's rev.
   const expected = { rev: fields.rev, refreshSeq: fields.seq }
-  const rotated = await deps.store.rotate(fields.userId, expected, now)
+  const context = { actor: actorOf(client) }
+  const rotated = await deps.store.rotate(fields.userId, expected, now, context)
   if (rotated) {
     deps.observer.sessionRefreshed()
     return grantSession(deps, rotated, now)
   }
   // Not the current token, or no longer refreshable: read to see which.
   const found = current(await deps.store.findSession(fields.userId), fields, client, now)
-  return replay(deps, found, fields, now)
+  return replay(deps, found, fields, now, context)
 }
 
 /** The MAC, the expiry and the client: everything that needs no database. */
@@ -79,6 +82,7 @@ async function replay(
   found: SessionWithUser,
   fields: TokenFields,
   now: number,
+  context: AuditContext,
 ): Promise<SessionGrant> {
   const { session } = found
   const graceEnds = (session.lastRefreshedAt ?? 0) + deps.config.refreshReuseGrace * 1000
@@ -87,7 +91,7 @@ async function replay(
   // Only the session itself makes sequences, so one at or ahead of its own is none of ours (the
   // current one was refused by rotate for a reason current() names). Behind means reused.
   if (fields.seq >= session.refreshSeq) throw new TokenInvalid()
-  if (await deps.store.endSession(session.id, 'refresh_reused', now)) {
+  if (await deps.store.endSession(session.id, 'refresh_reused', now, context)) {
     deps.observer.sessionsEnded('refresh_reused', 1)
   }
   throw new TokenUsed()

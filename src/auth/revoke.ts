@@ -1,4 +1,5 @@
 import { NotFound } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { AuthDeps } from './deps.js'
 
 /**
@@ -9,8 +10,9 @@ import type { AuthDeps } from './deps.js'
 export async function revokeUser(
   deps: AuthDeps,
   userId: string,
+  context: AuditContext,
 ): Promise<{ userId: string; rev: number }> {
-  const user = await deps.store.revoke(userId, deps.clock())
+  const user = await deps.store.revoke(userId, deps.clock(), 'revoked', context)
   if (!user) throw new NotFound('No user has this id.')
   deps.observer.sessionsEnded('revoked', user.endedSessions)
   return { userId: user.id, rev: user.rev }

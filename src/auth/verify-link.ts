@@ -1,11 +1,13 @@
 import { toSeconds } from '../clock.js'
 import { InvalidRequest, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { recordFailure } from './link-failure.js'
 import { reportVerification } from './observer.js'
-import { openSession } from './open-session.js'
+import { openSession, signInContext } from './open-session.js'
 import { checkRedirect } from './redirect.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 
@@ -53,19 +55,27 @@ export function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<Veri
 }
 
 async function verify(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
-  const link = checkLink(deps, request)
-  const found = { redirectTo: link.redirectTo, scope: link.scope }
-  if (request.consume && link.login) {
-    const opened = await openSession(deps, link.fields, link.oneTime, {
-      client: request.client,
-      ip: request.ip,
-      userAgent: request.userAgent,
-    })
-    return { user: opened.user, session: await grantSession(deps, opened), ...found }
+  // A dry run records nothing (the hosted confirm page's GET among them: it changes nothing).
+  if (!request.consume) {
+    const link = checkLink(deps, request)
+    const user = await loadTokenUser(deps.store, link.fields)
+    return { user, session: null, redirectTo: link.redirectTo, scope: link.scope }
   }
-  const opened = { ...link, user: await loadTokenUser(deps.store, link.fields) }
-  const user = request.consume ? await useLink(deps, opened) : opened.user
-  return { user, session: null, ...found }
+  const origin = { client: request.client, ip: request.ip, userAgent: request.userAgent }
+  const context = signInContext(origin)
+  let link: CheckedLink | undefined
+  try {
+    link = checkLink(deps, request)
+    const found = { redirectTo: link.redirectTo, scope: link.scope }
+    if (link.login) {
+      const opened = await openSession(deps, link.fields, link.oneTime, origin)
+      return { user: opened.user, session: await grantSession(deps, opened), ...found }
+    }
+    const opened = { ...link, user: await loadTokenUser(deps.store, link.fields) }
+    return { user: await useLink(deps, opened, context), session: null, ...found }
+  } catch (error) {
+    return recordFailure(deps, error, link?.fields.userId, context, purposeOf(link))
+  }
 }
 
 /** A link whose MAC and expiry were checked, before anything is read. */
@@ -85,14 +95,13 @@ export interface OpenLink extends CheckedLink {
   user: User
 }
 
-/** One key-ring open and one read: the link as it stands, or the reason it cannot be used. */
-export async function openLink(deps: AuthDeps, check: LinkCheck): Promise<OpenLink> {
-  const link = checkLink(deps, check)
-  return { ...link, user: await loadTokenUser(deps.store, link.fields) }
+/** What kind of link failed, for the audit trail; unknown when it failed its own checks. */
+export function purposeOf(link: CheckedLink | undefined): 'login' | 'access' | undefined {
+  return link && (link.login ? 'login' : 'access')
 }
 
 /** Everything about a link that needs no database: shape, MAC, expiry, what it binds. */
-function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
+export function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
   const { config, keyring, clock } = deps
   const redirect = presentedTarget(check.redirectTo, config.allowedRedirects)
   const fields = keyring.open(
@@ -115,7 +124,11 @@ function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
  * Uses an opened link up: one conditional update, or none for a reusable access link. Returns the
  * user as the update left it.
  */
-export async function useLink(deps: AuthDeps, link: OpenLink): Promise<User> {
+export async function useLink(
+  deps: AuthDeps,
+  link: OpenLink,
+  context: AuditContext,
+): Promise<User> {
   const { store, clock } = deps
   const { fields, user, oneTime } = link
   if (!oneTime && !link.login) return user
@@ -123,8 +136,8 @@ export async function useLink(deps: AuthDeps, link: OpenLink): Promise<User> {
   // one wins. A reusable login link only records the sign-in, still conditional on rev and
   // status so a revoke that lands in between is honoured.
   const updated = oneTime
-    ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock())
-    : await store.touchLogin(user.id, fields.rev, clock())
+    ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock(), context)
+    : await store.touchLogin(user.id, fields.rev, clock(), context)
   if (!updated) {
     // Lost a race: read again only to name the reason precisely (this is the failure path).
     assertCurrent(await store.findById(user.id), fields)

@@ -18,6 +18,7 @@ export async function link(email: string, options: LinkOptions): Promise<void> {
         ttlSeconds: options.ttl,
         deliver: options.send ? 'email' : 'none',
         createUser: true,
+        by: { actor: 'cli' },
       })
       // Through the outbox like every email: sent now, or left for the service to retry. Only
       // emails: webhooks waiting in the outbox are the service's to send.

@@ -66,6 +66,14 @@ export function buildProgram(output: Output): Command {
     .action(async (userId) => (await import('./revoke.js')).revoke(userId))
 
   program
+    .command('audit')
+    .description("print a user's audit trail, newest first")
+    .requiredOption('--user <user-id>', "the user's id (a UUID)")
+    .option('--type <type>', 'only events of this type, or of a family (session.*)')
+    .option('--limit <count>', 'how many events at most (default 50)', count)
+    .action(async (options) => (await import('./audit.js')).audit(options))
+
+  program
     .command('migrate')
     .description('apply database migrations and exit (the service also applies them at start)')
     .action(async () => (await import('./migrate.js')).migrate())
@@ -89,6 +97,13 @@ export function buildProgram(output: Output): Command {
 function seconds(value: string): number {
   if (!/^[1-9][0-9]{0,9}$/.test(value)) {
     throw new InvalidArgumentError('Give a whole number of seconds.')
+  }
+  return Number(value)
+}
+
+function count(value: string): number {
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) {
+    throw new InvalidArgumentError('Give a whole number from 1 to 9999.')
   }
   return Number(value)
 }

@@ -62,6 +62,14 @@ export function databaseUrl(
 }
 
 const WINDOW_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 }
+const DURATION_UNIT_SECONDS: Record<string, number> = { ...WINDOW_UNIT_SECONDS, d: 86_400 }
+
+/** A duration in seconds: `90d`, `12h`, `30m`, `45s`, or a bare number of seconds. */
+export function duration(value: string): number {
+  const match = /^(\d{1,10})([smhd]?)$/.exec(value)
+  if (!match) return Number.NaN
+  return Number(match[1]) * (DURATION_UNIT_SECONDS[match[2] || 's'] as number)
+}
 
 /** `count/window` (`60/1m`, `5/15m`; the window in s, m or h, at most 24h), or `off`. */
 export function rate(value: string, report: Report): Rate | null {

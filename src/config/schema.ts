@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object({
   }),
   /** Whether the hosted form creates users; false signs in existing users only. */
   hostedSignup: S.HOSTED_SIGNUP.schema,
+  /** Seconds audit events are kept, then pruned (the revocation feed's at least refreshTtl). */
+  auditRetention: S.AUDIT_RETENTION.schema,
   /** Whether `/docs` (Swagger UI) is served. */
   docs: S.DOCS.schema,
   /** How long slow or idle clients may hold a connection, and how many connections at once. */

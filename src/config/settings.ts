@@ -200,6 +200,17 @@ export const TABLE = {
     },
     doc: 'exact origins (`https://app.example`) allowed besides relative paths',
   }),
+  AUDIT_RETENTION: row({
+    path: 'auditRetention',
+    schema: Type.Integer({ minimum: 3600, maximum: 10 * 365 * 86_400 }),
+    parse: parse.duration,
+    default: '90d',
+    expected: {
+      is: 'a duration',
+      fix: 'set a duration like 90d, 12h or 3600 (seconds), from 1h to 3650d',
+    },
+    doc: 'how long audit events are kept (the revocation feed at least `REFRESH_TTL`)',
+  }),
   TRUST_PROXY: row({
     path: 'trustProxy',
     /**

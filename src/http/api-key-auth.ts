@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { type ApiKeys, allows, type Principal, type Role } from '../auth/api-keys.js'
 import { Forbidden, Unauthorized } from '../errors.js'
+import type { AuditContext } from '../store/audit.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +21,18 @@ export function requireRole(apiKeys: ApiKeys, role: Role): onRequestAsyncHookHan
     if (!principal) throw new Unauthorized('A valid API key is required (Authorization: Bearer …).')
     if (!allows(principal, role)) throw new Forbidden(`This API key lacks the ${role} role.`)
     request.principal = principal
+  }
+}
+
+/**
+ * Who makes this request, for the audit trail: its API key, from the address and user agent it
+ * came from. Never the key itself.
+ */
+export function keyContext(request: FastifyRequest): AuditContext {
+  return {
+    actor: `key:${apiKeyName(request)}`,
+    ip: request.ip,
+    userAgent: request.headers['user-agent'] ?? null,
   }
 }
 

@@ -15,12 +15,14 @@ import { rateLimits } from './rate-limit/limits.js'
 import { REQUEST_ID_HEADER, requestId } from './request-id.js'
 import { RouteMethods } from './route-methods.js'
 import { adminRoutes } from './routes/admin.js'
+import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { pageRoutes } from './routes/pages/index.js'
+import { revocationRoutes } from './routes/revocations.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { ProblemSchema } from './schemas.js'
 import type { App, Guards, RouteDeps } from './types.js'
@@ -167,5 +169,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
   metricsRoutes(app, deps, guards)
+  adminAuditRoutes(app, deps, guards)
+  revocationRoutes(app, deps, guards)
   return app
 }

@@ -1,6 +1,7 @@
 import type { IssuedLink } from '../auth/issue-link.js'
 import type { SessionGrant } from '../auth/session-grant.js'
 import type { VerifyResult } from '../auth/verify-link.js'
+import type { AuditEvent, Revocation } from '../store/audit.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { Session } from '../store/sessions.js'
 import type { User } from '../store/users.js'
@@ -76,5 +77,29 @@ export function outboxRecord(message: OutboxMessage) {
     created_at: new Date(message.createdAt).toISOString(),
     next_attempt_at: message.status === 'pending' ? iso(message.nextAttemptAt) : null,
     sent_at: iso(message.sentAt),
+  }
+}
+
+export function auditRecord(event: AuditEvent) {
+  return {
+    id: event.id,
+    at: new Date(event.at).toISOString(),
+    type: event.type,
+    user_id: event.userId,
+    session_id: event.sessionId,
+    actor: event.actor,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    detail: event.detail,
+  }
+}
+
+export function revocationRecord(revocation: Revocation) {
+  return {
+    user_id: revocation.userId,
+    rev: revocation.rev,
+    ...(revocation.sessionId === null ? {} : { session_id: revocation.sessionId }),
+    reason: revocation.reason,
+    at: new Date(revocation.at).toISOString(),
   }
 }

@@ -336,3 +336,81 @@ export const problemResponses = (...statuses: number[]) =>
       },
     ]),
   )
+
+const AUDIT_TYPE_PATTERN = '^[a-z]+(\\.[a-z_]+|\\.\\*)$'
+
+export const AuditQuerySchema = Type.Object(
+  {
+    user_id: Type.Optional(Uuid),
+    type: Type.Optional(
+      Type.String({
+        pattern: AUDIT_TYPE_PATTERN,
+        maxLength: 64,
+        description: 'An event type (session.ended), or a family of them (session.*).',
+      }),
+    ),
+    before: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'The `next` of the previous page.' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+/** One audit event. Never a token, code, JWT, key or cookie. */
+export const AuditEventSchema = Type.Object({
+  id: Type.String({ pattern: UUID_PATTERN, description: 'The event id (UUIDv7).' }),
+  at: Timestamp,
+  type: Type.String({ description: 'user.created, link.verified, session.ended …' }),
+  user_id: Type.Union([Uuid, Type.Null()]),
+  session_id: Type.Union([SessionId, Type.Null()]),
+  actor: Type.String({ description: 'key:<api key name>, hosted, cli or system.' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Object({}, { additionalProperties: true, description: 'Depends on the type.' }),
+})
+
+export const AuditResponseSchema = Type.Object({
+  events: Type.Array(AuditEventSchema, { description: 'Newest first.' }),
+  next: Type.Optional(
+    Type.String({ pattern: UUID_PATTERN, description: 'Pass as `before` for the next page.' }),
+  ),
+})
+
+export const RevocationsQuerySchema = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,200}$',
+        description: 'The `cursor` of the previous answer; absent: from the oldest kept.',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+)
+
+export const RevocationSchema = Type.Object({
+  user_id: Uuid,
+  rev: Type.Integer({
+    minimum: 0,
+    description: "The user's rev after the change: JWTs whose rev claim is lower are revoked.",
+  }),
+  session_id: Type.Optional(
+    Type.String({
+      pattern: UUID_PATTERN,
+      description: 'Set when one session ended: JWTs whose sid is this are revoked.',
+    }),
+  ),
+  reason: Type.String({
+    description: 'revoked, reported, disabled, deleted, logout, refresh_reused or admin.',
+  }),
+  at: Timestamp,
+})
+
+export const RevocationsResponseSchema = Type.Object({
+  revocations: Type.Array(RevocationSchema, { description: 'In commit order.' }),
+  cursor: Type.String({
+    description: 'Opaque; pass it as `after` to read on. Unchanged when nothing was new.',
+  }),
+})

@@ -1,3 +1,4 @@
+import type { AuditContext } from '../store/audit.js'
 import type { JobKind, JobTypes, OutboxDeps } from './jobs.js'
 
 export interface NewJob<K extends JobKind> {
@@ -5,6 +6,8 @@ export interface NewJob<K extends JobKind> {
   userId: string | null
   recipient: string
   payload: JobTypes[K]['payload']
+  /** Who asked, for the audit trail (email.queued); the system's when absent. */
+  by?: AuditContext | undefined
 }
 
 /**
@@ -16,6 +19,7 @@ export async function enqueue<K extends JobKind>(
   kind: K,
   job: NewJob<K>,
 ): Promise<void> {
-  await deps.store.enqueue({ kind, ...job, now: deps.clock() })
+  const { by, ...message } = job
+  await deps.store.enqueue({ kind, ...message, now: deps.clock() }, by)
   deps.outboxBell.ring()
 }

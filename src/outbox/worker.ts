@@ -210,19 +210,19 @@ export class OutboxWorker {
       outcome = await this.build(message)
     } catch (err) {
       this.#log.error({ ...fields, err }, 'outbox message cannot be built')
-      await store.markFailed(message.id, 'the message could not be built')
+      await store.markFailed(message.id, 'the message could not be built', clock())
       counted('failed')
       return
     }
     if ('suppress' in outcome) {
       this.#log.info({ ...fields, reason: outcome.suppress }, 'outbox message suppressed')
-      await store.markSuppressed(message.id, outcome.suppress)
+      await store.markSuppressed(message.id, outcome.suppress, clock())
       counted('suppressed')
       return
     }
     if ('drop' in outcome) {
       this.#log.info({ ...fields, reason: outcome.drop }, 'outbox message dropped')
-      await store.markFailed(message.id, outcome.drop)
+      await store.markFailed(message.id, outcome.drop, clock())
       counted('failed')
       return
     }
@@ -242,7 +242,7 @@ export class OutboxWorker {
       const status = failure?.options.status
       if (failure?.options.permanent) {
         this.#log.warn({ ...fields, status }, `${what} refused by provider`)
-        await store.markFailed(message.id, failure.message)
+        await store.markFailed(message.id, failure.message, clock())
         counted('failed')
         return
       }
@@ -251,7 +251,8 @@ export class OutboxWorker {
       const { giveUpAfterMs } = lane.policy
       if (giveUpAfterMs !== undefined && next > message.createdAt + giveUpAfterMs) {
         this.#log.warn({ ...fields, status }, `${what} given up`)
-        await store.markFailed(message.id, `given up after ${message.attempts} attempts: ${error}`)
+        const reason = `given up after ${message.attempts} attempts: ${error}`
+        await store.markFailed(message.id, reason, clock())
         counted('failed')
         return
       }

@@ -1,3 +1,5 @@
+import { InvalidRequest } from '../errors.js'
+import { AUDIT_TYPES, type AuditContext, type AuditQuery, type AuditType } from './audit.js'
 import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
 import type { Expected, RevokeReason, UserOrigin, UserStatus } from './users.js'
 
@@ -103,3 +105,74 @@ export function checkRevokeReason(reason: RevokeReason): void {
     throw new TypeError('reason must be revoked or reported')
   }
 }
+
+/** Longer user agents are cut: an event is for a person to recognise a device, not a log. */
+const AUDIT_USER_AGENT_MAX = 512
+
+/**
+ * The context an event is written with, made whole: an actor as DESIGN names them (`key:<name>`,
+ * `hosted`, `cli`, `system`), ip and user agent as text or null.
+ */
+export function auditContext(context: AuditContext): {
+  actor: string
+  ip: string | null
+  userAgent: string | null
+} {
+  checkText(context?.actor, 'actor', false)
+  if (!/^(key:.+|hosted|cli|system)$/s.test(context.actor)) {
+    throw new TypeError('actor must be key:<name>, hosted, cli or system')
+  }
+  const ip = context.ip ?? null
+  const userAgent = context.userAgent ?? null
+  checkText(ip, 'ip', true)
+  checkText(userAgent, 'userAgent', true)
+  return { actor: context.actor, ip, userAgent: userAgent?.slice(0, AUDIT_USER_AGENT_MAX) ?? null }
+}
+
+export function checkAuditType(type: AuditType): void {
+  if (!AUDIT_TYPES.includes(type))
+    throw new TypeError(`type must be one of ${AUDIT_TYPES.join(', ')}`)
+}
+
+/** A type filter is an exact type or a prefix ending in `.*`; a cursor is an event id. */
+export function checkAuditQuery(query: AuditQuery): void {
+  checkLimit(query?.limit)
+  const { type, before } = query
+  if (type !== undefined && !/^[a-z]+(\.[a-z_]+|\.\*)$/.test(type)) {
+    throw new TypeError('type must be an event type or a prefix ending in .*')
+  }
+  if (before !== undefined && !isUuid(before)) throw new TypeError('before must be an event id')
+}
+
+/**
+ * The revocation feed's cursor: base64url of a JSON array, the position of the last entry handed
+ * out ([seq] in SQLite; [xid, event id] in PostgreSQL). Opaque to callers; each store reads its
+ * own, and a cursor of the other kind or a made-up one is refused.
+ */
+export function encodeFeedCursor(position: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url')
+}
+
+export function decodeFeedCursor(cursor: string): (string | number)[] | undefined {
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined
+  try {
+    const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+    const valid =
+      Array.isArray(position) &&
+      position.length >= 1 &&
+      position.length <= 2 &&
+      position.every(
+        (part) =>
+          (typeof part === 'number' && Number.isSafeInteger(part) && part >= 0) ||
+          (typeof part === 'string' && (/^\d{1,20}$/.test(part) || isUuid(part))),
+      )
+    return valid ? (position as (string | number)[]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export const badCursor = () => new InvalidRequest('after must be a cursor this feed handed out.')
+
+export const isFeedCursor = (cursor: unknown): cursor is string =>
+  typeof cursor === 'string' && decodeFeedCursor(cursor) !== undefined

@@ -1,4 +1,9 @@
+import { type AuditStore, SYSTEM } from './audit.js'
 import {
+  auditContext,
+  badCursor,
+  checkAuditQuery,
+  checkAuditType,
   checkCounter,
   checkDuration,
   checkEmail,
@@ -12,6 +17,7 @@ import {
   checkStatus,
   checkTime,
   isEmail,
+  isFeedCursor,
   isUuid,
 } from './checks.js'
 import type { Store } from './index.js'
@@ -22,7 +28,7 @@ import type { UserStore } from './users.js'
 
 /** Deletes at most `limit` rows nobody used since `before`; resolves to how many went. */
 export interface Prunable {
-  pruneUnused(before: number, limit: number): Promise<number>
+  pruneUnused(before: number, limit: number, now: number): Promise<number>
 }
 
 /**
@@ -34,6 +40,7 @@ export interface StoreParts {
   sessions: SessionStore
   phantoms: PhantomStore & Prunable
   outbox: OutboxStore
+  audit: AuditStore
   ping(): Promise<void>
   migrate(): Promise<void>
   close(): Promise<void>
@@ -45,60 +52,70 @@ export interface StoreParts {
  * changes nothing, without a round trip to the database.
  */
 export function composeStore(parts: StoreParts): Store {
-  const { users, sessions, phantoms, outbox } = parts
+  const { users, sessions, phantoms, outbox, audit } = parts
   return {
     findById: async (id) => (isUuid(id) ? users.findById(id) : undefined),
     findByEmail: async (email) => (isEmail(email) ? users.findByEmail(email) : undefined),
-    async findOrCreate(email, now, createdBy = 'api') {
+    async findOrCreate(email, now, createdBy = 'api', audit = SYSTEM) {
       checkEmail(email)
       checkTime(now)
       checkOrigin(createdBy)
-      return users.findOrCreate(email, now, createdBy)
+      return users.findOrCreate(email, now, createdBy, auditContext(audit))
     },
     async list(options) {
       checkLimit(options?.limit)
       return users.list(options)
     },
-    async consume(id, expected, now) {
+    async consume(id, expected, now, audit = SYSTEM) {
       checkTime(now)
       checkExpected(expected)
-      return isUuid(id) ? users.consume(id, expected, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? users.consume(id, expected, now, context) : undefined
     },
-    async touchLogin(id, rev, now) {
+    async touchLogin(id, rev, now, audit = SYSTEM) {
       checkTime(now)
       checkCounter(rev, 'rev')
-      return isUuid(id) ? users.touchLogin(id, rev, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? users.touchLogin(id, rev, now, context) : undefined
     },
-    async revoke(id, now, reason = 'revoked') {
+    async revoke(id, now, reason = 'revoked', audit = SYSTEM) {
       checkTime(now)
       checkRevokeReason(reason)
-      return isUuid(id) ? users.revoke(id, now, reason) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? users.revoke(id, now, reason, context) : undefined
     },
-    async setStatus(id, status, now) {
+    async setStatus(id, status, now, audit = SYSTEM) {
       checkStatus(status)
       checkTime(now)
-      return isUuid(id) ? users.setStatus(id, status, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? users.setStatus(id, status, now, context) : undefined
     },
-    delete: async (id) => isUuid(id) && users.delete(id),
+    async delete(id, now, audit = SYSTEM) {
+      checkTime(now)
+      const context = auditContext(audit)
+      return isUuid(id) && users.delete(id, now, context)
+    },
 
     ...composeSessions(sessions),
+    ...composeAudit(audit),
 
     async phantomId(key, now) {
       checkTime(now)
       return phantoms.phantomId(key, now)
     },
-    async pruneUnused(before, limit) {
+    async pruneUnused(before, limit, now = before) {
       checkTime(before, 'before')
       checkLimit(limit)
+      checkTime(now)
       return {
-        users: await users.pruneUnused(before, limit),
-        phantoms: await phantoms.pruneUnused(before, limit),
+        users: await users.pruneUnused(before, limit, now),
+        phantoms: await phantoms.pruneUnused(before, limit, now),
       }
     },
 
-    async enqueue(message) {
+    async enqueue(message, audit = SYSTEM) {
       checkNewMessage(message)
-      return outbox.enqueue(message)
+      return outbox.enqueue(message, auditContext(audit))
     },
     async enqueueAll(messages) {
       for (const message of messages) checkNewMessage(message)
@@ -111,19 +128,24 @@ export function composeStore(parts: StoreParts): Store {
       if (kind !== undefined) checkKind(kind)
       return outbox.claimDue(now, leaseMs, limit, kind)
     },
-    async markSent(id, now, providerId) {
+    async markSent(id, now, providerId, audit = SYSTEM) {
       checkTime(now)
-      if (isUuid(id)) await outbox.markSent(id, now, providerId)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markSent(id, now, providerId, context)
     },
     async markRetry(id, nextAttemptAt, error) {
       checkTime(nextAttemptAt, 'nextAttemptAt')
       if (isUuid(id)) await outbox.markRetry(id, nextAttemptAt, error)
     },
-    async markFailed(id, error) {
-      if (isUuid(id)) await outbox.markFailed(id, error)
+    async markFailed(id, error, now, audit = SYSTEM) {
+      checkTime(now)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markFailed(id, error, now, context)
     },
-    async markSuppressed(id, reason) {
-      if (isUuid(id)) await outbox.markSuppressed(id, reason)
+    async markSuppressed(id, reason, now, audit = SYSTEM) {
+      checkTime(now)
+      const context = auditContext(audit)
+      if (isUuid(id)) await outbox.markSuppressed(id, reason, now, context)
     },
     async listOutbox(query) {
       checkLimit(query.limit)
@@ -159,34 +181,41 @@ function checkNewMessage(message: NewOutboxMessage): void {
 /** The sessions' checks: a user or session id that cannot be ours finds and changes nothing. */
 function composeSessions(sessions: SessionStore): SessionStore {
   return {
-    async consumeAndOpen(userId, expected, session, now) {
+    async consumeAndOpen(userId, expected, session, now, audit = SYSTEM) {
       checkTime(now)
       checkExpected(expected)
       checkNewSession(session)
-      return isUuid(userId) ? sessions.consumeAndOpen(userId, expected, session, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(userId)
+        ? sessions.consumeAndOpen(userId, expected, session, now, context)
+        : undefined
     },
-    async touchAndOpen(userId, rev, session, now) {
+    async touchAndOpen(userId, rev, session, now, audit = SYSTEM) {
       checkTime(now)
       checkCounter(rev, 'rev')
       checkNewSession(session)
-      return isUuid(userId) ? sessions.touchAndOpen(userId, rev, session, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(userId) ? sessions.touchAndOpen(userId, rev, session, now, context) : undefined
     },
     findSession: async (id) => (isUuid(id) ? sessions.findSession(id) : undefined),
-    async rotate(id, expected, now) {
+    async rotate(id, expected, now, audit = SYSTEM) {
       checkTime(now)
       checkCounter(expected.rev, 'rev')
       checkCounter(expected.refreshSeq, 'refreshSeq')
-      return isUuid(id) ? sessions.rotate(id, expected, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? sessions.rotate(id, expected, now, context) : undefined
     },
-    async endSession(id, reason, now) {
+    async endSession(id, reason, now, audit = SYSTEM) {
       checkEndReason(reason)
       checkTime(now)
-      return isUuid(id) ? sessions.endSession(id, reason, now) : undefined
+      const context = auditContext(audit)
+      return isUuid(id) ? sessions.endSession(id, reason, now, context) : undefined
     },
-    async endSessions(userId, reason, now) {
+    async endSessions(userId, reason, now, audit = SYSTEM) {
       checkEndReason(reason)
       checkTime(now)
-      return isUuid(userId) ? sessions.endSessions(userId, reason, now) : 0
+      const context = auditContext(audit)
+      return isUuid(userId) ? sessions.endSessions(userId, reason, now, context) : 0
     },
     async listSessions(userId, query) {
       checkTime(query?.since, 'since')
@@ -196,6 +225,40 @@ function composeSessions(sessions: SessionStore): SessionStore {
     async pruneSessions(before) {
       checkTime(before, 'before')
       return sessions.pruneSessions(before)
+    },
+  }
+}
+
+/** The audit trail's checks: an event's text, a listing's filters and cursor, the feed's. */
+function composeAudit(audit: AuditStore): AuditStore {
+  return {
+    async recordEvent(event, context, now) {
+      checkAuditType(event.type)
+      checkTime(now)
+      for (const [name, id] of [
+        ['userId', event.userId],
+        ['sessionId', event.sessionId],
+      ] as const) {
+        if (id != null && !isUuid(id)) throw new TypeError(`${name} must be an id or null`)
+      }
+      return audit.recordEvent(event, auditContext(context), now)
+    },
+    async listEvents(query) {
+      checkAuditQuery(query)
+      if (query.userId !== undefined && !isUuid(query.userId)) return []
+      return audit.listEvents(query)
+    },
+    async pruneEvents(before, feedBefore) {
+      checkTime(before, 'before')
+      checkTime(feedBefore, 'feedBefore')
+      return audit.pruneEvents(before, feedBefore)
+    },
+    async revocations(after, limit) {
+      checkLimit(limit)
+      // The cursor comes from outside, opaque: one this store cannot have handed out (made up,
+      // or another deployment's) is the client's mistake, answered as such.
+      if (after !== undefined && !isFeedCursor(after)) throw badCursor()
+      return audit.revocations(after, limit)
     },
   }
 }

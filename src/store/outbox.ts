@@ -1,3 +1,5 @@
+import type { AuditContext } from './audit.js'
+
 export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
 
 /**
@@ -59,11 +61,13 @@ export interface OutboxBacklog {
  * whose worker died becomes due again when the lease runs out.
  */
 export interface OutboxStore {
-  enqueue(message: NewOutboxMessage): Promise<OutboxMessage>
+  /** An email (kind `email`) is recorded as email.queued in the same transaction. */
+  enqueue(message: NewOutboxMessage, audit?: AuditContext): Promise<OutboxMessage>
   /**
    * Several rows in one statement, all or none, in the order given (the webhooks of one event).
-   * The statement is exported by each store (OUTBOX_INSERT_JSON) for a caller that writes these
-   * rows inside a transaction of its own, with the values of `outboxRowsJson` (rows.ts).
+   * No audit event: these are not emails. The statement is exported by each store
+   * (OUTBOX_INSERT_JSON) for a caller that writes these rows inside a transaction of its own,
+   * with the values of `outboxRowsJson` (rows.ts).
    */
   enqueueAll(messages: readonly NewOutboxMessage[]): Promise<OutboxMessage[]>
   /**
@@ -71,11 +75,16 @@ export interface OutboxStore {
    * `kind`, rows of that kind only (the worker's lane for it).
    */
   claimDue(now: number, leaseMs: number, limit: number, kind?: string): Promise<OutboxMessage[]>
-  markSent(id: string, now: number, providerId: string | null): Promise<void>
+  /**
+   * The outcomes below land only on a pending row, and each writes its event for an email in
+   * the same transaction (email.sent, email.failed, email.suppressed; the worker's, so the
+   * system's unless told). A retry is no outcome yet and records nothing.
+   */
+  markSent(id: string, now: number, providerId: string | null, audit?: AuditContext): Promise<void>
   markRetry(id: string, nextAttemptAt: number, error: string): Promise<void>
-  markFailed(id: string, error: string): Promise<void>
+  markFailed(id: string, error: string, now: number, audit?: AuditContext): Promise<void>
   /** A pending row that is not to be sent, by design: status suppressed, with why. */
-  markSuppressed(id: string, reason: string): Promise<void>
+  markSuppressed(id: string, reason: string, now: number, audit?: AuditContext): Promise<void>
   listOutbox(query: OutboxQuery): Promise<OutboxMessage[]>
   countOutbox(): Promise<Record<OutboxStatus, number>>
   /**

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid'
+import type { AuditContext, AuditEvent, AuditType, Revocation, RevocationReason } from './audit.js'
 import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
 import type { EndReason, NewSession, Session, SessionWithUser } from './sessions.js'
 import type { User, UserStatus } from './users.js'
@@ -169,3 +170,71 @@ export const newSessionValues = (session: NewSession): unknown[] => [
   session.ip,
   session.userAgent,
 ]
+
+/** An audit_events row; `detail` is as the driver gives it (JSON text in SQLite, parsed in PostgreSQL). */
+export interface AuditRow<Detail = Record<string, unknown>> {
+  id: string
+  at: number
+  type: AuditType
+  user_id: string | null
+  session_id: string | null
+  actor: string
+  ip: string | null
+  user_agent: string | null
+  detail: Detail
+}
+
+export const toEvent = (row: AuditRow): AuditEvent => ({
+  id: row.id,
+  at: row.at,
+  type: row.type,
+  userId: row.user_id,
+  sessionId: row.session_id,
+  actor: row.actor,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  detail: row.detail,
+})
+
+/** The columns an event is inserted with, in the order eventValues gives them. */
+export const EVENT_COLUMNS = 'id, at, type, user_id, session_id, actor, ip, user_agent, detail'
+
+/**
+ * A new event's values, in EVENT_COLUMNS order: a fresh UUIDv7, the time, what happened and to
+ * whom, the context (checked by compose.ts), the detail as JSON text.
+ */
+export const eventValues = (
+  now: number,
+  type: AuditType,
+  userId: string | null,
+  sessionId: string | null,
+  context: AuditContext,
+  detail: Record<string, unknown> = {},
+): unknown[] => [
+  uuidv7(),
+  now,
+  type,
+  userId,
+  sessionId,
+  context.actor,
+  context.ip ?? null,
+  context.userAgent ?? null,
+  JSON.stringify(detail),
+]
+
+/** A feed entry as both stores read it: the event's columns that the feed needs. */
+export interface FeedRow<Detail = Record<string, unknown>> {
+  type: AuditType
+  user_id: string
+  session_id: string | null
+  at: number
+  detail: Detail
+}
+
+export const toRevocation = (row: FeedRow): Revocation => ({
+  userId: row.user_id,
+  rev: Number(row.detail.rev),
+  sessionId: row.session_id,
+  reason: row.detail.reason as RevocationReason,
+  at: row.at,
+})

@@ -1,3 +1,4 @@
+import type { AuditContext } from './audit.js'
 import type { Expected, User } from './users.js'
 
 /** Why a session ended; the first reason stands. */
@@ -67,6 +68,9 @@ export interface ExpectedRefresh {
  * Sessions as rows. Opening one is the same transaction as the consume that allows it (one
  * statement on PostgreSQL), so a link is never used without its session, nor a session made
  * without its link being used. An id that is not one of ours finds nothing and changes nothing.
+ * Each change writes its audit events in its own transaction (link.verified and session.created,
+ * session.refreshed, session.ended with the reason and the user's rev), with the caller's `audit`
+ * context, the system's when none is given.
  */
 export interface SessionStore {
   /**
@@ -79,6 +83,7 @@ export interface SessionStore {
     expected: Expected,
     session: NewSession,
     now: number,
+    audit?: AuditContext,
   ): Promise<SessionWithUser | undefined>
   /**
    * UserStore.touchLogin and the opening of a session, atomically (a login with a reusable
@@ -89,6 +94,7 @@ export interface SessionStore {
     rev: number,
     session: NewSession,
     now: number,
+    audit?: AuditContext,
   ): Promise<SessionWithUser | undefined>
   /** The session and its user in one lookup, whatever its state (ended and expired included). */
   findSession(id: string): Promise<SessionWithUser | undefined>
@@ -98,14 +104,24 @@ export interface SessionStore {
    * active with the expected rev; also sets last_refreshed_at. Of concurrent calls with one
    * expectation exactly one gets the session back; the others get undefined.
    */
-  rotate(id: string, expected: ExpectedRefresh, now: number): Promise<SessionWithUser | undefined>
+  rotate(
+    id: string,
+    expected: ExpectedRefresh,
+    now: number,
+    audit?: AuditContext,
+  ): Promise<SessionWithUser | undefined>
   /**
    * Ends one open session. Idempotent: a session ended already keeps its first reason and time.
    * The session as this call ended it, or undefined when it was unknown or ended already.
    */
-  endSession(id: string, reason: EndReason, now: number): Promise<Session | undefined>
+  endSession(
+    id: string,
+    reason: EndReason,
+    now: number,
+    audit?: AuditContext,
+  ): Promise<Session | undefined>
   /** Ends every open session of the user; resolves to how many ended now. */
-  endSessions(userId: string, reason: EndReason, now: number): Promise<number>
+  endSessions(userId: string, reason: EndReason, now: number, audit?: AuditContext): Promise<number>
   /**
    * The user's sessions that were still usable at `since` (open, or ended or expired since),
    * newest first.

@@ -1,3 +1,4 @@
+import type { AuditContext } from './audit.js'
 export type UserStatus = 'active' | 'disabled'
 
 /** The end reasons a revoke gives the sessions it ends. */
@@ -31,7 +32,10 @@ export interface Expected {
 export type UserOrigin = 'hosted' | 'api'
 
 /**
- * Where users live. Every method is async so a networked database fits behind the same contract;
+ * Where users live. Every method that changes a user writes its audit event (user.created,
+ * link.verified, user.revoked, user.disabled, user.enabled, user.deleted, and session.ended for
+ * each session a revoke or disable ends) in the same transaction, with the caller's `audit`
+ * context (the system's when none is given); a method that changes nothing writes nothing. Every method is async so a networked database fits behind the same contract;
  * one contract suite (test/store/contract/) runs against every implementation. An id that is not
  * a UUID as the store writes them (lowercase) is simply no user: lookups find nothing and changes
  * change nothing. Emails passed in are already normalised (see auth/email.ts); uniqueness is
@@ -49,6 +53,7 @@ export interface UserStore {
     email: string,
     now: number,
     createdBy?: UserOrigin,
+    audit?: AuditContext,
   ): Promise<{ user: User; created: boolean }>
   /** Newest first. */
   list(options: { limit: number }): Promise<User[]>
@@ -58,21 +63,36 @@ export interface UserStore {
    * concurrent calls with the same expectation exactly one gets the updated user back; the others
    * get undefined.
    */
-  consume(id: string, expected: Expected, now: number): Promise<User | undefined>
+  consume(
+    id: string,
+    expected: Expected,
+    now: number,
+    audit?: AuditContext,
+  ): Promise<User | undefined>
   /** Sets last_login_at only while rev matches and the user is active (a login with a reusable link). */
-  touchLogin(id: string, rev: number, now: number): Promise<User | undefined>
+  touchLogin(id: string, rev: number, now: number, audit?: AuditContext): Promise<User | undefined>
   /**
    * Increments rev and, in the same transaction, ends every open session of the user with
    * `reason` (revoked, or reported when the person asked from a report page): every link, code,
    * refresh token and session the user holds stops working at once.
    */
-  revoke(id: string, now: number, reason?: RevokeReason): Promise<ChangedUser | undefined>
+  revoke(
+    id: string,
+    now: number,
+    reason?: RevokeReason,
+    audit?: AuditContext,
+  ): Promise<ChangedUser | undefined>
   /**
    * A disable of an active user also increments rev, and ends every open session of the user
    * (disabled) in the same transaction, so enabling again revives nothing issued before: an
    * enable changes the status only. Disabling a disabled user changes nothing.
    */
-  setStatus(id: string, status: UserStatus, now: number): Promise<ChangedUser | undefined>
+  setStatus(
+    id: string,
+    status: UserStatus,
+    now: number,
+    audit?: AuditContext,
+  ): Promise<ChangedUser | undefined>
   /** True when a user was deleted; their sessions go with them (nothing of theirs stays). */
-  delete(id: string): Promise<boolean>
+  delete(id: string, now: number, audit?: AuditContext): Promise<boolean>
 }

@@ -112,7 +112,11 @@ export class KeyRing {
       if (hasFlag(fields.flags, Flag.IpBound) && context.ip !== undefined) throw new IpMismatch()
       throw new TokenInvalid()
     }
-    if (fields.expiresAt <= nowSeconds) throw new TokenExpired()
+    if (fields.expiresAt <= nowSeconds) {
+      const expired = new TokenExpired()
+      expired.subject = fields.userId
+      throw expired
+    }
     if (fields.expiresAt > nowSeconds + maxTtlSeconds) throw new TokenInvalid()
     return fields
   }

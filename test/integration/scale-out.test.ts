@@ -264,6 +264,56 @@ t.test('with both outbox workers running, every email is sent exactly once', asy
   t.equal(await pending(), 0, 'nothing left pending')
 })
 
+t.test('revocations on both instances reach the feed of each, once, in order', async (t) => {
+  type Page = { revocations: { user_id: string; reason: string }[]; cursor: string }
+  const feed = async (on: Service, after?: string) =>
+    json<Page>(
+      await on.request(`/v1/revocations${after ? `?after=${after}` : ''}`, { apiKey: service.key }),
+    )
+  // Where the feed stands now: whatever the earlier tests revoked is behind this cursor.
+  let start = await feed(a)
+  for (let page = start; page.revocations.length > 0; page = await feed(a, start.cursor)) {
+    start = page
+  }
+  const users = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      issue(t, i % 2 ? a : b, { email: `feed${i}@example.com`, deliver: 'none' }),
+    ),
+  )
+  // Revoked concurrently, half through each instance: their transactions interleave.
+  await Promise.all(
+    users.map(({ user_id }, i) =>
+      (i % 2 ? b : a).request(`/v1/admin/users/${user_id}/revoke`, { body: {}, apiKey: admin.key }),
+    ),
+  )
+  const read = async (on: Service) => {
+    const seen: Page['revocations'] = []
+    let cursor = start.cursor
+    for (;;) {
+      const page = await feed(on, cursor)
+      if (page.revocations.length === 0) return seen
+      seen.push(...page.revocations)
+      cursor = page.cursor
+    }
+  }
+  const ids = users.map((u) => u.user_id).sort()
+  const onA = await until(
+    async () => {
+      const seen = await read(a)
+      return seen.length >= ids.length && seen
+    },
+    'every revoke in the feed',
+    30,
+  )
+  t.strictSame(onA.map((r) => r.user_id).sort(), ids, 'each revoke once')
+  t.ok(onA.every((r) => r.reason === 'revoked'))
+  t.strictSame(
+    await read(b),
+    onA,
+    'the other instance hands out the same entries, in the same order',
+  )
+})
+
 t.test('both instances are still up', async (t) => {
   t.ok(a.alive() && b.alive())
 })

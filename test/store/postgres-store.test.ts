@@ -61,10 +61,21 @@ const rejection = (promise: Promise<unknown>): Promise<unknown> =>
 
 storeContract(t, 'PostgresStore', async () => {
   const url = await db.schemaUrl()
+  const store = openPostgresStore(url)
   return {
-    store: openPostgresStore(url),
+    store,
     cleanup: async () => {},
     another: async () => openPostgresStore(url, { poolSize: 3 }),
+    refuse: async (type: string) => {
+      await store.migrate()
+      await inspect(
+        url,
+        `CREATE TRIGGER "refuse ${type}" BEFORE INSERT ON audit_events
+         FOR EACH ROW WHEN (NEW.type = '${type}') EXECUTE FUNCTION refuse_event()`,
+        `CREATE OR REPLACE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql
+         AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`,
+      )
+    },
   }
 })
 
@@ -335,3 +346,63 @@ t.test(
     await t.resolves(store.ping())
   },
 )
+
+t.test('the revocation feed never skips a change that commits after a later one', async (t) => {
+  // Two instances on one database. A's revoke takes its transaction id first, then waits on a
+  // session row another connection holds; B's revoke starts later and commits first. A feed
+  // ordered by insertion time or id alone would hand out B's entries, move its cursor past
+  // them, and never show A's when A commits. Ours holds B's back until A has ended.
+  const url = await db.schemaUrl()
+  const a = openPostgresStore(url, { poolSize: 2 })
+  const b = openPostgresStore(url, { poolSize: 2 })
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  const open = async (store: Store, email: string) => {
+    const { user } = await store.findOrCreate(email, T0)
+    const session = { client: 'backend', expiresAt: T0 + 86_400_000, ip: null, userAgent: null }
+    const opened = await store.consumeAndOpen(user.id, user, session, T0)
+    return opened as NonNullable<typeof opened>
+  }
+  const alice = await open(a, 'alice@example.com')
+  const bob = await open(b, 'bob@example.com')
+  const all = async (store: Store, after: string | undefined) => {
+    const page = await store.revocations(after, 100)
+    return page
+  }
+  const start = await all(a, undefined)
+  t.strictSame(start.revocations, [])
+
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query('BEGIN')
+  await holder.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [alice.session.id])
+  const revokingAlice = a.revoke(alice.user.id, T0 + 1)
+  // A has written its user row and its user.revoked event (its xid is taken), and now waits.
+  const waiting = `SELECT 1 FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'`
+  await until(async () => (await holder.query(waiting)).rows.length > 0, 'the waiting revoke', 30)
+  t.equal((await b.revoke(bob.user.id, T0 + 2))?.rev, 1, 'B commits first')
+
+  const during = await all(b, start.cursor)
+  t.strictSame(during.revocations, [], "B's entries wait while A's transaction runs")
+  t.equal(during.cursor, start.cursor)
+
+  await holder.query('COMMIT')
+  t.equal((await revokingAlice)?.rev, 1, 'then A commits')
+  const entries = [
+    { userId: alice.user.id, rev: 1, sessionId: null, reason: 'revoked', at: T0 + 1 },
+    { userId: alice.user.id, rev: 1, sessionId: alice.session.id, reason: 'revoked', at: T0 + 1 },
+    { userId: bob.user.id, rev: 1, sessionId: null, reason: 'revoked', at: T0 + 2 },
+    { userId: bob.user.id, rev: 1, sessionId: bob.session.id, reason: 'revoked', at: T0 + 2 },
+  ]
+  // Other transactions on the server hold the feed back for a moment; none is lost.
+  const after = await until(async () => {
+    const page = await all(a, during.cursor)
+    return page.revocations.length === entries.length && page
+  }, 'both revokes in the feed')
+  t.strictSame(after.revocations, entries, 'every entry, each once, A before B')
+  t.strictSame((await all(b, after.cursor)).revocations, [], 'and nothing twice')
+})

@@ -40,6 +40,15 @@ storeContract(t, 'SqliteStore (file)', async () => {
     store: openSqliteStore(file),
     cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     another: async () => openSqliteStore(file),
+    refuse: async (type: string) => {
+      const db = new Database(file)
+      try {
+        db.exec(`CREATE TRIGGER "refuse ${type}" BEFORE INSERT ON audit_events
+                 WHEN NEW.type = '${type}' BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+      } finally {
+        db.close()
+      }
+    },
   }
 })
 

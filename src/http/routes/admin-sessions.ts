@@ -1,4 +1,5 @@
 import { endSessionAsAdmin, listUserSessions } from '../../auth/manage-sessions.js'
+import { keyContext } from '../api-key-auth.js'
 import { sessionRecord } from '../present.js'
 import {
   problemResponses,
@@ -48,7 +49,7 @@ export function adminSessionRoutes(app: App, deps: RouteDeps, guards: Guards): v
       },
     },
     async (request, reply) => {
-      await endSessionAsAdmin(deps, request.params.id.toLowerCase())
+      await endSessionAsAdmin(deps, request.params.id.toLowerCase(), keyContext(request))
       return reply.code(204).send(null)
     },
   )

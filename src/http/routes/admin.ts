@@ -1,5 +1,6 @@
 import { deleteUser, findUsers, getUser, setUserStatus } from '../../auth/manage-users.js'
 import { revokeUser } from '../../auth/revoke.js'
+import { keyContext } from '../api-key-auth.js'
 import { userRecord } from '../present.js'
 import {
   problemResponses,
@@ -66,7 +67,7 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
       },
     },
     async (request, reply) => {
-      await deleteUser(deps, request.params.id.toLowerCase())
+      await deleteUser(deps, request.params.id.toLowerCase(), keyContext(request))
       return reply.code(204).send(null)
     },
   )
@@ -82,7 +83,11 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
       },
     },
     async (request) => {
-      const { userId, rev } = await revokeUser(deps, request.params.id.toLowerCase())
+      const { userId, rev } = await revokeUser(
+        deps,
+        request.params.id.toLowerCase(),
+        keyContext(request),
+      )
       return { user_id: userId, rev }
     },
   )
@@ -104,7 +109,9 @@ export function adminRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         },
       },
       async (request) =>
-        userRecord(await setUserStatus(deps, request.params.id.toLowerCase(), status)),
+        userRecord(
+          await setUserStatus(deps, request.params.id.toLowerCase(), status, keyContext(request)),
+        ),
     )
   }
 }

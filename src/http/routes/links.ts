@@ -1,6 +1,6 @@
 import { issueLink } from '../../auth/issue-link.js'
 import { verifyLink } from '../../auth/verify-link.js'
-import { apiKeyName } from '../api-key-auth.js'
+import { apiKeyName, keyContext } from '../api-key-auth.js'
 import { issuedRecord, verifiedRecord } from '../present.js'
 import {
   LinkRequestSchema,
@@ -41,6 +41,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         deliver: body.deliver ?? 'email',
         createUser: body.create_user ?? true,
         bindIp: body.bind_ip,
+        by: keyContext(request),
       })
       return reply.code(202).send(issuedRecord(issued))
     },

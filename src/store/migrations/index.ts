@@ -225,4 +225,51 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sessions_ended_at ON sessions (ended_at) WHERE ended_at IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'create audit_events',
+    // The audit trail, written by the store in the transaction of the change it records. Events
+    // outlive their user (a deletion is itself an event), so there is no foreign key. Operators
+    // list by user or type, newest first (UUIDv7 ids sort by time); pruning goes by `at`. The
+    // revocation feed reads the same rows in commit order: in SQLite there is one writer, so the
+    // AUTOINCREMENT `seq` (never reused, even after pruning) is that order; in PostgreSQL `xid`
+    // records the writing transaction, and the feed hands out only rows whose transaction is
+    // older than every one still running (see postgres/audit.ts).
+    sqlite: `
+      CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        user_id TEXT,
+        session_id TEXT,
+        actor TEXT NOT NULL,
+        ip TEXT,
+        user_agent TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+      ) STRICT;
+      CREATE INDEX audit_events_user ON audit_events (user_id, id);
+      CREATE INDEX audit_events_type ON audit_events (type, id);
+      CREATE INDEX audit_events_at ON audit_events (at);
+    `,
+    postgres: `
+      CREATE TABLE audit_events (
+        id uuid PRIMARY KEY,
+        at bigint NOT NULL,
+        type text NOT NULL,
+        user_id uuid,
+        session_id uuid,
+        actor text NOT NULL,
+        ip text,
+        user_agent text,
+        detail jsonb NOT NULL DEFAULT '{}',
+        xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+      );
+      CREATE INDEX audit_events_user ON audit_events (user_id, id);
+      CREATE INDEX audit_events_type ON audit_events (type, id);
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE INDEX audit_events_feed ON audit_events (xid, id)
+        WHERE type IN ('user.revoked', 'user.disabled', 'user.deleted', 'session.ended');
+    `,
+  },
 ]

@@ -1,5 +1,6 @@
 import { composeStore } from '../compose.js'
 import type { Store } from '../index.js'
+import { postgresAudit } from './audit.js'
 import { Connection, createPool } from './connection.js'
 import { postgresOutbox } from './outbox.js'
 import { postgresPhantoms } from './phantoms.js'
@@ -28,6 +29,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): S
     sessions: postgresSessions(db),
     phantoms: postgresPhantoms(db),
     outbox: postgresOutbox(db),
+    audit: postgresAudit(db),
     ping: async () => {
       await db.query(PING, [])
     },

@@ -1,6 +1,15 @@
+import { SYSTEM } from '../audit.js'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxStatus, OutboxStore } from '../outbox.js'
-import { newOutboxValues, type OutboxRow, outboxRowsJson, toMessage, zeroCounts } from '../rows.js'
+import {
+  EVENT_COLUMNS,
+  newOutboxValues,
+  type OutboxRow,
+  outboxRowsJson,
+  toMessage,
+  zeroCounts,
+} from '../rows.js'
+import { eventFrom, eventParams } from './audit.js'
 import type { Connection } from './connection.js'
 
 /**
@@ -14,13 +23,27 @@ export const outboxInsertJson = (param: string): string =>
    FROM jsonb_to_recordset(${param}::jsonb)
      AS r(id uuid, kind text, user_id uuid, recipient text, payload jsonb, at bigint)`
 
+/** An email's event from the outcome's row `o`, in the same statement (other kinds: none). */
+const emailEvent = (
+  type: string,
+  params: { id: number; context: number; at: number },
+  detail = '',
+) =>
+  `e AS (
+     INSERT INTO audit_events (${EVENT_COLUMNS})
+     ${eventFrom(type, params, "o WHERE o.kind = 'email'", 'o.user_id', 'NULL::uuid', `jsonb_build_object('message_id', o.id${detail})`)}
+   )`
+
 const SQL = {
   enqueue: {
     name: 'lk_enqueue',
-    text: `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at,
-                               created_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', $6, $7)
-           RETURNING *`,
+    text: `WITH o AS (
+             INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at,
+                                 created_at)
+             VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', $6, $7)
+             RETURNING *
+           ), ${emailEvent('email.queued', { id: 8, context: 9, at: 7 })}
+           SELECT * FROM o`,
   },
   enqueueAll: { name: 'lk_enqueue_all', text: `${outboxInsertJson('$1')} RETURNING *` },
   // The due rows are locked as they are picked; SKIP LOCKED passes over rows another worker is
@@ -43,8 +66,12 @@ const SQL = {
   // Results land only on rows still pending: a late answer never reopens a finished message.
   markSent: {
     name: 'lk_mark_sent',
-    text: `UPDATE outbox SET status = 'sent', sent_at = $1, provider_id = $2, last_error = NULL
-           WHERE id = $3 AND status = 'pending'`,
+    text: `WITH o AS (
+             UPDATE outbox SET status = 'sent', sent_at = $1, provider_id = $2, last_error = NULL
+             WHERE id = $3 AND status = 'pending'
+             RETURNING id, user_id, kind
+           ), ${emailEvent('email.sent', { id: 4, context: 5, at: 1 }, ", 'provider_id', $2::text")}
+           SELECT 1`,
   },
   markRetry: {
     name: 'lk_mark_retry',
@@ -53,13 +80,21 @@ const SQL = {
   },
   markFailed: {
     name: 'lk_mark_failed',
-    text: `UPDATE outbox SET status = 'failed', last_error = $1
-           WHERE id = $2 AND status = 'pending'`,
+    text: `WITH o AS (
+             UPDATE outbox SET status = 'failed', last_error = $1
+             WHERE id = $2 AND status = 'pending'
+             RETURNING id, user_id, kind
+           ), ${emailEvent('email.failed', { id: 4, context: 5, at: 3 })}
+           SELECT 1`,
   },
   markSuppressed: {
     name: 'lk_mark_suppressed',
-    text: `UPDATE outbox SET status = 'suppressed', reason = $1
-           WHERE id = $2 AND status = 'pending'`,
+    text: `WITH o AS (
+             UPDATE outbox SET status = 'suppressed', reason = $1
+             WHERE id = $2 AND status = 'pending'
+             RETURNING id, user_id, kind
+           ), ${emailEvent('email.suppressed', { id: 4, context: 5, at: 3 }, ", 'reason', $1::text")}
+           SELECT 1`,
   },
   count: {
     name: 'lk_count_outbox',
@@ -79,8 +114,9 @@ const SQL = {
 /** The outbox table; the twin of sqlite/outbox.ts. Arguments are checked by compose.ts. */
 export function postgresOutbox(db: Connection): OutboxStore {
   return {
-    async enqueue(message) {
-      const [row] = await db.rows<OutboxRow>(SQL.enqueue, newOutboxValues(message))
+    async enqueue(message, audit = SYSTEM) {
+      const values = [...newOutboxValues(message), ...eventParams(audit)]
+      const [row] = await db.rows<OutboxRow>(SQL.enqueue, values)
       return toMessage(row as OutboxRow)
     },
     async enqueueAll(messages) {
@@ -99,17 +135,17 @@ export function postgresOutbox(db: Connection): OutboxStore {
       rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       return rows.map(({ due_at: _, ...row }) => toMessage(row))
     },
-    async markSent(id, now, providerId) {
-      await db.query(SQL.markSent, [now, providerId, id])
+    async markSent(id, now, providerId, audit = SYSTEM) {
+      await db.query(SQL.markSent, [now, providerId, id, ...eventParams(audit)])
     },
     async markRetry(id, nextAttemptAt, error) {
       await db.query(SQL.markRetry, [nextAttemptAt, error, id])
     },
-    async markFailed(id, error) {
-      await db.query(SQL.markFailed, [error, id])
+    async markFailed(id, error, now, audit = SYSTEM) {
+      await db.query(SQL.markFailed, [error, id, now, ...eventParams(audit)])
     },
-    async markSuppressed(id, reason) {
-      await db.query(SQL.markSuppressed, [reason, id])
+    async markSuppressed(id, reason, now, audit = SYSTEM) {
+      await db.query(SQL.markSuppressed, [reason, id, now, ...eventParams(audit)])
     },
     async listOutbox(query) {
       // Left unnamed, so it is planned per call.

@@ -1,4 +1,6 @@
+import { SYSTEM } from '../audit.js'
 import {
+  EVENT_COLUMNS,
   newSessionValues,
   SESSION_WITH_USER,
   type SessionRow,
@@ -7,16 +9,23 @@ import {
   toSessionWithUser,
 } from '../rows.js'
 import type { SessionStore, SessionWithUser } from '../sessions.js'
+import { endUserSessions, eventFrom, eventParams, oneEvent } from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
- * The session insert, fed by the user-side UPDATE `u` (no row there, no session): `$1` is now,
- * and the session's own values (newSessionValues) follow from `$first` on.
+ * The session insert, fed by the user-side UPDATE `u` (no row there, no session), and its two
+ * events, link.verified and session.created: `$1` is now, the session's own values
+ * (newSessionValues) follow from `$first` on, then the events' (eventParams, two ids).
  */
-const open = (first: number) => `s AS (
+const open = (first: number, oneTime: boolean) => `s AS (
     INSERT INTO sessions (user_id, created_at, id, client, expires_at, ip, user_agent)
     SELECT u.id, $1, ${[0, 1, 2, 3, 4].map((i) => `$${first + i}`).join(', ')} FROM u
     RETURNING *
+  ), e AS (
+    INSERT INTO audit_events (${EVENT_COLUMNS})
+    ${eventFrom('link.verified', { id: first + 5, context: first + 7 }, 's', 's.user_id', 's.id', `'{"one_time": ${oneTime}}'::jsonb`)}
+    UNION ALL
+    ${eventFrom('session.created', { id: first + 6, context: first + 7 }, 's', 's.user_id', 's.id', "jsonb_build_object('client', s.client)")}
   )
   SELECT ${SESSION_WITH_USER} FROM s JOIN u ON u.id = s.user_id`
 
@@ -30,7 +39,7 @@ const SQL = {
              UPDATE users SET seq = seq + 1, last_login_at = $1
              WHERE id = $2 AND seq = $3 AND rev = $4 AND status = 'active'
              RETURNING *
-           ), ${open(5)}`,
+           ), ${open(5, true)}`,
   },
   touchAndOpen: {
     name: 'lk_touch_and_open',
@@ -38,7 +47,7 @@ const SQL = {
              UPDATE users SET last_login_at = $1
              WHERE id = $2 AND rev = $3 AND status = 'active'
              RETURNING *
-           ), ${open(4)}`,
+           ), ${open(4, false)}`,
   },
   find: {
     name: 'lk_find_session',
@@ -56,18 +65,23 @@ const SQL = {
              WHERE s.id = $2 AND s.refresh_seq = $3 AND s.ended_at IS NULL AND s.expires_at > $1
                AND u.id = s.user_id AND u.rev = $4 AND u.status = 'active'
              RETURNING s.*
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('session.refreshed', oneEvent(5), 's', 's.user_id', 's.id', "jsonb_build_object('refresh_seq', s.refresh_seq)")}
            )
            SELECT ${SESSION_WITH_USER} FROM s JOIN users u ON u.id = s.user_id`,
   },
   end: {
     name: 'lk_end_session',
-    text: `UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL
-           RETURNING *`,
-  },
-  endAll: {
-    name: 'lk_end_sessions',
-    text: `UPDATE sessions SET ended_at = $1, end_reason = $2
-           WHERE user_id = $3 AND ended_at IS NULL`,
+    text: `WITH s AS (
+             UPDATE sessions SET ended_at = $1, end_reason = $2
+             WHERE id = $3 AND ended_at IS NULL
+             RETURNING *
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('session.ended', oneEvent(4), 's JOIN users u ON u.id = s.user_id', 's.user_id', 's.id', "jsonb_build_object('reason', s.end_reason, 'rev', u.rev)")}
+           )
+           SELECT * FROM s`,
   },
   list: {
     name: 'lk_list_sessions',
@@ -91,24 +105,32 @@ export function postgresSessions(db: Connection): SessionStore {
     return row && toSessionWithUser(row)
   }
   return {
-    consumeAndOpen: (userId, expected, session, now) =>
+    consumeAndOpen: (userId, expected, session, now, audit = SYSTEM) =>
       joined(SQL.consumeAndOpen, [
         now,
         userId,
         expected.seq,
         expected.rev,
         ...newSessionValues(session),
+        ...eventParams(audit, 2),
       ]),
-    touchAndOpen: (userId, rev, session, now) =>
-      joined(SQL.touchAndOpen, [now, userId, rev, ...newSessionValues(session)]),
+    touchAndOpen: (userId, rev, session, now, audit = SYSTEM) =>
+      joined(SQL.touchAndOpen, [
+        now,
+        userId,
+        rev,
+        ...newSessionValues(session),
+        ...eventParams(audit, 2),
+      ]),
     findSession: (id) => joined(SQL.find, [id]),
-    rotate: (id, expected, now) => joined(SQL.rotate, [now, id, expected.refreshSeq, expected.rev]),
-    async endSession(id, reason, now) {
-      const [row] = await db.rows<SessionRow>(SQL.end, [now, reason, id])
+    rotate: (id, expected, now, audit = SYSTEM) =>
+      joined(SQL.rotate, [now, id, expected.refreshSeq, expected.rev, ...eventParams(audit)]),
+    async endSession(id, reason, now, audit = SYSTEM) {
+      const [row] = await db.rows<SessionRow>(SQL.end, [now, reason, id, ...eventParams(audit)])
       return row && toSession(row)
     },
-    endSessions: async (userId, reason, now) =>
-      (await db.query(SQL.endAll, [now, reason, userId])).rowCount ?? 0,
+    endSessions: (userId, reason, now, audit = SYSTEM) =>
+      db.transaction((client) => endUserSessions(client, userId, reason, now, audit)),
     listSessions: async (userId, { since, limit }) =>
       (await db.rows<SessionRow>(SQL.list, [userId, since, limit])).map(toSession),
     pruneSessions: async (before) => (await db.query(SQL.prune, [before])).rowCount ?? 0,

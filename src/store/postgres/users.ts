@@ -1,8 +1,17 @@
 import { v7 as uuidv7 } from 'uuid'
+import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
-import { toUser, type UserRow } from '../rows.js'
+import { EVENT_COLUMNS, toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
 import type { ChangedUser, User, UserStore } from '../users.js'
+import {
+  endUserSessions,
+  eventFrom,
+  eventParams,
+  oneEvent,
+  recordDeleted,
+  recordOn,
+} from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
@@ -22,12 +31,19 @@ const SQL = {
   // Insert-or-read in one statement and one round trip, whether or not the user exists: the
   // no-op update makes the conflicting row come back too (waiting for a concurrent insert of
   // the same email to commit), so a new and a known address cost the same.
+  // A user it created (the id is this call's) is recorded in the same statement.
   findOrCreate: {
     name: 'lk_find_or_create',
-    text: `INSERT INTO users (id, email, status, rev, seq, created_at, created_by)
-           VALUES ($1, $2, 'active', 0, 0, $3, $4)
-           ON CONFLICT ((${EMAIL_KEY})) DO UPDATE SET email = users.email
-           RETURNING *`,
+    text: `WITH u AS (
+             INSERT INTO users (id, email, status, rev, seq, created_at, created_by)
+             VALUES ($2, $3, 'active', 0, 0, $1, $4)
+             ON CONFLICT ((${EMAIL_KEY})) DO UPDATE SET email = users.email
+             RETURNING *
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('user.created', oneEvent(5), 'u WHERE u.id = $2', 'u.id', 'NULL::uuid', "jsonb_build_object('created_by', u.created_by)")}
+           )
+           SELECT * FROM u`,
   },
   list: {
     name: 'lk_list_users',
@@ -36,31 +52,50 @@ const SQL = {
   // Single-use in one statement: under READ COMMITTED a concurrent UPDATE of the same row waits
   // for the first to commit, then re-checks this WHERE against the new row, where seq has moved
   // on. Exactly one of any number of concurrent consumes matches, on any number of instances.
+  // A link used without a session (an access link, or a code handoff's login link), recorded
+  // in the same statement.
   consume: {
     name: 'lk_consume',
-    text: `UPDATE users SET seq = seq + 1, last_login_at = $1
-           WHERE id = $2 AND seq = $3 AND rev = $4 AND status = 'active'
-           RETURNING *`,
+    text: `WITH u AS (
+             UPDATE users SET seq = seq + 1, last_login_at = $1
+             WHERE id = $2 AND seq = $3 AND rev = $4 AND status = 'active'
+             RETURNING *
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('link.verified', oneEvent(5), 'u', 'u.id', 'NULL::uuid', `'{"one_time": true}'::jsonb`)}
+           )
+           SELECT * FROM u`,
   },
   touchLogin: {
     name: 'lk_touch_login',
-    text: `UPDATE users SET last_login_at = $1
-           WHERE id = $2 AND rev = $3 AND status = 'active'
-           RETURNING *`,
+    text: `WITH u AS (
+             UPDATE users SET last_login_at = $1
+             WHERE id = $2 AND rev = $3 AND status = 'active'
+             RETURNING *
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('link.verified', oneEvent(4), 'u', 'u.id', 'NULL::uuid', `'{"one_time": false}'::jsonb`)}
+           )
+           SELECT * FROM u`,
   },
   revoke: { name: 'lk_revoke', text: 'UPDATE users SET rev = rev + 1 WHERE id = $1 RETURNING *' },
-  setStatus: {
-    name: 'lk_set_status',
-    text: `UPDATE users SET status = $1,
-             rev = CASE WHEN $1 = 'disabled' AND status = 'active' THEN rev + 1 ELSE rev END
-           WHERE id = $2 RETURNING *`,
+  // Each matches only a user it changes, so a repeated disable or enable records no event. A
+  // disable moves rev too, so an enable revives nothing issued before it.
+  disable: {
+    name: 'lk_disable',
+    text: `UPDATE users SET status = 'disabled', rev = rev + 1
+           WHERE id = $1 AND status = 'active' RETURNING *`,
   },
-  endSessions: {
-    name: 'lk_end_user_sessions',
-    text: `UPDATE sessions SET ended_at = $1, end_reason = $2
-           WHERE user_id = $3 AND ended_at IS NULL`,
+  enable: {
+    name: 'lk_enable',
+    text: `UPDATE users SET status = 'active' WHERE id = $1 AND status = 'disabled' RETURNING *`,
   },
-  delete: { name: 'lk_delete_user', text: 'DELETE FROM users WHERE id = $1' },
+  delete: {
+    name: 'lk_delete_user',
+    text: `WITH u AS (DELETE FROM users WHERE id = $2 RETURNING id, rev)
+           INSERT INTO audit_events (${EVENT_COLUMNS})
+           ${eventFrom('user.deleted', oneEvent(3), 'u', 'u.id', 'NULL::uuid', "jsonb_build_object('reason', 'deleted', 'rev', u.rev)")}`,
+  },
   // Pruning unused users takes two statements in one transaction (see pruneUnused): lock the
   // candidates, then delete those that still have no recent or pending email, as seen by a
   // snapshot taken after the locks were granted.
@@ -84,7 +119,8 @@ const SQL = {
              AND NOT EXISTS (
                SELECT 1 FROM outbox o
                WHERE o.user_id = u.id AND (o.status = 'pending' OR o.created_at >= $2)
-             )`,
+             )
+           RETURNING u.id, u.rev`,
   },
 } as const
 
@@ -103,33 +139,57 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
    */
   const changeAndEnd = (
     statement: Statement,
-    values: unknown[],
+    id: string,
     now: number,
     reason: EndReason,
+    context: AuditContext,
   ): Promise<ChangedUser | undefined> =>
     db.transaction(async (client) => {
-      const [row] = (await client.query<UserRow>({ ...statement, values })).rows
+      const [row] = (await client.query<UserRow>({ ...statement, values: [id] })).rows
       if (!row) return undefined
-      const ended = await client.query({ ...SQL.endSessions, values: [now, reason, row.id] })
-      return { ...toUser(row), endedSessions: ended.rowCount ?? 0 }
+      const type = reason === 'disabled' ? 'user.disabled' : 'user.revoked'
+      await recordOn(client, now, type, id, null, context, { reason, rev: row.rev })
+      const ended = await endUserSessions(client, id, reason, now, context)
+      return { ...toUser(row), endedSessions: ended }
     })
+  const enable = (id: string, now: number, context: AuditContext) =>
+    db.transaction(async (client) => {
+      const [row] = (await client.query<UserRow>({ ...SQL.enable, values: [id] })).rows
+      if (!row) return undefined
+      await recordOn(client, now, 'user.enabled', id, null, context, { rev: row.rev })
+      return { ...toUser(row), endedSessions: 0 }
+    })
+  // Unchanged (disabled already, active already): the user as it is, and no event.
+  const unchanged = async (
+    id: string,
+    changed: ChangedUser | undefined,
+  ): Promise<ChangedUser | undefined> =>
+    changed ?? (await user(SQL.findById, [id]).then((u) => u && { ...u, endedSessions: 0 }))
   return {
     findById: (id) => user(SQL.findById, [id]),
     findByEmail: (email) => user(SQL.findByEmail, [email]),
-    async findOrCreate(email, now, createdBy = 'api') {
+    async findOrCreate(email, now, createdBy = 'api', audit = SYSTEM) {
       const id = uuidv7()
-      const found = (await user(SQL.findOrCreate, [id, email, now, createdBy])) as User
+      const values = [now, id, email, createdBy, ...eventParams(audit)]
+      const found = (await user(SQL.findOrCreate, values)) as User
       return { user: found, created: found.id === id }
     },
     list: async ({ limit }) => (await db.rows<UserRow>(SQL.list, [limit])).map(toUser),
-    consume: (id, expected, now) => user(SQL.consume, [now, id, expected.seq, expected.rev]),
-    touchLogin: (id, rev, now) => user(SQL.touchLogin, [now, id, rev]),
-    revoke: (id, now, reason = 'revoked') => changeAndEnd(SQL.revoke, [id], now, reason),
-    setStatus: (id, status, now) =>
-      status === 'disabled'
-        ? changeAndEnd(SQL.setStatus, [status, id], now, 'disabled')
-        : user(SQL.setStatus, [status, id]).then((u) => u && { ...u, endedSessions: 0 }),
-    delete: async (id) => (await db.query(SQL.delete, [id])).rowCount === 1,
+    consume: (id, expected, now, audit = SYSTEM) =>
+      user(SQL.consume, [now, id, expected.seq, expected.rev, ...eventParams(audit)]),
+    touchLogin: (id, rev, now, audit = SYSTEM) =>
+      user(SQL.touchLogin, [now, id, rev, ...eventParams(audit)]),
+    revoke: (id, now, reason = 'revoked', audit = SYSTEM) =>
+      changeAndEnd(SQL.revoke, id, now, reason, audit),
+    setStatus: async (id, status, now, audit = SYSTEM) =>
+      unchanged(
+        id,
+        status === 'disabled'
+          ? await changeAndEnd(SQL.disable, id, now, 'disabled', audit)
+          : await enable(id, now, audit),
+      ),
+    delete: async (id, now, audit = SYSTEM) =>
+      (await db.query(SQL.delete, [now, id, ...eventParams(audit)])).rowCount === 1,
     /**
      * One statement would not do: an email queued for a candidate between the DELETE's snapshot
      * and its row lock would go unseen, and the cascade would delete it. Locking first (skipping
@@ -137,7 +197,7 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
      * keeps every user with a pending or recent email; a queue attempt that arrives after the
      * lock waits, then fails its foreign key and is answered 503, never lost silently.
      */
-    pruneUnused: (before, limit) =>
+    pruneUnused: (before, limit, now) =>
       db.transaction(async (client) => {
         const locked = await client.query<{ id: string }>({
           ...SQL.lockUnused,
@@ -145,7 +205,12 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
         })
         if (locked.rows.length === 0) return 0
         const ids = locked.rows.map((row) => row.id)
-        return (await client.query({ ...SQL.prune, values: [ids, before] })).rowCount ?? 0
+        const pruned = await client.query<{ id: string; rev: number }>({
+          ...SQL.prune,
+          values: [ids, before],
+        })
+        await recordDeleted(client, pruned.rows, now)
+        return pruned.rows.length
       }),
   }
 }

@@ -1,5 +1,6 @@
 import { composeStore } from '../compose.js'
 import type { Store } from '../index.js'
+import { sqliteAudit } from './audit.js'
 import { type Db, guarded, openDatabase } from './connection.js'
 import { migrate } from './migrate.js'
 import { sqliteOutbox } from './outbox.js'
@@ -31,6 +32,7 @@ function compose(db: Db): Store {
     sessions: sqliteSessions(db, guard),
     phantoms: sqlitePhantoms(db, guard),
     outbox: sqliteOutbox(db, guard),
+    audit: sqliteAudit(db, guard),
     ping: async () => {
       guard(() => ping.get())
     },

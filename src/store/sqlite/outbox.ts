@@ -1,7 +1,12 @@
+import { type AuditContext, SYSTEM } from '../audit.js'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxMessage, OutboxStatus, OutboxStore } from '../outbox.js'
 import { newOutboxValues, type OutboxRow, outboxRowsJson, toMessage, zeroCounts } from '../rows.js'
+import { eventWriter } from './audit.js'
 import type { Db, Guard } from './connection.js'
+
+/** The row an outcome landed on: which message, whose, of what kind. */
+type Outcome = { id: string; user_id: string | null; kind: string }
 
 /** SQLite keeps the payload as JSON text. */
 type SqliteOutboxRow = OutboxRow<string>
@@ -46,18 +51,43 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
       dueIds.all(now, kind, kind, limit).map((id) => lease.get(leasedUntil, id) as SqliteOutboxRow),
   )
   // Results land only on rows still pending: a late answer never reopens a finished message.
-  const markSent = db.prepare<[number, string | null, string]>(
+  const markSent = db.prepare<[number, string | null, string], Outcome>(
     `UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, last_error = NULL
-     WHERE id = ? AND status = 'pending'`,
+     WHERE id = ? AND status = 'pending' RETURNING id, user_id, kind`,
   )
   const markRetry = db.prepare<[number, string, string]>(
     "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
   )
-  const markFailed = db.prepare<[string, string]>(
-    "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status = 'pending'",
+  const markFailed = db.prepare<[string, string], Outcome>(
+    `UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status = 'pending'
+     RETURNING id, user_id, kind`,
   )
-  const markSuppressed = db.prepare<[string, string]>(
-    "UPDATE outbox SET status = 'suppressed', reason = ? WHERE id = ? AND status = 'pending'",
+  const markSuppressed = db.prepare<[string, string], Outcome>(
+    `UPDATE outbox SET status = 'suppressed', reason = ? WHERE id = ? AND status = 'pending'
+     RETURNING id, user_id, kind`,
+  )
+  const record = eventWriter(db)
+  // An email's queueing and each outcome are recorded with the change, in one transaction.
+  const enqueueAndRecord = db.transaction((values: unknown[], context: AuditContext) => {
+    const row = enqueue.get(...values) as SqliteOutboxRow
+    if (row.kind === 'email') {
+      record(row.created_at, 'email.queued', row.user_id, null, context, { message_id: row.id })
+    }
+    return row
+  })
+  const outcome = db.transaction(
+    (
+      change: () => Outcome | undefined,
+      type: 'email.sent' | 'email.failed' | 'email.suppressed',
+      now: number,
+      context: AuditContext,
+      detail: Record<string, unknown>,
+    ) => {
+      const row = change()
+      if (row?.kind === 'email') {
+        record(now, type, row.user_id, null, context, { message_id: row.id, ...detail })
+      }
+    },
   )
   const count = db.prepare<[], { status: OutboxStatus; n: number }>(
     'SELECT status, count(*) AS n FROM outbox GROUP BY status',
@@ -71,9 +101,8 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
   )
 
   return {
-    async enqueue(message) {
-      const row = guard(() => enqueue.get(...newOutboxValues(message)))
-      return fromRow(row as SqliteOutboxRow)
+    async enqueue(message, audit = SYSTEM) {
+      return fromRow(guard(() => enqueueAndRecord.immediate(newOutboxValues(message), audit)))
     },
     async enqueueAll(messages) {
       const rows = guard(() => enqueueAll.all(outboxRowsJson(messages)))
@@ -82,17 +111,20 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
     },
     claimDue: async (now, leaseMs, limit, kind) =>
       guard(() => claimDue.immediate(now, now + leaseMs, limit, kind ?? null)).map(fromRow),
-    async markSent(id, now, providerId) {
-      guard(() => markSent.run(now, providerId, id))
+    async markSent(id, now, providerId, audit = SYSTEM) {
+      const change = () => markSent.get(now, providerId, id)
+      guard(() => outcome.immediate(change, 'email.sent', now, audit, { provider_id: providerId }))
     },
     async markRetry(id, nextAttemptAt, error) {
       guard(() => markRetry.run(nextAttemptAt, error, id))
     },
-    async markFailed(id, error) {
-      guard(() => markFailed.run(error, id))
+    async markFailed(id, error, now, audit = SYSTEM) {
+      const change = () => markFailed.get(error, id)
+      guard(() => outcome.immediate(change, 'email.failed', now, audit, {}))
     },
-    async markSuppressed(id, reason) {
-      guard(() => markSuppressed.run(reason, id))
+    async markSuppressed(id, reason, now, audit = SYSTEM) {
+      const change = () => markSuppressed.get(reason, id)
+      guard(() => outcome.immediate(change, 'email.suppressed', now, audit, { reason }))
     },
     async listOutbox(query) {
       const { text, values } = listOutboxSql(query, () => '?')

@@ -1,3 +1,4 @@
+import { type AuditContext, SYSTEM } from '../audit.js'
 import {
   newSessionValues,
   SESSION_WITH_USER,
@@ -6,7 +7,8 @@ import {
   toSession,
   toSessionWithUser,
 } from '../rows.js'
-import type { NewSession, SessionStore } from '../sessions.js'
+import type { EndReason, NewSession, SessionStore } from '../sessions.js'
+import { eventWriter, sessionEnder } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 /** The sessions table; the twin of postgres/sessions.ts. Arguments are checked by compose.ts. */
@@ -45,8 +47,18 @@ export function sqliteSessions(db: Db, guard: Guard): SessionStore {
     `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL
      RETURNING *`,
   )
-  const endAll = db.prepare<[number, string, string]>(
-    'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL',
+  const rev = db.prepare<[string], number>('SELECT rev FROM users WHERE id = ?').pluck()
+  const record = eventWriter(db)
+  const endAll = db.transaction(sessionEnder(db, record))
+  const endAndRecord = db.transaction(
+    (id: string, reason: EndReason, now: number, context: AuditContext) => {
+      const row = end.get(now, reason, id)
+      if (row) {
+        const detail = { reason, rev: rev.get(row.user_id) }
+        record(now, 'session.ended', row.user_id, row.id, context, detail)
+      }
+      return row
+    },
   )
   const list = db.prepare<{ userId: string; since: number; limit: number }, SessionRow>(
     `SELECT * FROM sessions
@@ -57,39 +69,64 @@ export function sqliteSessions(db: Db, guard: Guard): SessionStore {
     'DELETE FROM sessions WHERE ended_at < :before OR expires_at < :before',
   )
 
-  const open = (userId: string, session: NewSession, now: number) => {
+  // The link's use and the session's opening are recorded with the session they made.
+  const open = (
+    userId: string,
+    session: NewSession,
+    now: number,
+    context: AuditContext,
+    oneTime: boolean,
+  ) => {
     const { id } = insert.get(userId, now, ...newSessionValues(session)) as { id: string }
+    record(now, 'link.verified', userId, id, context, { one_time: oneTime })
+    record(now, 'session.created', userId, id, context, { client: session.client })
     return find.get(id) as SessionUserRow
   }
   const consumeAndOpen = db.transaction(
-    (userId: string, seq: number, rev: number, session: NewSession, now: number) =>
-      consume.get(now, userId, seq, rev) ? open(userId, session, now) : undefined,
+    (
+      userId: string,
+      seq: number,
+      rev: number,
+      session: NewSession,
+      now: number,
+      context: AuditContext,
+    ) =>
+      consume.get(now, userId, seq, rev) ? open(userId, session, now, context, true) : undefined,
   )
   const touchAndOpen = db.transaction(
-    (userId: string, rev: number, session: NewSession, now: number) =>
-      touch.get(now, userId, rev) ? open(userId, session, now) : undefined,
+    (userId: string, rev: number, session: NewSession, now: number, context: AuditContext) =>
+      touch.get(now, userId, rev) ? open(userId, session, now, context, false) : undefined,
   )
-  const rotateAndRead = db.transaction((id: string, seq: number, rev: number, now: number) =>
-    rotate.get({ now, id, seq, rev }) ? find.get(id) : undefined,
+  const rotateAndRead = db.transaction(
+    (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
+      if (!rotate.get({ now, id, seq, rev })) return undefined
+      const row = find.get(id) as SessionUserRow
+      record(now, 'session.refreshed', row.user_id, id, context, { refresh_seq: row.refresh_seq })
+      return row
+    },
   )
   const joined = (row: SessionUserRow | undefined) => row && toSessionWithUser(row)
 
   return {
-    consumeAndOpen: async (userId, expected, session, now) =>
+    consumeAndOpen: async (userId, expected, session, now, audit = SYSTEM) =>
       joined(
-        guard(() => consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now)),
+        guard(() =>
+          consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now, audit),
+        ),
       ),
-    touchAndOpen: async (userId, rev, session, now) =>
-      joined(guard(() => touchAndOpen.immediate(userId, rev, session, now))),
+    touchAndOpen: async (userId, rev, session, now, audit = SYSTEM) =>
+      joined(guard(() => touchAndOpen.immediate(userId, rev, session, now, audit))),
     findSession: async (id) => joined(guard(() => find.get(id))),
-    rotate: async (id, expected, now) =>
-      joined(guard(() => rotateAndRead.immediate(id, expected.refreshSeq, expected.rev, now))),
-    async endSession(id, reason, now) {
-      const row = guard(() => end.get(now, reason, id))
+    rotate: async (id, expected, now, audit = SYSTEM) =>
+      joined(
+        guard(() => rotateAndRead.immediate(id, expected.refreshSeq, expected.rev, now, audit)),
+      ),
+    async endSession(id, reason, now, audit = SYSTEM) {
+      const row = guard(() => endAndRecord.immediate(id, reason, now, audit))
       return row && toSession(row)
     },
-    endSessions: async (userId, reason, now) =>
-      guard(() => endAll.run(now, reason, userId)).changes,
+    endSessions: async (userId, reason, now, audit = SYSTEM) =>
+      guard(() => endAll.immediate(userId, reason, now, audit)),
     listSessions: async (userId, { since, limit }) =>
       guard(() => list.all({ userId, since, limit })).map(toSession),
     pruneSessions: async (before) => guard(() => prune.run({ before })).changes,

@@ -1,7 +1,9 @@
 import { v7 as uuidv7 } from 'uuid'
+import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
 import type { ChangedUser, RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
+import { eventWriter, sessionEnder } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
@@ -45,26 +47,67 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
     'UPDATE users SET rev = rev + 1 WHERE id = ? RETURNING *',
   )
   // A disable moves rev too (once, when the user was active), so an enable revives nothing
-  // issued before it: the old links, codes and session JWTs carry the old rev.
-  const setStatus = db.prepare<{ status: UserStatus; id: string }, UserRow>(
-    `UPDATE users SET status = :status,
-       rev = CASE WHEN :status = 'disabled' AND status = 'active' THEN rev + 1 ELSE rev END
-     WHERE id = :id RETURNING *`,
+  // issued before it: the old links, codes and session JWTs carry the old rev. Each matches only
+  // a user it changes, so a repeated disable or enable records no event.
+  const change = {
+    disabled: db.prepare<[string], UserRow>(
+      `UPDATE users SET status = 'disabled', rev = rev + 1
+       WHERE id = ? AND status = 'active' RETURNING *`,
+    ),
+    active: db.prepare<[string], UserRow>(
+      "UPDATE users SET status = 'active' WHERE id = ? AND status = 'disabled' RETURNING *",
+    ),
+  }
+  const record = eventWriter(db)
+  const endSessions = sessionEnder(db, record)
+  // The user's change, the end of their sessions and the events of both commit together, or
+  // none does.
+  const revokeAndEnd = db.transaction(
+    (id: string, now: number, reason: RevokeReason, context: AuditContext) => {
+      const row = revoke.get(id)
+      if (!row) return undefined
+      record(now, 'user.revoked', id, null, context, { reason, rev: row.rev })
+      return { row, ended: endSessions(id, reason, now, context) }
+    },
   )
-  const endSessions = db.prepare<[number, string, string]>(
-    'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL',
+  const setStatusAndEnd = db.transaction(
+    (id: string, status: UserStatus, now: number, context: AuditContext) => {
+      const row = change[status].get(id)
+      if (!row) {
+        const unchanged = findById.get(id)
+        return unchanged && { row: unchanged, ended: 0 }
+      }
+      if (status === 'active') {
+        record(now, 'user.enabled', id, null, context, { rev: row.rev })
+        return { row, ended: 0 }
+      }
+      record(now, 'user.disabled', id, null, context, { reason: 'disabled', rev: row.rev })
+      return { row, ended: endSessions(id, 'disabled', now, context) }
+    },
   )
-  // The user's change and the end of their sessions commit together, or neither does.
-  const revokeAndEnd = db.transaction((id: string, now: number, reason: RevokeReason) => {
-    const row = revoke.get(id)
-    return row && { row, ended: endSessions.run(now, reason, id).changes }
+  const remove = db.prepare<[string], { rev: number }>(
+    'DELETE FROM users WHERE id = ? RETURNING rev',
+  )
+  const removeAndRecord = db.transaction((id: string, now: number, context: AuditContext) => {
+    const row = remove.get(id)
+    if (row) record(now, 'user.deleted', id, null, context, { reason: 'deleted', rev: row.rev })
+    return row !== undefined
   })
-  const setStatusAndEnd = db.transaction((id: string, status: UserStatus, now: number) => {
-    const row = setStatus.get({ status, id })
-    if (!row) return undefined
-    return { row, ended: status === 'disabled' ? endSessions.run(now, 'disabled', id).changes : 0 }
-  })
-  const remove = db.prepare<[string]>('DELETE FROM users WHERE id = ?')
+  // A link used without a session (an access link, or a code handoff's login link).
+  const consumeAndRecord = db.transaction(
+    (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
+      const row = consume.get(now, id, seq, rev)
+      if (row) record(now, 'link.verified', id, null, context, { one_time: true })
+      return row
+    },
+  )
+  const touchAndRecord = db.transaction(
+    (id: string, rev: number, now: number, context: AuditContext) => {
+      const row = touchLogin.get(now, id, rev)
+      if (row) record(now, 'link.verified', id, null, context, { one_time: false })
+      return row
+    },
+  )
   // One statement under the write lock: an email queued for the user by another process either
   // committed first (and the user stays) or waits and then fails its foreign key. Deleting the
   // user cascades only to rows older than `before` and finished, which would be pruned anyway.
@@ -80,34 +123,50 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
          )
        ORDER BY u.created_at
        LIMIT :limit
-     )`,
+     )
+     RETURNING id, rev`,
   )
+  const pruneAndRecord = db.transaction((before: number, limit: number, now: number) => {
+    const pruned = prune.all({ before, limit }) as { id: string; rev: number }[]
+    for (const { id, rev } of pruned) {
+      record(now, 'user.deleted', id, null, SYSTEM, { reason: 'deleted', rev, unused: true })
+    }
+    return pruned.length
+  })
   // The insert takes the write lock, so the lookup that follows a conflict sees the row that
   // caused it even when another process inserted it a moment ago.
-  const findOrCreate = db.transaction((email: string, now: number, createdBy: UserOrigin) => {
-    const inserted = insert.get(uuidv7(), email, now, createdBy)
-    if (inserted) return { row: inserted, created: true }
-    const existing = findByEmail.get(email)
-    if (!existing) throw new Error('user insert conflicted but no user has this email')
-    return { row: existing, created: false }
-  })
+  const findOrCreate = db.transaction(
+    (email: string, now: number, createdBy: UserOrigin, context: AuditContext) => {
+      const inserted = insert.get(uuidv7(), email, now, createdBy)
+      if (inserted) {
+        record(now, 'user.created', inserted.id, null, context, { created_by: createdBy })
+        return { row: inserted, created: true }
+      }
+      const existing = findByEmail.get(email)
+      if (!existing) throw new Error('user insert conflicted but no user has this email')
+      return { row: existing, created: false }
+    },
+  )
 
   return {
     findById: async (id) => user(guard(() => findById.get(id))),
     findByEmail: async (email) => user(guard(() => findByEmail.get(email))),
-    async findOrCreate(email, now, createdBy = 'api') {
-      const { row, created } = guard(() => findOrCreate(email, now, createdBy))
+    async findOrCreate(email, now, createdBy = 'api', audit = SYSTEM) {
+      const { row, created } = guard(() => findOrCreate(email, now, createdBy, audit))
       return { user: toUser(row), created }
     },
     list: async ({ limit }) => guard(() => list.all(limit)).map(toUser),
-    consume: async (id, expected, now) =>
-      user(guard(() => consume.get(now, id, expected.seq, expected.rev))),
-    touchLogin: async (id, rev, now) => user(guard(() => touchLogin.get(now, id, rev))),
-    revoke: async (id, now, reason = 'revoked') =>
-      changed(guard(() => revokeAndEnd.immediate(id, now, reason))),
-    setStatus: async (id, status, now) =>
-      changed(guard(() => setStatusAndEnd.immediate(id, status, now))),
-    delete: async (id) => guard(() => remove.run(id)).changes > 0,
-    pruneUnused: async (before, limit) => guard(() => prune.run({ before, limit })).changes,
+    consume: async (id, expected, now, audit = SYSTEM) =>
+      user(guard(() => consumeAndRecord.immediate(id, expected.seq, expected.rev, now, audit))),
+    touchLogin: async (id, rev, now, audit = SYSTEM) =>
+      user(guard(() => touchAndRecord.immediate(id, rev, now, audit))),
+    revoke: async (id, now, reason = 'revoked', audit = SYSTEM) =>
+      changed(guard(() => revokeAndEnd.immediate(id, now, reason, audit))),
+    setStatus: async (id, status, now, audit = SYSTEM) =>
+      changed(guard(() => setStatusAndEnd.immediate(id, status, now, audit))),
+    delete: async (id, now, audit = SYSTEM) =>
+      guard(() => removeAndRecord.immediate(id, now, audit)),
+    pruneUnused: async (before, limit, now) =>
+      guard(() => pruneAndRecord.immediate(before, limit, now)),
   }
 }

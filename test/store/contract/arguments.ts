@@ -20,7 +20,7 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
       t.equal(await store.touchLogin(id, 0, T0 + 1), undefined, 'touchLogin')
       t.equal(await store.revoke(id, T0), undefined, 'revoke')
       t.equal(await store.setStatus(id, 'disabled', T0), undefined, 'setStatus')
-      t.equal(await store.delete(id), false, 'delete')
+      t.equal(await store.delete(id, T0), false, 'delete')
       t.strictSame(await store.listOutbox({ userId: id, limit: 10 }), [], 'listOutbox by user')
     }
     for (const email of ['', 'alice@example.com\0', '\0']) {
@@ -35,8 +35,8 @@ export function argumentsContract(t: Test, withStore: WithStore): void {
     for (const id of [...NOT_OURS, row.id.toUpperCase()]) {
       await t.resolves(store.markSent(id, T0 + 1, 'p'), `markSent ${JSON.stringify(id)}`)
       await t.resolves(store.markRetry(id, T0 + 1, 'error'), 'markRetry')
-      await t.resolves(store.markFailed(id, 'error'), 'markFailed')
-      await t.resolves(store.markSuppressed(id, 'user_disabled'), 'markSuppressed')
+      await t.resolves(store.markFailed(id, 'error', T0), 'markFailed')
+      await t.resolves(store.markSuppressed(id, 'user_disabled', T0), 'markSuppressed')
     }
     t.strictSame(await find(store, row.id), row, 'the row is untouched')
   })

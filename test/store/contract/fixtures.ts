@@ -12,7 +12,17 @@ export type MakeStore = () => Promise<{
   store: Store
   cleanup: () => Promise<void>
   another?: () => Promise<Store>
+  /**
+   * When the store's database can be reached beside it: makes it refuse, from now on, to store
+   * audit events of this type (a trigger), so a change can be made to fail midway.
+   */
+  refuse?: (type: string) => Promise<void>
 }>
+
+/** A fresh store whose database can be told to refuse events (see MakeStore); or undefined. */
+export type WithRefusal = (
+  t: Test,
+) => Promise<{ store: Store; refuse: (type: string) => Promise<void> }>
 
 /** A fresh store for one subtest, closed and cleaned up when that subtest ends. */
 export type WithStore = (t: Test) => Promise<Store>
@@ -51,7 +61,7 @@ export async function enqueueSuppressed(
   overrides: Partial<NewOutboxMessage> = {},
 ): Promise<OutboxMessage> {
   const row = await store.enqueue(message(overrides))
-  await store.markSuppressed(row.id, reason)
+  await store.markSuppressed(row.id, reason, T0)
   return { ...row, status: 'suppressed', reason }
 }
 
@@ -60,9 +70,11 @@ export const sortedById = (rows: readonly OutboxMessage[]): OutboxMessage[] =>
   [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
 /** The store, and a way to open a second handle on its data when the store has one. */
-export type WithHandles = (
-  t: Test,
-) => Promise<{ store: Store; another: (() => Promise<Store>) | undefined }>
+export type WithHandles = (t: Test) => Promise<{
+  store: Store
+  another: (() => Promise<Store>) | undefined
+  refuse?: ((type: string) => Promise<void>) | undefined
+}>
 
 /** One row as stored, through the public API only. */
 export const find = async (store: Store, id: string): Promise<OutboxMessage | undefined> =>

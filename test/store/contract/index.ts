@@ -1,7 +1,8 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
 import { argumentsContract } from './arguments.js'
-import type { MakeStore, WithHandles, WithStore } from './fixtures.js'
+import { auditContract, auditRollbackContract } from './audit.js'
+import type { MakeStore, WithHandles, WithRefusal, WithStore } from './fixtures.js'
 import { handlesContract } from './handles.js'
 import { lifecycleContract } from './lifecycle.js'
 import { outboxDeliveryContract } from './outbox-delivery.js'
@@ -22,7 +23,7 @@ export type { MakeStore }
 export function storeContract(t: Test, name: string, makeStore: MakeStore) {
   /** The store, and a second handle on its data when the store has one (closed first). */
   const withHandles: WithHandles = async (t) => {
-    const { store, cleanup, another } = await makeStore()
+    const { store, cleanup, another, refuse } = await makeStore()
     const opened: Store[] = []
     t.teardown(async () => {
       for (const other of opened) await other.close()
@@ -37,9 +38,14 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
           return other
         }
       : undefined
-    return { store, another: open }
+    return { store, another: open, refuse }
   }
   const withStore: WithStore = async (t) => (await withHandles(t)).store
+  const withRefusal: WithRefusal = async (t) => {
+    const { store, refuse } = await withHandles(t)
+    if (!refuse) throw new TypeError('this store cannot refuse events')
+    return { store, refuse }
+  }
 
   return t.test(`Store contract: ${name}`, async (t) => {
     usersContract(t, withStore)
@@ -55,5 +61,12 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       outboxListingContract(t, withStore)
     })
     t.test('two handles on one database', async (t) => handlesContract(t, withHandles))
+    t.test('AuditStore', async (t) => {
+      auditContract(t, withStore)
+      const probe = await makeStore()
+      await probe.store.close()
+      await probe.cleanup()
+      if (probe.refuse) auditRollbackContract(t, withRefusal)
+    })
   })
 }

@@ -44,7 +44,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     })
 
     const queued = await store.enqueue(message({ recipient: 'nobody@example.com', now: T0 + 1 }))
-    await store.markSuppressed(queued.id, 'unknown_address')
+    await store.markSuppressed(queued.id, 'unknown_address', T0)
     const suppressed = await find(store, queued.id)
     t.match(suppressed?.id, UUID_V7)
     t.not(suppressed?.id, pending.id)
@@ -221,7 +221,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const failed = await store.enqueue(message({ now: T0 + 2 }))
     t.equal((await store.claimDue(T0 + 2, LEASE, 10)).length, 2)
     await store.markSent(sent.id, T0 + 3, 'provider-1')
-    await store.markFailed(failed.id, 'hard bounce')
+    await store.markFailed(failed.id, 'hard bounce', T0)
     t.strictSame(await store.claimDue(T0 + 1_000 * DAY, LEASE, 10), [], 'however late it is')
     t.strictSame(await store.countOutbox(), { pending: 0, sent: 1, failed: 1, suppressed: 1 })
   })
@@ -292,7 +292,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const m = await store.enqueue(message())
     await store.claimDue(T0, LEASE, 10)
-    await store.markFailed(m.id, 'hard bounce: mailbox does not exist')
+    await store.markFailed(m.id, 'hard bounce: mailbox does not exist', T0)
     t.strictSame(await find(store, m.id), {
       ...m,
       status: 'failed',
@@ -306,7 +306,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const m = await store.enqueue(message())
     await store.claimDue(T0, LEASE, 10)
-    await store.markSuppressed(m.id, 'unknown_address')
+    await store.markSuppressed(m.id, 'unknown_address', T0)
     t.strictSame(await find(store, m.id), {
       ...m,
       status: 'suppressed',
@@ -324,7 +324,7 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     const sent = await store.enqueue(message({ now: T0 + 1 }))
     const suppressed = await enqueueSuppressed(store, 'unknown_address', { now: T0 + 2 })
     await store.claimDue(T0 + 2, LEASE, 10)
-    await store.markFailed(failed.id, 'gave up')
+    await store.markFailed(failed.id, 'gave up', T0)
     await store.markSent(sent.id, T0 + 3, 'provider-1')
     const before = await store.listOutbox({ limit: 10 })
     t.match(before, [{ status: 'suppressed' }, { status: 'sent' }, { status: 'failed' }])
@@ -332,15 +332,15 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
     for (const row of [failed, sent, suppressed]) {
       await store.markSent(row.id, T0 + 10, 'late-provider-id')
       await store.markRetry(row.id, T0 + 20, 'late retry')
-      await store.markFailed(row.id, 'late failure')
-      await store.markSuppressed(row.id, 'user_disabled')
+      await store.markFailed(row.id, 'late failure', T0)
+      await store.markSuppressed(row.id, 'user_disabled', T0)
     }
     t.strictSame(await store.listOutbox({ limit: 10 }), before, 'late results are ignored')
 
     await t.resolves(store.markSent(UNKNOWN_ID, T0, null), 'unknown ids are ignored')
     await t.resolves(store.markRetry(UNKNOWN_ID, T0, 'x'))
-    await t.resolves(store.markFailed(UNKNOWN_ID, 'x'))
-    await t.resolves(store.markSuppressed(UNKNOWN_ID, 'x'))
+    await t.resolves(store.markFailed(UNKNOWN_ID, 'x', T0))
+    await t.resolves(store.markSuppressed(UNKNOWN_ID, 'x', T0))
     t.strictSame(await store.listOutbox({ limit: 10 }), before)
   })
 }

@@ -40,7 +40,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const [m0, m1, , m3, m4, m5, , m7] = made
     if (!m0 || !m1 || !m3 || !m4 || !m5 || !m7) throw new Error('unreachable')
     await store.markSent(m1.id, T0 + 10_000, 'provider-1')
-    await store.markFailed(m5.id, 'hard bounce')
+    await store.markFailed(m5.id, 'hard bounce', T0)
     await store.markSent(m7.id, T0 + 10_000, 'provider-7')
 
     const all = await store.listOutbox({ limit: 100 })
@@ -91,7 +91,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const hook = { kind: 'webhook', recipient: 'https://hooks.example/in' }
     const w1 = await store.enqueue(message({ ...hook, now: T0 + 1 }))
     const w2 = await store.enqueue(message({ ...hook, now: T0 + 2 }))
-    await store.markFailed(w1.id, 'the receiver answered 500')
+    await store.markFailed(w1.id, 'the receiver answered 500', T0 + 3)
     t.same(ids(await store.listOutbox({ kind: 'webhook', limit: 10 })), [w2.id, w1.id])
     t.same(ids(await store.listOutbox({ kind: 'email', limit: 10 })), [email.id])
     t.same(ids(await store.listOutbox({ kind: 'webhook', status: 'failed', limit: 10 })), [w1.id])
@@ -165,7 +165,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     if (!a || !b || !c) throw new Error('unreachable')
     await store.markSent(a.id, T0 + 10, 'p')
     await store.markSent(b.id, T0 + 10, null)
-    await store.markFailed(c.id, 'bounce')
+    await store.markFailed(c.id, 'bounce', T0)
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 0 })
     await enqueueSuppressed(store, 'unknown_address', { now: T0 + 5 })
     t.strictSame(await store.countOutbox(), { pending: 2, sent: 2, failed: 1, suppressed: 1 })
@@ -189,7 +189,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
         { kind: 'email', pending: 2, oldestCreatedAt: T0 + 5 },
         { kind: 'webhook', pending: 1, oldestCreatedAt: T0 + 7 },
       ])
-      await store.markFailed(first.id, 'gave up')
+      await store.markFailed(first.id, 'gave up', T0 + 11)
       t.strictSame(await store.outboxBacklog(), [
         { kind: 'email', pending: 1, oldestCreatedAt: T0 + 9 },
         { kind: 'webhook', pending: 1, oldestCreatedAt: T0 + 7 },
@@ -201,9 +201,9 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const enqueueAs = async (now: number, end: 'pending' | 'sent' | 'failed' | 'suppressed') => {
       const row = await store.enqueue(message({ now }))
-      if (end === 'suppressed') await store.markSuppressed(row.id, 'unknown_address')
+      if (end === 'suppressed') await store.markSuppressed(row.id, 'unknown_address', T0)
       if (end === 'sent') await store.markSent(row.id, now + 1, 'p')
-      if (end === 'failed') await store.markFailed(row.id, 'bounce')
+      if (end === 'failed') await store.markFailed(row.id, 'bounce', T0)
       return row
     }
     const oldPending = await enqueueAs(T0, 'pending')
@@ -250,7 +250,7 @@ export function outboxListingContract(t: Test, withStore: WithStore): void {
     const before = await store.listOutbox({ limit: 100 })
     t.equal(before.length, 6)
 
-    t.equal(await store.delete(alice.id), true)
+    t.equal(await store.delete(alice.id, T0), true)
     t.strictSame(await store.listOutbox({ userId: alice.id, limit: 100 }), [])
     t.strictSame(
       await store.listOutbox({ limit: 100 }),

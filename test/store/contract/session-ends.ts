@@ -133,7 +133,7 @@ export function sessionEndsContract(t: Test, withStore: WithStore): void {
     t.same(await reason(enabled.session.id), { endedAt: null, endReason: null }, 'enable: open')
 
     const deleted = await signedIn(store, 'deleted@example.com')
-    await store.delete(deleted.user.id)
+    await store.delete(deleted.user.id, T0)
     t.equal(await store.findSession(deleted.session.id), undefined, 'deleted: gone with the user')
     t.strictSame(await store.listSessions(deleted.user.id, { since: T0, limit: 10 }), [])
 

@@ -197,10 +197,10 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     const { user } = await store.findOrCreate('mallory@example.com', T0)
     const other = (await store.findOrCreate('oscar@example.com', T0)).user
-    t.equal(await store.delete(user.id), true)
+    t.equal(await store.delete(user.id, T0), true)
     t.equal(await store.findById(user.id), undefined)
     t.equal(await store.findByEmail('mallory@example.com'), undefined)
-    t.equal(await store.delete(user.id), false)
+    t.equal(await store.delete(user.id, T0), false)
     t.same(await store.findById(other.id), other, 'other users stay')
     const back = await store.findOrCreate('mallory@example.com', T0 + 1)
     t.equal(back.created, true, 'the email can sign up again')
@@ -211,7 +211,7 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const store = await withStore(t)
     t.equal(await store.findById(UNKNOWN_ID), undefined)
     t.equal(await store.findByEmail('nobody@example.com'), undefined)
-    t.equal(await store.delete(UNKNOWN_ID), false)
+    t.equal(await store.delete(UNKNOWN_ID, T0), false)
     t.equal(await store.findById('not-a-uuid'), undefined, 'a malformed id is just unknown')
   })
 
@@ -223,7 +223,7 @@ export function usersContract(t: Test, withStore: WithStore): void {
     const email = async (userId: string, at: number, end: 'pending' | 'sent' | 'failed') => {
       const row = await store.enqueue(message({ userId, now: at }))
       if (end === 'sent') await store.markSent(row.id, at + 1, 'p')
-      if (end === 'failed') await store.markFailed(row.id, 'bounce')
+      if (end === 'failed') await store.markFailed(row.id, 'bounce', T0)
       return row
     }
     const unused = await user('unused@example.com')
@@ -249,7 +249,16 @@ export function usersContract(t: Test, withStore: WithStore): void {
     )
 
     t.same(await store.pruneUnused(T0, 100), { users: 0, phantoms: 0 }, 'nothing is older')
-    t.same(await store.pruneUnused(CUT, 100), { users: 2, phantoms: 0 })
+    t.same(await store.pruneUnused(CUT, 100, CUT + 5), { users: 2, phantoms: 0 })
+    const deleted = await store.listEvents({ type: 'user.deleted', limit: 10 })
+    t.strictSame(
+      deleted.map((e) => [e.userId, e.at, e.actor, e.detail]).sort(),
+      [
+        [unused.id, CUT + 5, 'system', { reason: 'deleted', rev: 0, unused: true }],
+        [oldMail.id, CUT + 5, 'system', { reason: 'deleted', rev: 0, unused: true }],
+      ].sort(),
+      'each recorded as the housekeeping deleted it',
+    )
     t.equal(await store.findById(unused.id), undefined, 'never used: deleted')
     t.equal(await store.findById(oldMail.id), undefined, 'emailed long ago, unused: deleted')
     t.notOk(await find(store, oldRow.id), 'its old email row went with it')

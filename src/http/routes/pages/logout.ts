@@ -19,7 +19,10 @@ export function logoutRoutes(app: App, deps: RouteDeps, pages: PageReplies): voi
     '/logout',
     { schema: { hide: true, body: LogoutFormSchema } },
     async (request, reply) => {
-      await endHostedSession(deps, pages.browser.sessionOf(request))
+      await endHostedSession(deps, pages.browser.sessionOf(request), {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+      })
       pages.browser.clearSession(reply)
       return pages.redirect(reply, nextOf(request.body.next, pages.targets) ?? '/login')
     },

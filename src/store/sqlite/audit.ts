@@ -1,0 +1,111 @@
+import type { AuditContext, AuditStore, AuditType } from '../audit.js'
+import { FEED_TYPES } from '../audit.js'
+import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
+import { listEventsSql } from '../listing.js'
+import {
+  type AuditRow,
+  EVENT_COLUMNS,
+  eventValues,
+  type FeedRow,
+  toEvent,
+  toRevocation,
+} from '../rows.js'
+import type { EndReason } from '../sessions.js'
+import type { Db, Guard } from './connection.js'
+
+/** Writes one event; called inside the transaction of the change it records. */
+export type RecordEvent = (
+  now: number,
+  type: AuditType,
+  userId: string | null,
+  sessionId: string | null,
+  context: AuditContext,
+  detail?: Record<string, unknown>,
+) => void
+
+export function eventWriter(db: Db): RecordEvent {
+  const insert = db.prepare<unknown[]>(
+    `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  return (...args) => {
+    insert.run(...eventValues(...args))
+  }
+}
+
+/**
+ * Ends every open session of a user and records a session.ended event for each, with the user's
+ * rev as the change left it; the caller holds the transaction. Resolves to how many ended.
+ */
+export function sessionEnder(
+  db: Db,
+  record: RecordEvent,
+): (userId: string, reason: EndReason, now: number, context: AuditContext) => number {
+  const endAll = db
+    .prepare<[number, string, string], string>(
+      `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL
+       RETURNING id`,
+    )
+    .pluck()
+  const rev = db.prepare<[string], number>('SELECT rev FROM users WHERE id = ?').pluck()
+  return (userId, reason, now, context) => {
+    const ended = endAll.all(now, reason, userId)
+    if (ended.length === 0) return 0
+    const detail = { reason, rev: rev.get(userId) }
+    for (const id of ended) record(now, 'session.ended', userId, id, context, detail)
+    return ended.length
+  }
+}
+
+const FEED = `type IN (${FEED_TYPES.map((type) => `'${type}'`).join(', ')})`
+
+type SqliteAuditRow = AuditRow<string> & { seq: number }
+const fromRow = (row: AuditRow<string>) => toEvent({ ...row, detail: JSON.parse(row.detail) })
+
+/** The audit_events table; the twin of postgres/audit.ts. Arguments are checked by compose.ts. */
+export function sqliteAudit(db: Db, guard: Guard): AuditStore {
+  const insert = db.prepare<unknown[], SqliteAuditRow>(
+    `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+  )
+  const prune = db.prepare<{ before: number; feedBefore: number }>(
+    `DELETE FROM audit_events
+     WHERE at < :before AND (NOT ${FEED} OR at < :feedBefore)`,
+  )
+  // One writer at a time: rows are inserted in the order their transactions commit, and the
+  // AUTOINCREMENT seq follows that order without ever reusing a number, so "after seq" is exact.
+  const feed = db.prepare<[number, number], FeedRow<string> & { seq: number }>(
+    `SELECT seq, type, user_id, session_id, at, detail FROM audit_events
+     WHERE seq > ? AND ${FEED} ORDER BY seq LIMIT ?`,
+  )
+  return {
+    async recordEvent(event, context, now) {
+      const values = eventValues(
+        now,
+        event.type,
+        event.userId ?? null,
+        event.sessionId ?? null,
+        context,
+        event.detail,
+      )
+      return fromRow(guard(() => insert.get(...values)) as SqliteAuditRow)
+    },
+    async listEvents(query) {
+      const { text, values } = listEventsSql(query, () => '?')
+      return guard(() => db.prepare<unknown[], SqliteAuditRow>(text).all(...values)).map(fromRow)
+    },
+    pruneEvents: async (before, feedBefore) =>
+      guard(() => prune.run({ before, feedBefore })).changes,
+    async revocations(after, limit) {
+      const position = after === undefined ? [0] : decodeFeedCursor(after)
+      const [seq] = position ?? []
+      if (position?.length !== 1 || typeof seq !== 'number') {
+        throw badCursor()
+      }
+      const rows = guard(() => feed.all(seq, limit))
+      const last = rows.at(-1)
+      return {
+        revocations: rows.map((row) => toRevocation({ ...row, detail: JSON.parse(row.detail) })),
+        cursor: encodeFeedCursor([last ? last.seq : seq]),
+      }
+    },
+  }
+}
