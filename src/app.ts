@@ -7,6 +7,7 @@ import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/pr
 import { type Clock, systemClock } from './clock.js'
 import type { Config } from './config/index.js'
 import { ConfigError } from './errors.js'
+import { webhookAnnouncer } from './events/webhooks.js'
 import { createHttpApp } from './http/http-app.js'
 import { appLogger } from './http/logging.js'
 import type { App, RouteDeps } from './http/types.js'
@@ -21,6 +22,7 @@ import { JOB_KINDS } from './outbox/jobs.js'
 import { type OutboxOptions, OutboxWorker } from './outbox/worker.js'
 import { Periodic, type PeriodicOptions } from './periodic.js'
 import { SessionKeys } from './sessions/jwt.js'
+import type { EventAnnouncer } from './store/announce.js'
 import type { Store } from './store/index.js'
 import { openPostgresStore } from './store/postgres/index.js'
 import { openSqliteStore } from './store/sqlite/index.js'
@@ -61,7 +63,11 @@ export async function buildDeps(
   const clock = overrides.clock ?? systemClock
   // What can still fail on the configuration comes first, before anything is opened.
   const sessions = await loadSessionKeys(config)
-  const store = overrides.store ?? openStore(config)
+  const outboxBell = new OutboxBell()
+  // The store queues each recorded event's webhooks in the event's own transaction, and rings
+  // the bell once they have committed. A store passed in announces nothing unless it was opened
+  // so (see openStore).
+  const store = overrides.store ?? openStore(config, webhookAnnouncer(config.webhooks, outboxBell))
   const limits = await Limits.open(config, clock, log, {
     redisPrefix: overrides.redisPrefix,
     shared: overrides.sharedCounters,
@@ -85,7 +91,7 @@ export async function buildDeps(
     mailer: overrides.mailer ?? createMailer(config, clock),
     clock,
     apiKeys: new ApiKeys(config.apiKeys),
-    outboxBell: new OutboxBell(),
+    outboxBell,
     limits,
     recipientLimiter: limits.recipients,
     metrics,
@@ -180,9 +186,12 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
   }
 }
 
-export function openStore(config: Config): Store {
-  if (config.database.kind === 'sqlite') return openSqliteStore(config.database.file)
-  return openPostgresStore(config.database.url, { poolSize: config.databasePoolSize })
+/** The configured store; `announcer`, when given, is told of every event it records. */
+export function openStore(config: Config, announcer?: EventAnnouncer): Store {
+  if (config.database.kind === 'sqlite') {
+    return openSqliteStore(config.database.file, { announcer })
+  }
+  return openPostgresStore(config.database.url, { poolSize: config.databasePoolSize, announcer })
 }
 
 export function createMailer(config: Config, clock: Clock): Mailer {

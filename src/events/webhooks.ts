@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js'
 import type { OutboxDeps } from '../outbox/jobs.js'
 import type { WebhookPayload } from '../outbox/webhook.js'
+import type { EventAnnouncer } from '../store/announce.js'
 import type { NewOutboxMessage } from '../store/outbox.js'
 
 /**
@@ -68,6 +69,20 @@ export function webhookJobs(event: WebhookEvent, settings: WebhookSettings): New
     payload: { ...shared, url },
     now: event.at,
   }))
+}
+
+/**
+ * What the store is opened with (see EventAnnouncer): each event it records gets its webhook rows
+ * in the same transaction, and once they have committed the worker's bell rings.
+ */
+export function webhookAnnouncer(
+  settings: WebhookSettings,
+  bell: Pick<OutboxDeps['outboxBell'], 'ring'>,
+): EventAnnouncer {
+  return {
+    rowsFor: (event) => webhookJobs(event, settings),
+    queued: () => bell.ring(),
+  }
 }
 
 /**

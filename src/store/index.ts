@@ -1,3 +1,4 @@
+import type { EventAnnouncer } from './announce.js'
 import type { AuditStore } from './audit.js'
 import type { OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
@@ -33,4 +34,10 @@ export interface Store extends UserStore, SessionStore, PhantomStore, OutboxStor
   migrate(): Promise<void>
   /** Idempotent; every later call rejects with Unavailable. */
   close(): Promise<void>
+}
+
+/** What either store is opened with besides where its database is. */
+export interface StoreOptions {
+  /** Told of every event as it is recorded (webhooks); nobody unless given. */
+  announcer?: EventAnnouncer | undefined
 }

@@ -1,26 +1,30 @@
 import type pg from 'pg'
 import { v7 as uuidv7 } from 'uuid'
-import type { AuditContext, AuditStore } from '../audit.js'
-import { FEED_TYPES } from '../audit.js'
+import type { EventAnnouncer } from '../announce.js'
+import type { AuditContext, AuditStore, AuditType } from '../audit.js'
+import { FEED_TYPES, SYSTEM } from '../audit.js'
 import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
 import { listEventsSql } from '../listing.js'
+import type { NewOutboxMessage } from '../outbox.js'
 import {
   type AuditRow,
   EVENT_COLUMNS,
   eventValues,
   type FeedRow,
+  outboxRowsJson,
   toEvent,
   toRevocation,
 } from '../rows.js'
 import type { EndReason } from '../sessions.js'
 import type { Connection } from './connection.js'
+import { outboxInsertJson } from './outbox-insert.js'
 
 const FEED = `type IN (${FEED_TYPES.map((type) => `'${type}'`).join(', ')})`
 
 /**
  * An event inserted from the rows of a CTE, in the statement of the change it records: `from`
  * names the CTE (and any filter), `userId`, `sessionId` and `detail` are SQL over it. The event's
- * id is parameter `$id`, and the context the three from `$context` on (see eventParams); the
+ * id is parameter `$id`, and the context the three from `$context` on (see Announcements.params); the
  * time is `$at`, `$1` unless told.
  */
 export const eventFrom = (
@@ -39,9 +43,75 @@ export const eventFrom = (
 /** The parameters of one event whose id is `$first`, its context following. */
 export const oneEvent = (first: number) => ({ id: first, context: first + 1 })
 
-/** The parameters eventFrom reads: a fresh UUIDv7 (one per event), then the context. */
-export const eventParams = (context: AuditContext, events = 1): unknown[] => [
-  ...Array.from({ length: events }, () => uuidv7()),
+/**
+ * The CTE `w` that queues the webhooks of the events the CTEs `events` wrote (each `RETURNING
+ * *`): parameter `$param` holds the rows (Announcements.params puts it after the events').
+ */
+export const announced = (param: number, events: readonly string[] = ['e']): string =>
+  `w AS (${outboxInsertJson(`$${param}`, events)})`
+
+/**
+ * The announcements of one statement, or of one transaction: the rows are made with the
+ * parameters, counted, and the bell is rung once, after the commit.
+ */
+export class Announcements {
+  #queued = 0
+  constructor(readonly announcer: EventAnnouncer) {}
+
+  /**
+   * The parameters eventFrom reads (a fresh UUIDv7 for one event of each of `types`, then the
+   * context) and after them the one `announced` reads: the rows that announce those events,
+   * recorded at `at`. What the statement finds itself (who, which session, the detail) is filled
+   * in there from the event as written.
+   */
+  params(context: AuditContext, at: number, types: readonly AuditType[]): unknown[] {
+    const ids = types.map(() => uuidv7())
+    const rows = types.flatMap((type, i) => this.#rowsFor(ids[i] as string, context, at, type))
+    return [...ids, ...contextParams(context), outboxRowsJson(rows)]
+  }
+
+  /** The rows parameter alone, for events of one type whose ids are `ids`. */
+  rows(ids: readonly string[], context: AuditContext, at: number, type: AuditType): string {
+    return outboxRowsJson(ids.flatMap((id) => this.#rowsFor(id, context, at, type)))
+  }
+
+  #rowsFor(id: string, context: AuditContext, at: number, type: AuditType): NewOutboxMessage[] {
+    const rows = this.announcer.rowsFor({
+      id,
+      at,
+      type,
+      userId: null,
+      sessionId: null,
+      actor: context.actor,
+      ip: context.ip ?? null,
+      userAgent: context.userAgent ?? null,
+      detail: {},
+    })
+    this.#queued += rows.length
+    return rows
+  }
+
+  /** Once committed: the worker's bell, if anything was queued. */
+  ring(): void {
+    if (this.#queued > 0) this.announcer.queued()
+  }
+}
+
+/**
+ * Runs `change` (one statement, or one transaction) with its announcements, and rings the bell
+ * once it has resolved, so committed: a change that throws rings nothing.
+ */
+export async function announcing<T>(
+  announcer: EventAnnouncer,
+  change: (announce: Announcements) => Promise<T>,
+): Promise<T> {
+  const announce = new Announcements(announcer)
+  const result = await change(announce)
+  announce.ring()
+  return result
+}
+
+const contextParams = (context: AuditContext): unknown[] => [
   context.actor,
   context.ip ?? null,
   context.userAgent ?? null,
@@ -50,8 +120,11 @@ export const eventParams = (context: AuditContext, events = 1): unknown[] => [
 const SQL = {
   insert: {
     name: 'lk_record_event',
-    text: `INSERT INTO audit_events (${EVENT_COLUMNS})
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING *`,
+    text: `WITH e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING *
+           ), ${announced(10)}
+           SELECT * FROM e`,
   },
   // The sessions ended with the user's rev: the events' detail.
   endAll: {
@@ -65,16 +138,24 @@ const SQL = {
   },
   recordEnded: {
     name: 'lk_record_sessions_ended',
-    text: `INSERT INTO audit_events (${EVENT_COLUMNS})
-           SELECT e.id, $2, 'session.ended', $3, e.session_id, $5, $6, $7, $8::jsonb
-           FROM unnest($1::uuid[], $4::uuid[]) AS e (id, session_id)`,
+    text: `WITH e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             SELECT e.id, $2, 'session.ended', $3, e.session_id, $5, $6, $7, $8::jsonb
+             FROM unnest($1::uuid[], $4::uuid[]) AS e (id, session_id)
+             RETURNING *
+           ), ${announced(9)}
+           SELECT 1`,
   },
   recordDeleted: {
     name: 'lk_record_users_deleted',
-    text: `INSERT INTO audit_events (${EVENT_COLUMNS})
-           SELECT e.id, $2, 'user.deleted', e.user_id, NULL, 'system', NULL, NULL,
-                  jsonb_build_object('reason', 'deleted', 'rev', e.rev, 'unused', true)
-           FROM unnest($1::uuid[], $3::uuid[], $4::bigint[]) AS e (id, user_id, rev)`,
+    text: `WITH e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             SELECT e.id, $2, 'user.deleted', e.user_id, NULL, 'system', NULL, NULL,
+                    jsonb_build_object('reason', 'deleted', 'rev', e.rev, 'unused', true)
+             FROM unnest($1::uuid[], $3::uuid[], $4::bigint[]) AS e (id, user_id, rev)
+             RETURNING *
+           ), ${announced(5)}
+           SELECT 1`,
   },
   prune: {
     name: 'lk_prune_events',
@@ -105,6 +186,7 @@ const ZERO_ID = '00000000-0000-0000-0000-000000000000'
  */
 export async function endUserSessions(
   client: pg.PoolClient,
+  announce: Announcements,
   userId: string,
   reason: EndReason,
   now: number,
@@ -121,7 +203,8 @@ export async function endUserSessions(
   const ids = ended.map(() => uuidv7())
   const detail = JSON.stringify({ reason, rev: first.rev })
   const { actor, ip = null, userAgent = null } = context
-  const values = [ids, now, userId, ended.map((row) => row.id), actor, ip, userAgent, detail]
+  const rows = announce.rows(ids, context, now, 'session.ended')
+  const values = [ids, now, userId, ended.map((row) => row.id), actor, ip, userAgent, detail, rows]
   await client.query({ ...SQL.recordEnded, values })
   return ended.length
 }
@@ -129,15 +212,18 @@ export async function endUserSessions(
 /** Records users the housekeeping deleted as unused (the system's doing), on `client`. */
 export async function recordDeleted(
   client: pg.PoolClient,
+  announce: Announcements,
   users: readonly { id: string; rev: number }[],
   now: number,
 ): Promise<void> {
   if (users.length === 0) return
+  const ids = users.map(() => uuidv7())
   const values = [
-    users.map(() => uuidv7()),
+    ids,
     now,
     users.map((user) => user.id),
     users.map((user) => user.rev),
+    announce.rows(ids, SYSTEM, now, 'user.deleted'),
   ]
   await client.query({ ...SQL.recordDeleted, values })
 }
@@ -145,24 +231,30 @@ export async function recordDeleted(
 /** Writes one event on `client`, inside the caller's transaction. */
 export async function recordOn(
   client: pg.PoolClient,
+  announce: Announcements,
   ...args: Parameters<typeof eventValues>
 ): Promise<void> {
-  await client.query({ ...SQL.insert, values: eventValues(...args) })
+  await client.query({ ...SQL.insert, values: insertValues(announce, ...args) })
+}
+
+/** An event's values (eventValues) and the rows that announce it: SQL.insert's parameters. */
+function insertValues(announce: Announcements, ...args: Parameters<typeof eventValues>): unknown[] {
+  const values = eventValues(...args)
+  const [now, type, , , context] = args
+  return [...values, announce.rows([values[0] as string], context, now, type)]
 }
 
 /** The audit_events table; the twin of sqlite/audit.ts. Arguments are checked by compose.ts. */
-export function postgresAudit(db: Connection): AuditStore {
+export function postgresAudit(db: Connection, announcer: EventAnnouncer): AuditStore {
   return {
     async recordEvent(event, context, now) {
-      const values = eventValues(
-        now,
-        event.type,
-        event.userId ?? null,
-        event.sessionId ?? null,
-        context,
-        event.detail,
+      const { type, userId = null, sessionId = null, detail } = event
+      const [row] = await announcing(announcer, (announce) =>
+        db.rows<AuditRow>(
+          SQL.insert,
+          insertValues(announce, now, type, userId, sessionId, context, detail),
+        ),
       )
-      const [row] = await db.rows<AuditRow & { xid: unknown }>(SQL.insert, values)
       return toEvent(row as AuditRow)
     },
     async listEvents(query) {

@@ -1,5 +1,6 @@
+import { SILENT } from '../announce.js'
 import { composeStore } from '../compose.js'
-import type { Store } from '../index.js'
+import type { Store, StoreOptions } from '../index.js'
 import { postgresAudit } from './audit.js'
 import { Connection, createPool } from './connection.js'
 import { postgresOutbox } from './outbox.js'
@@ -7,7 +8,7 @@ import { postgresPhantoms } from './phantoms.js'
 import { postgresSessions } from './sessions.js'
 import { postgresUsers } from './users.js'
 
-export interface PostgresOptions {
+export interface PostgresOptions extends StoreOptions {
   /** Connections in the pool; each instance holds at most this many. */
   poolSize?: number
 }
@@ -24,12 +25,13 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): S
     throw new TypeError('url must be a postgres:// or postgresql:// URL')
   }
   const db = new Connection(createPool(url, options.poolSize ?? 10))
+  const announcer = options.announcer ?? SILENT
   return composeStore({
-    users: postgresUsers(db),
-    sessions: postgresSessions(db),
+    users: postgresUsers(db, announcer),
+    sessions: postgresSessions(db, announcer),
     phantoms: postgresPhantoms(db),
-    outbox: postgresOutbox(db),
-    audit: postgresAudit(db),
+    outbox: postgresOutbox(db, announcer),
+    audit: postgresAudit(db, announcer),
     ping: async () => {
       await db.query(PING, [])
     },

@@ -1,4 +1,6 @@
-import { SYSTEM } from '../audit.js'
+import type pg from 'pg'
+import type { EventAnnouncer } from '../announce.js'
+import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxStatus, OutboxStore } from '../outbox.js'
 import {
@@ -9,19 +11,11 @@ import {
   toMessage,
   zeroCounts,
 } from '../rows.js'
-import { eventFrom, eventParams } from './audit.js'
+import { announced, announcing, eventFrom } from './audit.js'
 import type { Connection } from './connection.js'
+import { outboxInsertJson } from './outbox-insert.js'
 
-/**
- * Inserts the rows of `outboxRowsJson`, passed as the parameter `param` (`$1`, `$4` …), pending
- * and due at once. A statement of its own or a CTE of a caller's (`WITH queued AS (…)`), so that
- * a change and the rows it queues commit in one statement.
- */
-export const outboxInsertJson = (param: string): string =>
-  `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at, created_at)
-   SELECT r.id, r.kind, r.user_id, r.recipient, r.payload, 'pending', r.at, r.at
-   FROM jsonb_to_recordset(${param}::jsonb)
-     AS r(id uuid, kind text, user_id uuid, recipient text, payload jsonb, at bigint)`
+export { outboxInsertJson }
 
 /** An email's event from the outcome's row `o`, in the same statement (other kinds: none). */
 const emailEvent = (
@@ -32,7 +26,8 @@ const emailEvent = (
   `e AS (
      INSERT INTO audit_events (${EVENT_COLUMNS})
      ${eventFrom(type, params, "o WHERE o.kind = 'email'", 'o.user_id', 'NULL::uuid', `jsonb_build_object('message_id', o.id${detail})`)}
-   )`
+     RETURNING *
+   ), ${announced(params.context + 3)}`
 
 const SQL = {
   enqueue: {
@@ -112,11 +107,29 @@ const SQL = {
 } as const
 
 /** The outbox table; the twin of sqlite/outbox.ts. Arguments are checked by compose.ts. */
-export function postgresOutbox(db: Connection): OutboxStore {
+export function postgresOutbox(db: Connection, announcer: EventAnnouncer): OutboxStore {
+  // An email's statements record its event (none for other kinds: their rows then match no
+  // event, and announce nothing); the values end with the event's and its rows'.
+  const recording = <T extends pg.QueryResultRow>(
+    statement: { name: string; text: string },
+    values: unknown[],
+    context: AuditContext,
+    now: number,
+    type: AuditType,
+  ) =>
+    announcing(announcer, (announce) =>
+      db.rows<T>(statement, [...values, ...announce.params(context, now, [type])]),
+    )
   return {
     async enqueue(message, audit = SYSTEM) {
-      const values = [...newOutboxValues(message), ...eventParams(audit)]
-      const [row] = await db.rows<OutboxRow>(SQL.enqueue, values)
+      const values = newOutboxValues(message)
+      const [row] = await recording<OutboxRow>(
+        SQL.enqueue,
+        values,
+        audit,
+        message.now,
+        'email.queued',
+      )
       return toMessage(row as OutboxRow)
     },
     async enqueueAll(messages) {
@@ -136,16 +149,16 @@ export function postgresOutbox(db: Connection): OutboxStore {
       return rows.map(({ due_at: _, ...row }) => toMessage(row))
     },
     async markSent(id, now, providerId, audit = SYSTEM) {
-      await db.query(SQL.markSent, [now, providerId, id, ...eventParams(audit)])
+      await recording(SQL.markSent, [now, providerId, id], audit, now, 'email.sent')
     },
     async markRetry(id, nextAttemptAt, error) {
       await db.query(SQL.markRetry, [nextAttemptAt, error, id])
     },
     async markFailed(id, error, now, audit = SYSTEM) {
-      await db.query(SQL.markFailed, [error, id, now, ...eventParams(audit)])
+      await recording(SQL.markFailed, [error, id, now], audit, now, 'email.failed')
     },
     async markSuppressed(id, reason, now, audit = SYSTEM) {
-      await db.query(SQL.markSuppressed, [reason, id, now, ...eventParams(audit)])
+      await recording(SQL.markSuppressed, [reason, id, now], audit, now, 'email.suppressed')
     },
     async listOutbox(query) {
       // Left unnamed, so it is planned per call.

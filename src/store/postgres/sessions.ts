@@ -1,4 +1,5 @@
-import { SYSTEM } from '../audit.js'
+import type { EventAnnouncer } from '../announce.js'
+import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
 import {
   EVENT_COLUMNS,
   newSessionValues,
@@ -9,13 +10,14 @@ import {
   toSessionWithUser,
 } from '../rows.js'
 import type { SessionStore, SessionWithUser } from '../sessions.js'
-import { endUserSessions, eventFrom, eventParams, oneEvent } from './audit.js'
+import { announced, announcing, endUserSessions, eventFrom, oneEvent } from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
  * The session insert, fed by the user-side UPDATE `u` (no row there, no session), and its two
  * events, link.verified and session.created: `$1` is now, the session's own values
- * (newSessionValues) follow from `$first` on, then the events' (eventParams, two ids).
+ * (newSessionValues) follow from `$first` on, then the events' (two ids, the context) and
+ * the rows that announce them (Announcements.params).
  */
 const open = (first: number, oneTime: boolean) => `s AS (
     INSERT INTO sessions (user_id, created_at, id, client, expires_at, ip, user_agent)
@@ -26,7 +28,8 @@ const open = (first: number, oneTime: boolean) => `s AS (
     ${eventFrom('link.verified', { id: first + 5, context: first + 7 }, 's', 's.user_id', 's.id', `'{"one_time": ${oneTime}}'::jsonb`)}
     UNION ALL
     ${eventFrom('session.created', { id: first + 6, context: first + 7 }, 's', 's.user_id', 's.id', "jsonb_build_object('client', s.client)")}
-  )
+    RETURNING *
+  ), ${announced(first + 10)}
   SELECT ${SESSION_WITH_USER} FROM s JOIN u ON u.id = s.user_id`
 
 const SQL = {
@@ -68,7 +71,8 @@ const SQL = {
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
              ${eventFrom('session.refreshed', oneEvent(5), 's', 's.user_id', 's.id', "jsonb_build_object('refresh_seq', s.refresh_seq)")}
-           )
+             RETURNING *
+           ), ${announced(9)}
            SELECT ${SESSION_WITH_USER} FROM s JOIN users u ON u.id = s.user_id`,
   },
   end: {
@@ -80,7 +84,8 @@ const SQL = {
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
              ${eventFrom('session.ended', oneEvent(4), 's JOIN users u ON u.id = s.user_id', 's.user_id', 's.id', "jsonb_build_object('reason', s.end_reason, 'rev', u.rev)")}
-           )
+             RETURNING *
+           ), ${announced(8)}
            SELECT * FROM s`,
   },
   list: {
@@ -96,7 +101,7 @@ const SQL = {
 } as const
 
 /** The sessions table; the twin of sqlite/sessions.ts. Arguments are checked by compose.ts. */
-export function postgresSessions(db: Connection): SessionStore {
+export function postgresSessions(db: Connection, announcer: EventAnnouncer): SessionStore {
   const joined = async (
     statement: Statement,
     values: unknown[],
@@ -104,33 +109,59 @@ export function postgresSessions(db: Connection): SessionStore {
     const [row] = await db.rows<SessionUserRow>(statement, values)
     return row && toSessionWithUser(row)
   }
+  // A statement that records `types`: its values end with the events' and their rows'.
+  const recording = (
+    statement: Statement,
+    values: unknown[],
+    context: AuditContext,
+    now: number,
+    types: AuditType[],
+  ) =>
+    announcing(announcer, (announce) =>
+      db.rows<SessionUserRow>(statement, [...values, ...announce.params(context, now, types)]),
+    )
+  const opened = async (rows: Promise<SessionUserRow[]>) => {
+    const [row] = await rows
+    return row && toSessionWithUser(row)
+  }
+  const SIGN_IN: AuditType[] = ['link.verified', 'session.created']
   return {
     consumeAndOpen: (userId, expected, session, now, audit = SYSTEM) =>
-      joined(SQL.consumeAndOpen, [
-        now,
-        userId,
-        expected.seq,
-        expected.rev,
-        ...newSessionValues(session),
-        ...eventParams(audit, 2),
-      ]),
+      opened(
+        recording(
+          SQL.consumeAndOpen,
+          [now, userId, expected.seq, expected.rev, ...newSessionValues(session)],
+          audit,
+          now,
+          SIGN_IN,
+        ),
+      ),
     touchAndOpen: (userId, rev, session, now, audit = SYSTEM) =>
-      joined(SQL.touchAndOpen, [
-        now,
-        userId,
-        rev,
-        ...newSessionValues(session),
-        ...eventParams(audit, 2),
-      ]),
+      opened(
+        recording(
+          SQL.touchAndOpen,
+          [now, userId, rev, ...newSessionValues(session)],
+          audit,
+          now,
+          SIGN_IN,
+        ),
+      ),
     findSession: (id) => joined(SQL.find, [id]),
     rotate: (id, expected, now, audit = SYSTEM) =>
-      joined(SQL.rotate, [now, id, expected.refreshSeq, expected.rev, ...eventParams(audit)]),
+      opened(
+        recording(SQL.rotate, [now, id, expected.refreshSeq, expected.rev], audit, now, [
+          'session.refreshed',
+        ]),
+      ),
     async endSession(id, reason, now, audit = SYSTEM) {
-      const [row] = await db.rows<SessionRow>(SQL.end, [now, reason, id, ...eventParams(audit)])
+      const rows = recording(SQL.end, [now, reason, id], audit, now, ['session.ended'])
+      const [row] = (await rows) as unknown[] as SessionRow[]
       return row && toSession(row)
     },
     endSessions: (userId, reason, now, audit = SYSTEM) =>
-      db.transaction((client) => endUserSessions(client, userId, reason, now, audit)),
+      announcing(announcer, (announce) =>
+        db.transaction((client) => endUserSessions(client, announce, userId, reason, now, audit)),
+      ),
     listSessions: async (userId, { since, limit }) =>
       (await db.rows<SessionRow>(SQL.list, [userId, since, limit])).map(toSession),
     pruneSessions: async (before) => (await db.query(SQL.prune, [before])).rowCount ?? 0,

@@ -1,13 +1,15 @@
 import { v7 as uuidv7 } from 'uuid'
-import { type AuditContext, SYSTEM } from '../audit.js'
+import type { EventAnnouncer } from '../announce.js'
+import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { EVENT_COLUMNS, toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
 import type { ChangedUser, User, UserStore } from '../users.js'
 import {
+  announced,
+  announcing,
   endUserSessions,
   eventFrom,
-  eventParams,
   oneEvent,
   recordDeleted,
   recordOn,
@@ -42,7 +44,8 @@ const SQL = {
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
              ${eventFrom('user.created', oneEvent(5), 'u WHERE u.id = $2', 'u.id', 'NULL::uuid', "jsonb_build_object('created_by', u.created_by)")}
-           )
+             RETURNING *
+           ), ${announced(9)}
            SELECT * FROM u`,
   },
   list: {
@@ -63,7 +66,8 @@ const SQL = {
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
              ${eventFrom('link.verified', oneEvent(5), 'u', 'u.id', 'NULL::uuid', `'{"one_time": true}'::jsonb`)}
-           )
+             RETURNING *
+           ), ${announced(9)}
            SELECT * FROM u`,
   },
   touchLogin: {
@@ -75,7 +79,8 @@ const SQL = {
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
              ${eventFrom('link.verified', oneEvent(4), 'u', 'u.id', 'NULL::uuid', `'{"one_time": false}'::jsonb`)}
-           )
+             RETURNING *
+           ), ${announced(8)}
            SELECT * FROM u`,
   },
   revoke: { name: 'lk_revoke', text: 'UPDATE users SET rev = rev + 1 WHERE id = $1 RETURNING *' },
@@ -92,9 +97,12 @@ const SQL = {
   },
   delete: {
     name: 'lk_delete_user',
-    text: `WITH u AS (DELETE FROM users WHERE id = $2 RETURNING id, rev)
-           INSERT INTO audit_events (${EVENT_COLUMNS})
-           ${eventFrom('user.deleted', oneEvent(3), 'u', 'u.id', 'NULL::uuid', "jsonb_build_object('reason', 'deleted', 'rev', u.rev)")}`,
+    text: `WITH u AS (DELETE FROM users WHERE id = $2 RETURNING id, rev), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('user.deleted', oneEvent(3), 'u', 'u.id', 'NULL::uuid', "jsonb_build_object('reason', 'deleted', 'rev', u.rev)")}
+             RETURNING *
+           ), ${announced(7)}
+           SELECT id FROM e`,
   },
   // Pruning unused users takes two statements in one transaction (see pruneUnused): lock the
   // candidates, then delete those that still have no recent or pending email, as seen by a
@@ -125,7 +133,7 @@ const SQL = {
 } as const
 
 /** The users table; the twin of sqlite/users.ts. Arguments are checked by compose.ts. */
-export function postgresUsers(db: Connection): UserStore & Prunable {
+export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserStore & Prunable {
   const user = async (statement: Statement, values: unknown[]): Promise<User | undefined> => {
     const [row] = await db.rows<UserRow>(statement, values)
     return row && toUser(row)
@@ -144,41 +152,66 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
     reason: EndReason,
     context: AuditContext,
   ): Promise<ChangedUser | undefined> =>
-    db.transaction(async (client) => {
-      const [row] = (await client.query<UserRow>({ ...statement, values: [id] })).rows
-      if (!row) return undefined
-      const type = reason === 'disabled' ? 'user.disabled' : 'user.revoked'
-      await recordOn(client, now, type, id, null, context, { reason, rev: row.rev })
-      const ended = await endUserSessions(client, id, reason, now, context)
-      return { ...toUser(row), endedSessions: ended }
-    })
+    announcing(announcer, (announce) =>
+      db.transaction(async (client) => {
+        const [row] = (await client.query<UserRow>({ ...statement, values: [id] })).rows
+        if (!row) return undefined
+        const type = reason === 'disabled' ? 'user.disabled' : 'user.revoked'
+        await recordOn(client, announce, now, type, id, null, context, { reason, rev: row.rev })
+        const ended = await endUserSessions(client, announce, id, reason, now, context)
+        return { ...toUser(row), endedSessions: ended }
+      }),
+    )
   const enable = (id: string, now: number, context: AuditContext) =>
-    db.transaction(async (client) => {
-      const [row] = (await client.query<UserRow>({ ...SQL.enable, values: [id] })).rows
-      if (!row) return undefined
-      await recordOn(client, now, 'user.enabled', id, null, context, { rev: row.rev })
-      return { ...toUser(row), endedSessions: 0 }
-    })
+    announcing(announcer, (announce) =>
+      db.transaction(async (client) => {
+        const [row] = (await client.query<UserRow>({ ...SQL.enable, values: [id] })).rows
+        if (!row) return undefined
+        await recordOn(client, announce, now, 'user.enabled', id, null, context, { rev: row.rev })
+        return { ...toUser(row), endedSessions: 0 }
+      }),
+    )
   // Unchanged (disabled already, active already): the user as it is, and no event.
   const unchanged = async (
     id: string,
     changed: ChangedUser | undefined,
   ): Promise<ChangedUser | undefined> =>
     changed ?? (await user(SQL.findById, [id]).then((u) => u && { ...u, endedSessions: 0 }))
+  // A statement that records `types`: its values end with the events' and their rows'.
+  const recording = (
+    statement: Statement,
+    values: unknown[],
+    context: AuditContext,
+    now: number,
+    types: AuditType[],
+  ) =>
+    announcing(announcer, (announce) =>
+      db.query(statement, [...values, ...announce.params(context, now, types)]),
+    )
+  const changed = async (result: Promise<{ rows: unknown[] }>) => {
+    const [row] = (await result).rows as UserRow[]
+    return row && toUser(row)
+  }
   return {
     findById: (id) => user(SQL.findById, [id]),
     findByEmail: (email) => user(SQL.findByEmail, [email]),
     async findOrCreate(email, now, createdBy = 'api', audit = SYSTEM) {
       const id = uuidv7()
-      const values = [now, id, email, createdBy, ...eventParams(audit)]
-      const found = (await user(SQL.findOrCreate, values)) as User
+      const values = [now, id, email, createdBy]
+      const found = (await changed(
+        recording(SQL.findOrCreate, values, audit, now, ['user.created']),
+      )) as User
       return { user: found, created: found.id === id }
     },
     list: async ({ limit }) => (await db.rows<UserRow>(SQL.list, [limit])).map(toUser),
     consume: (id, expected, now, audit = SYSTEM) =>
-      user(SQL.consume, [now, id, expected.seq, expected.rev, ...eventParams(audit)]),
+      changed(
+        recording(SQL.consume, [now, id, expected.seq, expected.rev], audit, now, [
+          'link.verified',
+        ]),
+      ),
     touchLogin: (id, rev, now, audit = SYSTEM) =>
-      user(SQL.touchLogin, [now, id, rev, ...eventParams(audit)]),
+      changed(recording(SQL.touchLogin, [now, id, rev], audit, now, ['link.verified'])),
     revoke: (id, now, reason = 'revoked', audit = SYSTEM) =>
       changeAndEnd(SQL.revoke, id, now, reason, audit),
     setStatus: async (id, status, now, audit = SYSTEM) =>
@@ -189,7 +222,7 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
           : await enable(id, now, audit),
       ),
     delete: async (id, now, audit = SYSTEM) =>
-      (await db.query(SQL.delete, [now, id, ...eventParams(audit)])).rowCount === 1,
+      (await recording(SQL.delete, [now, id], audit, now, ['user.deleted'])).rowCount === 1,
     /**
      * One statement would not do: an email queued for a candidate between the DELETE's snapshot
      * and its row lock would go unseen, and the cascade would delete it. Locking first (skipping
@@ -198,19 +231,21 @@ export function postgresUsers(db: Connection): UserStore & Prunable {
      * lock waits, then fails its foreign key and is answered 503, never lost silently.
      */
     pruneUnused: (before, limit, now) =>
-      db.transaction(async (client) => {
-        const locked = await client.query<{ id: string }>({
-          ...SQL.lockUnused,
-          values: [before, limit],
-        })
-        if (locked.rows.length === 0) return 0
-        const ids = locked.rows.map((row) => row.id)
-        const pruned = await client.query<{ id: string; rev: number }>({
-          ...SQL.prune,
-          values: [ids, before],
-        })
-        await recordDeleted(client, pruned.rows, now)
-        return pruned.rows.length
-      }),
+      announcing(announcer, (announce) =>
+        db.transaction(async (client) => {
+          const locked = await client.query<{ id: string }>({
+            ...SQL.lockUnused,
+            values: [before, limit],
+          })
+          if (locked.rows.length === 0) return 0
+          const ids = locked.rows.map((row) => row.id)
+          const pruned = await client.query<{ id: string; rev: number }>({
+            ...SQL.prune,
+            values: [ids, before],
+          })
+          await recordDeleted(client, announce, pruned.rows, now)
+          return pruned.rows.length
+        }),
+      ),
   }
 }

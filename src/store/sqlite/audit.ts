@@ -1,4 +1,5 @@
-import type { AuditContext, AuditStore, AuditType } from '../audit.js'
+import type { EventAnnouncer } from '../announce.js'
+import type { AuditContext, AuditEvent, AuditStore, AuditType } from '../audit.js'
 import { FEED_TYPES } from '../audit.js'
 import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
 import { listEventsSql } from '../listing.js'
@@ -7,11 +8,13 @@ import {
   EVENT_COLUMNS,
   eventValues,
   type FeedRow,
+  outboxRowsJson,
   toEvent,
   toRevocation,
 } from '../rows.js'
 import type { EndReason } from '../sessions.js'
 import type { Db, Guard } from './connection.js'
+import { OUTBOX_INSERT_JSON } from './outbox-insert.js'
 
 /** Writes one event; called inside the transaction of the change it records. */
 export type RecordEvent = (
@@ -21,14 +24,33 @@ export type RecordEvent = (
   sessionId: string | null,
   context: AuditContext,
   detail?: Record<string, unknown>,
-) => void
+) => AuditEvent
 
-export function eventWriter(db: Db): RecordEvent {
-  const insert = db.prepare<unknown[]>(
-    `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+/**
+ * Writes an event and the outbox rows that announce it (webhooks), in the caller's transaction.
+ * better-sqlite3 runs a transaction synchronously, so the bell rung from a microtask rings once
+ * it has committed (or rolled back: then the worker finds nothing new, which is harmless).
+ */
+export function eventWriter(db: Db, announcer: EventAnnouncer): RecordEvent {
+  const insert = db.prepare<unknown[], SqliteAuditRow>(
+    `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
   )
+  const queue = db.prepare<[string]>(OUTBOX_INSERT_JSON)
+  // One bell for a transaction however many of its events queued rows.
+  let ringing = false
+  const ring = () => {
+    ringing = false
+    announcer.queued()
+  }
   return (...args) => {
-    insert.run(...eventValues(...args))
+    const event = fromRow(insert.get(...eventValues(...args)) as SqliteAuditRow)
+    const rows = announcer.rowsFor(event)
+    if (rows.length > 0) {
+      queue.run(outboxRowsJson(rows))
+      if (!ringing) queueMicrotask(ring)
+      ringing = true
+    }
+    return event
   }
 }
 
@@ -62,10 +84,8 @@ type SqliteAuditRow = AuditRow<string> & { seq: number }
 const fromRow = (row: AuditRow<string>) => toEvent({ ...row, detail: JSON.parse(row.detail) })
 
 /** The audit_events table; the twin of postgres/audit.ts. Arguments are checked by compose.ts. */
-export function sqliteAudit(db: Db, guard: Guard): AuditStore {
-  const insert = db.prepare<unknown[], SqliteAuditRow>(
-    `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-  )
+export function sqliteAudit(db: Db, guard: Guard, announcer: EventAnnouncer): AuditStore {
+  const record = db.transaction(eventWriter(db, announcer))
   const prune = db.prepare<{ before: number; feedBefore: number }>(
     `DELETE FROM audit_events
      WHERE at < :before AND (NOT ${FEED} OR at < :feedBefore)`,
@@ -77,17 +97,17 @@ export function sqliteAudit(db: Db, guard: Guard): AuditStore {
      WHERE seq > ? AND ${FEED} ORDER BY seq LIMIT ?`,
   )
   return {
-    async recordEvent(event, context, now) {
-      const values = eventValues(
-        now,
-        event.type,
-        event.userId ?? null,
-        event.sessionId ?? null,
-        context,
-        event.detail,
-      )
-      return fromRow(guard(() => insert.get(...values)) as SqliteAuditRow)
-    },
+    recordEvent: async (event, context, now) =>
+      guard(() =>
+        record.immediate(
+          now,
+          event.type,
+          event.userId ?? null,
+          event.sessionId ?? null,
+          context,
+          event.detail,
+        ),
+      ),
     async listEvents(query) {
       const { text, values } = listEventsSql(query, () => '?')
       return guard(() => db.prepare<unknown[], SqliteAuditRow>(text).all(...values)).map(fromRow)

@@ -1,5 +1,6 @@
+import { type EventAnnouncer, SILENT } from '../announce.js'
 import { composeStore } from '../compose.js'
-import type { Store } from '../index.js'
+import type { Store, StoreOptions } from '../index.js'
 import { sqliteAudit } from './audit.js'
 import { type Db, guarded, openDatabase } from './connection.js'
 import { migrate } from './migrate.js'
@@ -13,26 +14,26 @@ import { sqliteUsers } from './users.js'
  * migrations. The compare-and-increment in `consume` is what keeps one-time tokens single-use
  * across processes sharing the file as well.
  */
-export function openSqliteStore(file: string): Store {
+export function openSqliteStore(file: string, options: StoreOptions = {}): Store {
   const db = openDatabase(file)
   try {
-    return compose(db)
+    return compose(db, options.announcer ?? SILENT)
   } catch (error) {
     db.close()
     throw error
   }
 }
 
-function compose(db: Db): Store {
+function compose(db: Db, announcer: EventAnnouncer): Store {
   const guard = guarded(db)
   // Readiness means the schema is there too, not only the file.
   const ping = db.prepare('SELECT 1 AS ok FROM schema_migrations LIMIT 1')
   return composeStore({
-    users: sqliteUsers(db, guard),
-    sessions: sqliteSessions(db, guard),
+    users: sqliteUsers(db, guard, announcer),
+    sessions: sqliteSessions(db, guard, announcer),
     phantoms: sqlitePhantoms(db, guard),
-    outbox: sqliteOutbox(db, guard),
-    audit: sqliteAudit(db, guard),
+    outbox: sqliteOutbox(db, guard, announcer),
+    audit: sqliteAudit(db, guard, announcer),
     ping: async () => {
       guard(() => ping.get())
     },

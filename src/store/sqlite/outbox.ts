@@ -1,9 +1,11 @@
+import type { EventAnnouncer } from '../announce.js'
 import { type AuditContext, SYSTEM } from '../audit.js'
 import { listOutboxSql } from '../listing.js'
 import type { OutboxMessage, OutboxStatus, OutboxStore } from '../outbox.js'
 import { newOutboxValues, type OutboxRow, outboxRowsJson, toMessage, zeroCounts } from '../rows.js'
 import { eventWriter } from './audit.js'
 import type { Db, Guard } from './connection.js'
+import { OUTBOX_INSERT_JSON } from './outbox-insert.js'
 
 /** The row an outcome landed on: which message, whose, of what kind. */
 type Outcome = { id: string; user_id: string | null; kind: string }
@@ -13,19 +15,10 @@ type SqliteOutboxRow = OutboxRow<string>
 const fromRow = (row: SqliteOutboxRow): OutboxMessage =>
   toMessage({ ...row, payload: JSON.parse(row.payload) })
 
-/**
- * Inserts the rows of `outboxRowsJson` (one JSON text parameter), pending and due at once; in a
- * transaction of its own, a caller's rows commit with its change. `->` keeps each payload as JSON
- * text, a bare string included.
- */
-export const OUTBOX_INSERT_JSON = `INSERT INTO outbox (id, kind, user_id, recipient, payload, status,
-                         next_attempt_at, created_at)
-  SELECT value ->> '$.id', value ->> '$.kind', value ->> '$.user_id', value ->> '$.recipient',
-         value -> '$.payload', 'pending', value ->> '$.at', value ->> '$.at'
-  FROM json_each(?)`
+export { OUTBOX_INSERT_JSON }
 
 /** The outbox table; the twin of postgres/outbox.ts. Arguments are checked by compose.ts. */
-export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
+export function sqliteOutbox(db: Db, guard: Guard, announcer: EventAnnouncer): OutboxStore {
   const enqueue = db.prepare<unknown[], SqliteOutboxRow>(
     `INSERT INTO outbox (id, kind, user_id, recipient, payload, status, next_attempt_at,
                          created_at)
@@ -66,7 +59,7 @@ export function sqliteOutbox(db: Db, guard: Guard): OutboxStore {
     `UPDATE outbox SET status = 'suppressed', reason = ? WHERE id = ? AND status = 'pending'
      RETURNING id, user_id, kind`,
   )
-  const record = eventWriter(db)
+  const record = eventWriter(db, announcer)
   // An email's queueing and each outcome are recorded with the change, in one transaction.
   const enqueueAndRecord = db.transaction((values: unknown[], context: AuditContext) => {
     const row = enqueue.get(...values) as SqliteOutboxRow

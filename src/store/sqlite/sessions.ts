@@ -1,3 +1,4 @@
+import type { EventAnnouncer } from '../announce.js'
 import { type AuditContext, SYSTEM } from '../audit.js'
 import {
   newSessionValues,
@@ -12,7 +13,7 @@ import { eventWriter, sessionEnder } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 /** The sessions table; the twin of postgres/sessions.ts. Arguments are checked by compose.ts. */
-export function sqliteSessions(db: Db, guard: Guard): SessionStore {
+export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer): SessionStore {
   // The user-side steps are users.ts's consume and touchLogin (see there for why the counters
   // are compared in the UPDATE itself); here each runs in one transaction with the insert.
   const consume = db.prepare<[number, string, number, number], { id: string }>(
@@ -48,7 +49,7 @@ export function sqliteSessions(db: Db, guard: Guard): SessionStore {
      RETURNING *`,
   )
   const rev = db.prepare<[string], number>('SELECT rev FROM users WHERE id = ?').pluck()
-  const record = eventWriter(db)
+  const record = eventWriter(db, announcer)
   const endAll = db.transaction(sessionEnder(db, record))
   const endAndRecord = db.transaction(
     (id: string, reason: EndReason, now: number, context: AuditContext) => {

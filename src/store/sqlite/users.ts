@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid'
+import type { EventAnnouncer } from '../announce.js'
 import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
@@ -11,7 +12,7 @@ const changed = (change: { row: UserRow; ended: number } | undefined): ChangedUs
   change && { ...toUser(change.row), endedSessions: change.ended }
 
 /** The users table; the twin of postgres/users.ts. Arguments are checked by compose.ts. */
-export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
+export function sqliteUsers(db: Db, guard: Guard, announcer: EventAnnouncer): UserStore & Prunable {
   // Every statement is compiled once here: verify runs findById and consume on every request.
   const findById = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?')
   const findByEmail = db.prepare<[string], UserRow>(
@@ -58,7 +59,7 @@ export function sqliteUsers(db: Db, guard: Guard): UserStore & Prunable {
       "UPDATE users SET status = 'active' WHERE id = ? AND status = 'disabled' RETURNING *",
     ),
   }
-  const record = eventWriter(db)
+  const record = eventWriter(db, announcer)
   const endSessions = sessionEnder(db, record)
   // The user's change, the end of their sessions and the events of both commit together, or
   // none does.
