@@ -182,10 +182,13 @@ export class OutboxWorker {
 
   async #drain(lane: Lane): Promise<number> {
     const { batchSize, concurrency } = lane.policy
+    // This run's signal: a stop aborts it, and the run then claims nothing more, and what it
+    // still starts is cut short too (a fresh signal would let it wait for a hung receiver).
+    const signal = this.#stopping.signal
     let handled = 0
     do {
       lane.again = false
-      for (;;) {
+      while (!signal.aborted) {
         const now = this.#deps.clock()
         const batch = await this.#deps.store.claimDue(
           now,
@@ -193,15 +196,15 @@ export class OutboxWorker {
           batchSize,
           lane.kind,
         )
-        await inParallel(batch, concurrency, (message) => this.#deliver(lane, message))
+        await inParallel(batch, concurrency, (message) => this.#deliver(lane, message, signal))
         handled += batch.length
         if (batch.length < batchSize) break
       }
-    } while (lane.again)
+    } while (lane.again && !signal.aborted)
     return handled
   }
 
-  async #deliver(lane: Lane, message: OutboxMessage): Promise<void> {
+  async #deliver(lane: Lane, message: OutboxMessage, signal: AbortSignal): Promise<void> {
     const { store, clock, observer } = this.#deps
     const counted = (state: DeliveryState) => observer.delivered(message.kind, state)
     const fields = { outboxId: message.id, attempt: message.attempts }
@@ -232,7 +235,7 @@ export class OutboxWorker {
       const { providerId } = await lane.handler.deliver(
         outcome.send,
         `latchkey-outbox-${message.id}`,
-        this.#stopping.signal,
+        signal,
       )
       await store.markSent(message.id, clock(), providerId ?? null)
       counted('sent')

@@ -129,4 +129,8 @@ t.test('a receiver that never answers does not slow a sign-in', async (t) => {
     `verify: slowest ${slowest(before).toFixed(1)} ms before, ${slowest(during).toFixed(1)} ms while hanging`,
   )
   t.ok(slowest(during) < 5_000, 'no sign-in waited for the webhook timeout (10 s)')
+  // Nor does a shutdown: the worker cuts its sends short, the rows still due included.
+  const closing = performance.now()
+  await h.close()
+  t.ok(performance.now() - closing < 5_000, 'the app closed without waiting for the receiver')
 })
