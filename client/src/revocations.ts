@@ -144,9 +144,10 @@ export class RevocationFollower {
     // The feed is known to be complete as of when the sync started, not when it ended.
     const started = this.#now()
     const run = this.#sync().then(
-      () => {
+      (complete) => {
         this.#inflight = undefined
-        this.#lastSyncAt = started
+        // A sync cut off by the page cap has not reached the feed's end: not up to date yet.
+        if (complete) this.#lastSyncAt = started
       },
       (error: unknown) => {
         this.#inflight = undefined
@@ -158,7 +159,8 @@ export class RevocationFollower {
     return run
   }
 
-  async #sync(): Promise<void> {
+  /** Reads the feed from the cursor on; true when it reached the end. */
+  async #sync(): Promise<boolean> {
     const limit = this.#options.limit ?? 500
     let restarted = false
     for (let pages = 0; pages < MAX_PAGES_PER_SYNC; pages++) {
@@ -178,9 +180,13 @@ export class RevocationFollower {
       for (const entry of page.revocations) this.#apply(entry)
       const moved = page.cursor !== this.#cursor
       this.#cursor = page.cursor
-      if (page.revocations.length < limit || !moved) break
+      if (page.revocations.length < limit || !moved) {
+        this.#prune()
+        return true
+      }
     }
     this.#prune()
+    return false
   }
 
   async #fetchPage(limit: number): Promise<RevocationPage> {

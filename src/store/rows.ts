@@ -231,9 +231,13 @@ export interface FeedRow<Detail = Record<string, unknown>> {
   detail: Detail
 }
 
+/**
+ * A feed entry. A delete does not move the counter, but every token of the user is dead: the
+ * entry names the next rev, so "a JWT whose rev is lower is revoked" holds for it too.
+ */
 export const toRevocation = (row: FeedRow): Revocation => ({
   userId: row.user_id,
-  rev: Number(row.detail.rev),
+  rev: Number(row.detail.rev) + (row.detail.reason === 'deleted' ? 1 : 0),
   sessionId: row.session_id,
   reason: row.detail.reason as RevocationReason,
   at: row.at,

@@ -51,7 +51,7 @@ t.test('revokes, disables, deletes and ended sessions, in order, after a cursor'
       { user_id: bob.userId, rev: 1, reason: 'revoked' },
       { user_id: bob.userId, rev: 1, session_id: bob.sessionId, reason: 'revoked' },
       { user_id: alice.userId, rev: 1, reason: 'disabled' },
-      { user_id: bob.userId, rev: 1, reason: 'deleted' },
+      { user_id: bob.userId, rev: 2, reason: 'deleted' },
     ],
   )
   t.match(page.revocations[0]?.at, /^\d{4}-\d\d-\d\dT/)

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { EventAnnouncer } from '../announce.js'
 import type { AuditContext, AuditStore, AuditType } from '../audit.js'
 import { FEED_TYPES, SYSTEM } from '../audit.js'
-import { badCursor, decodeFeedCursor, encodeFeedCursor } from '../checks.js'
+import { badCursor, decodeFeedCursor, encodeFeedCursor, isUuid } from '../checks.js'
 import { listEventsSql } from '../listing.js'
 import type { NewOutboxMessage } from '../outbox.js'
 import {
@@ -18,6 +18,8 @@ import {
 import type { EndReason } from '../sessions.js'
 import type { Connection } from './connection.js'
 import { outboxInsertJson } from './outbox-insert.js'
+
+const XID8_MAX = 2n ** 64n - 1n
 
 const FEED = `type IN (${FEED_TYPES.map((type) => `'${type}'`).join(', ')})`
 
@@ -267,7 +269,15 @@ export function postgresAudit(db: Connection, announcer: EventAnnouncer): AuditS
     async revocations(after, limit) {
       const position = after === undefined ? ['0', ZERO_ID] : decodeFeedCursor(after)
       const [xid, id] = position ?? []
-      if (position?.length !== 2 || typeof xid !== 'string' || typeof id !== 'string') {
+      // A transaction id (xid8: at most 2^64 - 1) then an event id, or the database would be
+      // the one to refuse it, as an outage.
+      if (
+        position?.length !== 2 ||
+        typeof xid !== 'string' ||
+        !/^\d{1,20}$/.test(xid) ||
+        BigInt(xid) > XID8_MAX ||
+        !isUuid(id)
+      ) {
         throw badCursor()
       }
       const rows = await db.rows<FeedRow & { xid: string; id: string }>(SQL.feed, [xid, id, limit])

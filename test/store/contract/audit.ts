@@ -341,7 +341,7 @@ export function auditContract(t: Test, withStore: WithStore): void {
       { userId: bob.user.id, rev: 1, sessionId: null, reason: 'revoked', at: T0 + 2 },
       { userId: bob.user.id, rev: 1, sessionId: bob.session.id, reason: 'revoked', at: T0 + 2 },
       { userId: alice.user.id, rev: 1, sessionId: null, reason: 'disabled', at: T0 + 3 },
-      { userId: bob.user.id, rev: 1, sessionId: null, reason: 'deleted', at: T0 + 5 },
+      { userId: bob.user.id, rev: 2, sessionId: null, reason: 'deleted', at: T0 + 5 },
     ]
     await feedHas(store, expected.length)
     const all = await store.revocations(undefined, 100)
@@ -368,7 +368,19 @@ export function auditContract(t: Test, withStore: WithStore): void {
     t.strictSame((await store.revocations(all.cursor, 100)).revocations, [
       { userId: alice.user.id, rev: 2, sessionId: null, reason: 'revoked', at: T0 + 6 },
     ])
-    for (const bad of ['', 'nope', Buffer.from('[-1]').toString('base64url'), 'W10']) {
+    const made = (shape: string) => Buffer.from(shape).toString('base64url')
+    const uuid = '01900000-0000-7000-8000-000000000000'
+    for (const bad of [
+      '',
+      'nope',
+      made('[-1]'),
+      'W10',
+      // Made-up positions of the right length: the store refuses them, never the database.
+      made('["5","5"]'),
+      made(`["${uuid}","${uuid}"]`),
+      made(`["18446744073709551616","${uuid}"]`),
+      made('[5,5]'),
+    ]) {
       const refused = await store.revocations(bad, 10).catch((error) => error)
       t.match(refused, { code: 'invalid_request' }, JSON.stringify(bad))
     }
