@@ -86,6 +86,8 @@ export class TokenExpired extends tokenError('token_expired', 'The token has exp
    * audit trail records whose link expired. Never the token itself.
    */
   subject?: string
+  /** The token's expiry (seconds), when its MAC passed: with the subject it names the link. */
+  expiresAt?: number
 }
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
 export class TokenUsed extends tokenError('token_used', 'The token has already been used.') {}

@@ -308,6 +308,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/stats/link-views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scanner telemetry: links emailed, opened, opened before the person, per domain
+         * @description Per recipient domain, for the sign-in emails sent since `since`: how many links were issued, opened (any GET or HEAD of the link page), opened before the person (a used link with a view before the person’s own: the first view with the binding cookie, else the last one before the link was used), opened only without the cookie (never used, and no view carried the binding cookie: a scanner prefetch, or another device abandoned), used, and the median seconds from the email to the first view. A link is its user and its expiry. At most 100,000 rows of each listing are read; `truncated` says when that bound was reached.
+         */
+        get: operations["linkViewStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/revocations": {
         parameters: {
             query?: never;
@@ -2017,6 +2037,111 @@ export interface operations {
                         }[];
                         /** @description Pass as `before` for the next page. */
                         next?: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkViewStats: {
+        parameters: {
+            query?: {
+                /** @description Where the window starts: an ISO 8601 time (2026-01-31T00:00:00Z) or a duration back from now (7d, 24h, 30m). Default 7d. */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        since: string;
+                        /** Format: date-time */
+                        until: string;
+                        /** @description Most links issued first. */
+                        domains: {
+                            /** @description The recipient address’s domain (googlemail.com as gmail.com). */
+                            domain: string;
+                            /** @description Sign-in emails sent (outbox kind email, status sent) created in the window; one per link, a link being its user and its expiry. */
+                            links_issued: number;
+                            /** @description Of those, links whose page was opened (GET or HEAD) at least once. */
+                            links_opened: number;
+                            /** @description Used links whose page was opened before the person's own view: the first view with the binding cookie, else the last view before the link was used. */
+                            opened_before_person: number;
+                            /** @description Opened links never used whose every view lacked the binding cookie: a scanner prefetch only, or opened on another device and abandoned. */
+                            opened_only_without_cookie: number;
+                            /** @description Links used (link.verified). */
+                            used: number;
+                            /** @description Over opened links: the median of seconds from the email to the first view. */
+                            median_seconds_to_first_view: number | null;
+                        }[];
+                        /** @description True when a bound on the rows read (100,000 per listing) was reached: the counts then cover only the most recent part of the window. */
+                        truncated: boolean;
                     };
                 };
             };

@@ -59,7 +59,8 @@ async function openAndConfirm(deps: AuthDeps, request: ConfirmRequest): Promise<
     const link = { ...checked, user: await loadTokenUser(deps.store, checked.fields) }
     return await confirm(deps, request, link, origin, context)
   } catch (error) {
-    return recordFailure(deps, error, checked?.fields.userId, context, purposeOf(checked))
+    const { userId, expiresAt } = checked?.fields ?? {}
+    return recordFailure(deps, error, userId, context, purposeOf(checked), expiresAt)
   }
 }
 

@@ -46,6 +46,7 @@ export async function exchangeCode(
     // a failure reads the user to say why.
     return grantSession(deps, await openSession(deps, fields, true, origin))
   } catch (error) {
-    return recordFailure(deps, error, fields?.userId, signInContext(origin), 'exchange')
+    const context = signInContext(origin)
+    return recordFailure(deps, error, fields?.userId, context, 'exchange', fields?.expiresAt)
   }
 }

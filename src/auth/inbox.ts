@@ -26,3 +26,13 @@ export function inboxOf(email: string): string {
   }
   return `${local}@${domain}`
 }
+
+/**
+ * The domain of an address as the scanner telemetry groups it (link-stats.ts): lower-cased, and
+ * googlemail.com is gmail.com, as for the inbox. The domain names the mail provider, whose
+ * scanners are what the statistics are about; never the person.
+ */
+export function emailDomain(email: string): string {
+  const inbox = inboxOf(email)
+  return inbox.slice(inbox.lastIndexOf('@') + 1)
+}

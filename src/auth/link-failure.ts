@@ -9,7 +9,9 @@ const RECORDED = new Set(['token_expired', 'token_used', 'token_revoked', 'user_
  * Records `link.failed` (with the code) for a link or code that failed after its MAC passed, then
  * rethrows. A forgery (token_invalid before anything names a user) is not recorded: anyone can
  * make those, and a table that grows with them is a way to fill the disk. `userId` is the id the
- * token named, once known; an expired token's error carries it (see KeyRing.open).
+ * token named, once known, and `expiresAt` its expiry (seconds); an expired token's error carries
+ * both (see KeyRing.open and checkLink). With the user id, the expiry names the link across the
+ * audit trail (see link-stats.ts).
  */
 export async function recordFailure(
   deps: Pick<AuthDeps, 'store' | 'clock'>,
@@ -17,10 +19,17 @@ export async function recordFailure(
   userId: string | undefined,
   context: AuditContext,
   purpose: 'login' | 'access' | 'exchange' | undefined,
+  expiresAt?: number,
 ): Promise<never> {
-  const subject = error instanceof TokenExpired ? (error.subject ?? userId) : userId
+  const expired = error instanceof TokenExpired
+  const subject = expired ? (error.subject ?? userId) : userId
   if (error instanceof LatchkeyError && RECORDED.has(error.code) && subject !== undefined) {
-    const detail = purpose === undefined ? { code: error.code } : { code: error.code, purpose }
+    const expiry = expired ? (error.expiresAt ?? expiresAt) : expiresAt
+    const detail = {
+      code: error.code,
+      ...(purpose === undefined ? {} : { purpose }),
+      ...(expiry === undefined ? {} : { expires_at: expiry }),
+    }
     await deps.store.recordEvent(
       { type: 'link.failed', userId: subject, detail },
       context,

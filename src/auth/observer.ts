@@ -1,6 +1,7 @@
 import { LatchkeyError, TOKEN_ERROR_CODES, type TokenErrorCode } from '../errors.js'
 import type { DeliveryObserver } from '../outbox/observer.js'
 import type { EndReason } from '../store/sessions.js'
+import type { UaFamily } from './user-agent.js'
 
 /** How a link verification ended: `ok`, or the token error a backend was told. */
 export type VerifyOutcome = 'ok' | TokenErrorCode
@@ -11,6 +12,9 @@ export type VerifyOutcome = 'ok' | TokenErrorCode
  * A hosted sign-in is a `check` when its page opens, then a `use` when the button is pressed.
  */
 export type VerifyMode = 'check' | 'use'
+
+/** How a link's page was opened: what a person's browser does (GET), or only asked about (HEAD). */
+export type ViewMethod = 'GET' | 'HEAD'
 
 /** The rate limits of DESIGN requirement 15, by the names their settings give them. */
 export type LimitName = 'ip' | 'api_key' | 'recipient' | 'form_ip'
@@ -25,6 +29,11 @@ export interface Observer extends DeliveryObserver {
   linkIssued(purpose: 'login' | 'access', delivery: 'queued' | 'none'): void
   /** One link verification (the API's, dry runs included, or the hosted confirm page's). */
   verified(mode: VerifyMode, outcome: VerifyOutcome): void
+  /**
+   * A link's page opened (GET or HEAD) for a link whose MAC passed, as link.viewed records it:
+   * whether the browser carried the binding cookie for the link's user, and its UA family.
+   */
+  linkViewed(method: ViewMethod, cookie: boolean, family: UaFamily): void
   sessionCreated(): void
   /** A rotation; a retry within the grace, answered with the current pair, is none. */
   sessionRefreshed(): void

@@ -50,9 +50,11 @@ export async function openSession(
   const session = newSession(deps, origin, now)
   const context = signInContext(origin)
   const expected = { rev: fields.rev, seq: fields.seq }
+  // The token's expiry goes into link.verified: with the user id it names the link (link-stats.ts).
+  const used = { expiresAt: fields.expiresAt }
   const opened = oneTime
-    ? await store.consumeAndOpen(fields.userId, expected, session, now, context)
-    : await store.touchAndOpen(fields.userId, fields.rev, session, now, context)
+    ? await store.consumeAndOpen(fields.userId, expected, session, now, context, used)
+    : await store.touchAndOpen(fields.userId, fields.rev, session, now, context, used)
   if (opened) {
     deps.observer.sessionCreated()
     return opened

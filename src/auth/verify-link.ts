@@ -1,8 +1,8 @@
 import { toSeconds } from '../clock.js'
-import { InvalidRequest, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
+import { InvalidRequest, TokenExpired, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
 import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
-import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
+import { decodeToken, Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { recordFailure } from './link-failure.js'
@@ -74,7 +74,8 @@ async function verify(deps: AuthDeps, request: VerifyRequest): Promise<VerifyRes
     const opened = { ...link, user: await loadTokenUser(deps.store, link.fields) }
     return { user: await useLink(deps, opened, context), session: null, ...found }
   } catch (error) {
-    return recordFailure(deps, error, link?.fields.userId, context, purposeOf(link))
+    const { userId, expiresAt } = link?.fields ?? {}
+    return recordFailure(deps, error, userId, context, purposeOf(link), expiresAt)
   }
 }
 
@@ -104,12 +105,20 @@ export function purposeOf(link: CheckedLink | undefined): 'login' | 'access' | u
 export function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
   const { config, keyring, clock } = deps
   const redirect = presentedTarget(check.redirectTo, config.allowedRedirects)
-  const fields = keyring.open(
-    check.token,
-    { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
-    { scope: check.scope, redirect, ip: check.ip },
-    toSeconds(clock()),
-  )
+  let fields: TokenFields
+  try {
+    fields = keyring.open(
+      check.token,
+      { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
+      { scope: check.scope, redirect, ip: check.ip },
+      toSeconds(clock()),
+    )
+  } catch (error) {
+    // Expired means the MAC passed, so the expiry the token states is ours: it names the link
+    // in the audit trail (link.failed, link.viewed) as the user id does.
+    if (error instanceof TokenExpired) error.expiresAt = decodeToken(check.token).fields.expiresAt
+    throw error
+  }
   return {
     fields,
     login: fields.purpose === Purpose.Login,
@@ -132,12 +141,13 @@ export async function useLink(
   const { store, clock } = deps
   const { fields, user, oneTime } = link
   if (!oneTime && !link.login) return user
+  const used = { expiresAt: fields.expiresAt }
   // One statement compares and moves the counters, so of any number of concurrent uses exactly
   // one wins. A reusable login link only records the sign-in, still conditional on rev and
   // status so a revoke that lands in between is honoured.
   const updated = oneTime
-    ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock(), context)
-    : await store.touchLogin(user.id, fields.rev, clock(), context)
+    ? await store.consume(user.id, { rev: fields.rev, seq: fields.seq }, clock(), context, used)
+    : await store.touchLogin(user.id, fields.rev, clock(), context, used)
   if (!updated) {
     // Lost a race: read again only to name the reason precisely (this is the failure path).
     assertCurrent(await store.findById(user.id), fields)

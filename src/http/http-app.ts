@@ -18,6 +18,7 @@ import { adminRoutes } from './routes/admin.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
+import { adminStatsRoutes } from './routes/admin-stats.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -170,6 +171,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminOutboxRoutes(app, deps, guards)
   metricsRoutes(app, deps, guards)
   adminAuditRoutes(app, deps, guards)
+  adminStatsRoutes(app, deps, guards)
   revocationRoutes(app, deps, guards)
   return app
 }

@@ -414,3 +414,49 @@ export const RevocationsResponseSchema = Type.Object({
     description: 'Opaque; pass it as `after` to read on. Unchanged when nothing was new.',
   }),
 })
+
+export const LinkViewsQuerySchema = Type.Object(
+  {
+    since: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 40,
+        description:
+          'Where the window starts: an ISO 8601 time (2026-01-31T00:00:00Z) or a duration back from now (7d, 24h, 30m). Default 7d.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+const LinkCount = (description: string) => Type.Integer({ minimum: 0, description })
+
+export const DomainLinkViewsSchema = Type.Object({
+  domain: Type.String({
+    description: 'The recipient address’s domain (googlemail.com as gmail.com).',
+  }),
+  links_issued: LinkCount(
+    'Sign-in emails sent (outbox kind email, status sent) created in the window; one per link, a link being its user and its expiry.',
+  ),
+  links_opened: LinkCount('Of those, links whose page was opened (GET or HEAD) at least once.'),
+  opened_before_person: LinkCount(
+    "Used links whose page was opened before the person's own view: the first view with the binding cookie, else the last view before the link was used.",
+  ),
+  opened_only_without_cookie: LinkCount(
+    'Opened links never used whose every view lacked the binding cookie: a scanner prefetch only, or opened on another device and abandoned.',
+  ),
+  used: LinkCount('Links used (link.verified).'),
+  median_seconds_to_first_view: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+    description: 'Over opened links: the median of seconds from the email to the first view.',
+  }),
+})
+
+export const LinkViewsResponseSchema = Type.Object({
+  since: Timestamp,
+  until: Timestamp,
+  domains: Type.Array(DomainLinkViewsSchema, { description: 'Most links issued first.' }),
+  truncated: Type.Boolean({
+    description:
+      'True when a bound on the rows read (100,000 per listing) was reached: the counts then cover only the most recent part of the window.',
+  }),
+})

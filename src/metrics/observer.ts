@@ -1,5 +1,12 @@
 import { Counter, type Registry } from 'prom-client'
-import type { LimitName, Observer, VerifyMode, VerifyOutcome } from '../auth/observer.js'
+import type {
+  LimitName,
+  Observer,
+  VerifyMode,
+  VerifyOutcome,
+  ViewMethod,
+} from '../auth/observer.js'
+import type { UaFamily } from '../auth/user-agent.js'
 import type { DeliveryState } from '../outbox/observer.js'
 import type { EndReason } from '../store/sessions.js'
 
@@ -11,6 +18,7 @@ import type { EndReason } from '../store/sessions.js'
 export class PrometheusObserver implements Observer {
   readonly #links: Counter<'purpose' | 'delivery'>
   readonly #verifications: Counter<'mode' | 'outcome'>
+  readonly #views: Counter<'method' | 'cookie' | 'ua_family'>
   readonly #created: Counter
   readonly #refreshed: Counter
   readonly #ended: Counter<'reason'>
@@ -29,6 +37,12 @@ export class PrometheusObserver implements Observer {
       name: 'latchkey_link_verifications_total',
       help: 'Link verifications by mode (check: looked only; use: spent) and outcome (ok or the error code; forgeries are token_invalid).',
       labelNames: ['mode', 'outcome'],
+      registers,
+    })
+    this.#views = new Counter({
+      name: 'latchkey_link_views_total',
+      help: 'Link pages opened (GET, HEAD) for links whose MAC passed, by whether the binding cookie was there (true, false) and user-agent family (none, scanner, chrome, firefox, safari, edge, other). Forgeries count only as verifications (token_invalid).',
+      labelNames: ['method', 'cookie', 'ua_family'],
       registers,
     })
     this.#created = new Counter({
@@ -67,6 +81,10 @@ export class PrometheusObserver implements Observer {
 
   verified(mode: VerifyMode, outcome: VerifyOutcome): void {
     this.#verifications.inc({ mode, outcome })
+  }
+
+  linkViewed(method: ViewMethod, cookie: boolean, family: UaFamily): void {
+    this.#views.inc({ method, cookie: String(cookie), ua_family: family })
   }
 
   sessionCreated(): void {

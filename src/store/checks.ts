@@ -1,7 +1,7 @@
 import { InvalidRequest } from '../errors.js'
 import { AUDIT_TYPES, type AuditContext, type AuditQuery, type AuditType } from './audit.js'
 import { END_REASONS, type EndReason, type NewSession } from './sessions.js'
-import type { Expected, RevokeReason, UserOrigin, UserStatus } from './users.js'
+import type { Expected, RevokeReason, UsedToken, UserOrigin, UserStatus } from './users.js'
 
 /**
  * What compose.ts checks before any statement runs, the same for every store. A caller's
@@ -42,6 +42,18 @@ export function checkExpected(expected: Expected): void {
 }
 
 /** A job kind as the outbox names them: a short lower-case word (email, webhook …). */
+/** A used token's expiry, when given: seconds, as the token's four bytes hold them. */
+export function checkUsedToken(token: UsedToken | undefined): void {
+  if (token === undefined) return
+  if (
+    !Number.isSafeInteger(token.expiresAt) ||
+    token.expiresAt < 0 ||
+    token.expiresAt > 0xffffffff
+  ) {
+    throw new TypeError('expiresAt must be seconds that fit the token (0 … 2^32 - 1)')
+  }
+}
+
 export function checkKind(kind: string): void {
   if (typeof kind !== 'string' || !/^[a-z][a-z0-9_-]{0,31}$/.test(kind)) {
     throw new TypeError('kind must be a lower-case name')

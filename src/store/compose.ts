@@ -16,6 +16,7 @@ import {
   checkRevokeReason,
   checkStatus,
   checkTime,
+  checkUsedToken,
   isEmail,
   isFeedCursor,
   isUuid,
@@ -66,17 +67,19 @@ export function composeStore(parts: StoreParts): Store {
       checkLimit(options?.limit)
       return users.list(options)
     },
-    async consume(id, expected, now, audit = SYSTEM) {
+    async consume(id, expected, now, audit = SYSTEM, token) {
       checkTime(now)
       checkExpected(expected)
+      checkUsedToken(token)
       const context = auditContext(audit)
-      return isUuid(id) ? users.consume(id, expected, now, context) : undefined
+      return isUuid(id) ? users.consume(id, expected, now, context, token) : undefined
     },
-    async touchLogin(id, rev, now, audit = SYSTEM) {
+    async touchLogin(id, rev, now, audit = SYSTEM, token) {
       checkTime(now)
       checkCounter(rev, 'rev')
+      checkUsedToken(token)
       const context = auditContext(audit)
-      return isUuid(id) ? users.touchLogin(id, rev, now, context) : undefined
+      return isUuid(id) ? users.touchLogin(id, rev, now, context, token) : undefined
     },
     async revoke(id, now, reason = 'revoked', audit = SYSTEM) {
       checkTime(now)
@@ -181,21 +184,25 @@ function checkNewMessage(message: NewOutboxMessage): void {
 /** The sessions' checks: a user or session id that cannot be ours finds and changes nothing. */
 function composeSessions(sessions: SessionStore): SessionStore {
   return {
-    async consumeAndOpen(userId, expected, session, now, audit = SYSTEM) {
+    async consumeAndOpen(userId, expected, session, now, audit = SYSTEM, token) {
       checkTime(now)
       checkExpected(expected)
       checkNewSession(session)
+      checkUsedToken(token)
       const context = auditContext(audit)
       return isUuid(userId)
-        ? sessions.consumeAndOpen(userId, expected, session, now, context)
+        ? sessions.consumeAndOpen(userId, expected, session, now, context, token)
         : undefined
     },
-    async touchAndOpen(userId, rev, session, now, audit = SYSTEM) {
+    async touchAndOpen(userId, rev, session, now, audit = SYSTEM, token) {
       checkTime(now)
       checkCounter(rev, 'rev')
       checkNewSession(session)
+      checkUsedToken(token)
       const context = auditContext(audit)
-      return isUuid(userId) ? sessions.touchAndOpen(userId, rev, session, now, context) : undefined
+      return isUuid(userId)
+        ? sessions.touchAndOpen(userId, rev, session, now, context, token)
+        : undefined
     },
     findSession: async (id) => (isUuid(id) ? sessions.findSession(id) : undefined),
     async rotate(id, expected, now, audit = SYSTEM) {

@@ -1,5 +1,5 @@
 import type { AuditContext } from './audit.js'
-import type { Expected, User } from './users.js'
+import type { Expected, UsedToken, User } from './users.js'
 
 /** Why a session ended; the first reason stands. */
 export type EndReason =
@@ -84,6 +84,7 @@ export interface SessionStore {
     session: NewSession,
     now: number,
     audit?: AuditContext,
+    token?: UsedToken,
   ): Promise<SessionWithUser | undefined>
   /**
    * UserStore.touchLogin and the opening of a session, atomically (a login with a reusable
@@ -95,6 +96,7 @@ export interface SessionStore {
     session: NewSession,
     now: number,
     audit?: AuditContext,
+    token?: UsedToken,
   ): Promise<SessionWithUser | undefined>
   /** The session and its user in one lookup, whatever its state (ended and expired included). */
   findSession(id: string): Promise<SessionWithUser | undefined>

@@ -28,6 +28,15 @@ export interface Expected {
   seq: number
 }
 
+/**
+ * The token a link.verified event is about: its expiry (seconds since the Unix epoch), recorded
+ * in the event's detail (`expires_at`). With the user id it names one link across the audit
+ * trail (link.viewed, link.verified, link.failed) at no extra cost on the verify path.
+ */
+export interface UsedToken {
+  expiresAt: number
+}
+
 /** Who created a user: the hosted sign-in form, or anyone else (a backend, the CLI). */
 export type UserOrigin = 'hosted' | 'api'
 
@@ -68,9 +77,16 @@ export interface UserStore {
     expected: Expected,
     now: number,
     audit?: AuditContext,
+    token?: UsedToken,
   ): Promise<User | undefined>
   /** Sets last_login_at only while rev matches and the user is active (a login with a reusable link). */
-  touchLogin(id: string, rev: number, now: number, audit?: AuditContext): Promise<User | undefined>
+  touchLogin(
+    id: string,
+    rev: number,
+    now: number,
+    audit?: AuditContext,
+    token?: UsedToken,
+  ): Promise<User | undefined>
   /**
    * Increments rev and, in the same transaction, ends every open session of the user with
    * `reason` (revoked, or reported when the person asked from a report page): every link, code,

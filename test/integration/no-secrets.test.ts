@@ -71,6 +71,8 @@ t.test('a day of sign-ins, refreshes, failures and logouts', async (t) => {
   const link = await mailedLink(h, 'pages@example.com')
   keep('emailed link token', new URL(link).searchParams.get('token'))
   await openAndConfirm(browser, link)
+  // Scanner telemetry: a HEAD of the used link is recorded too (link.viewed), never its token.
+  await browser.head(link, { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda link check)' })
   for (const [name, value] of browser.cookies) keep(`cookie ${name}`, value)
   const form = mustForm((await browser.get('/logout')).body, '/logout')
   for (const [name, value] of Object.entries(form)) keep(`form field ${name}`, value)
@@ -91,6 +93,8 @@ t.test('none of it in the audit trail, webhooks, metrics or logs', async (t) => 
   })
   t.equal(audit.statusCode, 200)
   t.ok(audit.json().events.length >= 10, 'the audit trail has the day in it')
+  const types = audit.json().events.map((event: { type: string }) => event.type)
+  t.ok(types.includes('link.viewed'), 'the link views are in it')
   const metrics = await app.inject({
     method: 'GET',
     url: '/metrics',

@@ -42,6 +42,13 @@ export const eventFrom = (
                  ${actor}::text, ${ip}::text, ${userAgent}::text, ${detail} FROM ${from}`
 }
 
+/**
+ * The detail of a link.verified event, as SQL: whether the token was one-time, and its expiry
+ * from parameter `$expiresAt` (left out when null, as the SQLite store leaves it out).
+ */
+export const verifiedDetail = (oneTime: boolean, expiresAt: number): string =>
+  `jsonb_strip_nulls(jsonb_build_object('one_time', ${oneTime}, 'expires_at', $${expiresAt}::bigint))`
+
 /** The parameters of one event whose id is `$first`, its context following. */
 export const oneEvent = (first: number) => ({ id: first, context: first + 1 })
 

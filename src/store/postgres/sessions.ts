@@ -10,14 +10,22 @@ import {
   toSessionWithUser,
 } from '../rows.js'
 import type { SessionStore, SessionWithUser } from '../sessions.js'
-import { announced, announcing, endUserSessions, eventFrom, oneEvent } from './audit.js'
+import {
+  announced,
+  announcing,
+  endUserSessions,
+  eventFrom,
+  oneEvent,
+  verifiedDetail,
+} from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
 /**
  * The session insert, fed by the user-side UPDATE `u` (no row there, no session), and its two
  * events, link.verified and session.created: `$1` is now, the session's own values
- * (newSessionValues) follow from `$first` on, then the events' (two ids, the context) and
- * the rows that announce them (Announcements.params).
+ * (newSessionValues) follow from `$first` on, then the events' (two ids, the context),
+ * the rows that announce them (Announcements.params), and last the used token's expiry (null
+ * when not given).
  */
 const open = (first: number, oneTime: boolean) => `s AS (
     INSERT INTO sessions (user_id, created_at, id, client, expires_at, ip, user_agent)
@@ -25,7 +33,7 @@ const open = (first: number, oneTime: boolean) => `s AS (
     RETURNING *
   ), e AS (
     INSERT INTO audit_events (${EVENT_COLUMNS})
-    ${eventFrom('link.verified', { id: first + 5, context: first + 7 }, 's', 's.user_id', 's.id', `'{"one_time": ${oneTime}}'::jsonb`)}
+    ${eventFrom('link.verified', { id: first + 5, context: first + 7 }, 's', 's.user_id', 's.id', verifiedDetail(oneTime, first + 11))}
     UNION ALL
     ${eventFrom('session.created', { id: first + 6, context: first + 7 }, 's', 's.user_id', 's.id', "jsonb_build_object('client', s.client)")}
     RETURNING *
@@ -116,9 +124,14 @@ export function postgresSessions(db: Connection, announcer: EventAnnouncer): Ses
     context: AuditContext,
     now: number,
     types: AuditType[],
+    last: unknown[] = [],
   ) =>
     announcing(announcer, (announce) =>
-      db.rows<SessionUserRow>(statement, [...values, ...announce.params(context, now, types)]),
+      db.rows<SessionUserRow>(statement, [
+        ...values,
+        ...announce.params(context, now, types),
+        ...last,
+      ]),
     )
   const opened = async (rows: Promise<SessionUserRow[]>) => {
     const [row] = await rows
@@ -126,7 +139,7 @@ export function postgresSessions(db: Connection, announcer: EventAnnouncer): Ses
   }
   const SIGN_IN: AuditType[] = ['link.verified', 'session.created']
   return {
-    consumeAndOpen: (userId, expected, session, now, audit = SYSTEM) =>
+    consumeAndOpen: (userId, expected, session, now, audit = SYSTEM, token) =>
       opened(
         recording(
           SQL.consumeAndOpen,
@@ -134,9 +147,10 @@ export function postgresSessions(db: Connection, announcer: EventAnnouncer): Ses
           audit,
           now,
           SIGN_IN,
+          [token?.expiresAt ?? null],
         ),
       ),
-    touchAndOpen: (userId, rev, session, now, audit = SYSTEM) =>
+    touchAndOpen: (userId, rev, session, now, audit = SYSTEM, token) =>
       opened(
         recording(
           SQL.touchAndOpen,
@@ -144,6 +158,7 @@ export function postgresSessions(db: Connection, announcer: EventAnnouncer): Ses
           audit,
           now,
           SIGN_IN,
+          [token?.expiresAt ?? null],
         ),
       ),
     findSession: (id) => joined(SQL.find, [id]),

@@ -13,6 +13,7 @@ import {
   oneEvent,
   recordDeleted,
   recordOn,
+  verifiedDetail,
 } from './audit.js'
 import type { Connection, Statement } from './connection.js'
 
@@ -65,7 +66,7 @@ const SQL = {
              RETURNING *
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
-             ${eventFrom('link.verified', oneEvent(5), 'u', 'u.id', 'NULL::uuid', `'{"one_time": true}'::jsonb`)}
+             ${eventFrom('link.verified', oneEvent(5), 'u', 'u.id', 'NULL::uuid', verifiedDetail(true, 10))}
              RETURNING *
            ), ${announced(9)}
            SELECT * FROM u`,
@@ -78,7 +79,7 @@ const SQL = {
              RETURNING *
            ), e AS (
              INSERT INTO audit_events (${EVENT_COLUMNS})
-             ${eventFrom('link.verified', oneEvent(4), 'u', 'u.id', 'NULL::uuid', `'{"one_time": false}'::jsonb`)}
+             ${eventFrom('link.verified', oneEvent(4), 'u', 'u.id', 'NULL::uuid', verifiedDetail(false, 9))}
              RETURNING *
            ), ${announced(8)}
            SELECT * FROM u`,
@@ -184,9 +185,10 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
     context: AuditContext,
     now: number,
     types: AuditType[],
+    last: unknown[] = [],
   ) =>
     announcing(announcer, (announce) =>
-      db.query(statement, [...values, ...announce.params(context, now, types)]),
+      db.query(statement, [...values, ...announce.params(context, now, types), ...last]),
     )
   const changed = async (result: Promise<{ rows: unknown[] }>) => {
     const [row] = (await result).rows as UserRow[]
@@ -204,14 +206,28 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
       return { user: found, created: found.id === id }
     },
     list: async ({ limit }) => (await db.rows<UserRow>(SQL.list, [limit])).map(toUser),
-    consume: (id, expected, now, audit = SYSTEM) =>
+    consume: (id, expected, now, audit = SYSTEM, token) =>
       changed(
-        recording(SQL.consume, [now, id, expected.seq, expected.rev], audit, now, [
-          'link.verified',
-        ]),
+        recording(
+          SQL.consume,
+          [now, id, expected.seq, expected.rev],
+          audit,
+          now,
+          ['link.verified'],
+          [token?.expiresAt ?? null],
+        ),
       ),
-    touchLogin: (id, rev, now, audit = SYSTEM) =>
-      changed(recording(SQL.touchLogin, [now, id, rev], audit, now, ['link.verified'])),
+    touchLogin: (id, rev, now, audit = SYSTEM, token) =>
+      changed(
+        recording(
+          SQL.touchLogin,
+          [now, id, rev],
+          audit,
+          now,
+          ['link.verified'],
+          [token?.expiresAt ?? null],
+        ),
+      ),
     revoke: (id, now, reason = 'revoked', audit = SYSTEM) =>
       changeAndEnd(SQL.revoke, id, now, reason, audit),
     setStatus: async (id, status, now, audit = SYSTEM) =>

@@ -13,8 +13,22 @@ import {
   toRevocation,
 } from '../rows.js'
 import type { EndReason } from '../sessions.js'
+import type { UsedToken } from '../users.js'
 import type { Db, Guard } from './connection.js'
 import { OUTBOX_INSERT_JSON } from './outbox-insert.js'
+
+/**
+ * The detail of a link.verified event: whether the token was one-time, and its expiry when the
+ * caller gave it (the twin of postgres/audit.ts's verifiedDetail).
+ */
+export function verifiedDetail(
+  oneTime: boolean,
+  token: UsedToken | undefined,
+): Record<string, unknown> {
+  return token === undefined
+    ? { one_time: oneTime }
+    : { one_time: oneTime, expires_at: token.expiresAt }
+}
 
 /** Writes one event; called inside the transaction of the change it records. */
 export type RecordEvent = (

@@ -9,7 +9,8 @@ import {
   toSessionWithUser,
 } from '../rows.js'
 import type { EndReason, NewSession, SessionStore } from '../sessions.js'
-import { eventWriter, sessionEnder } from './audit.js'
+import type { UsedToken } from '../users.js'
+import { eventWriter, sessionEnder, verifiedDetail } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 /** The sessions table; the twin of postgres/sessions.ts. Arguments are checked by compose.ts. */
@@ -77,9 +78,10 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
     now: number,
     context: AuditContext,
     oneTime: boolean,
+    token: UsedToken | undefined,
   ) => {
     const { id } = insert.get(userId, now, ...newSessionValues(session)) as { id: string }
-    record(now, 'link.verified', userId, id, context, { one_time: oneTime })
+    record(now, 'link.verified', userId, id, context, verifiedDetail(oneTime, token))
     record(now, 'session.created', userId, id, context, { client: session.client })
     return find.get(id) as SessionUserRow
   }
@@ -91,12 +93,22 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
       session: NewSession,
       now: number,
       context: AuditContext,
+      token: UsedToken | undefined,
     ) =>
-      consume.get(now, userId, seq, rev) ? open(userId, session, now, context, true) : undefined,
+      consume.get(now, userId, seq, rev)
+        ? open(userId, session, now, context, true, token)
+        : undefined,
   )
   const touchAndOpen = db.transaction(
-    (userId: string, rev: number, session: NewSession, now: number, context: AuditContext) =>
-      touch.get(now, userId, rev) ? open(userId, session, now, context, false) : undefined,
+    (
+      userId: string,
+      rev: number,
+      session: NewSession,
+      now: number,
+      context: AuditContext,
+      token: UsedToken | undefined,
+    ) =>
+      touch.get(now, userId, rev) ? open(userId, session, now, context, false, token) : undefined,
   )
   const rotateAndRead = db.transaction(
     (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
@@ -109,14 +121,14 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
   const joined = (row: SessionUserRow | undefined) => row && toSessionWithUser(row)
 
   return {
-    consumeAndOpen: async (userId, expected, session, now, audit = SYSTEM) =>
+    consumeAndOpen: async (userId, expected, session, now, audit = SYSTEM, token) =>
       joined(
         guard(() =>
-          consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now, audit),
+          consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now, audit, token),
         ),
       ),
-    touchAndOpen: async (userId, rev, session, now, audit = SYSTEM) =>
-      joined(guard(() => touchAndOpen.immediate(userId, rev, session, now, audit))),
+    touchAndOpen: async (userId, rev, session, now, audit = SYSTEM, token) =>
+      joined(guard(() => touchAndOpen.immediate(userId, rev, session, now, audit, token))),
     findSession: async (id) => joined(guard(() => find.get(id))),
     rotate: async (id, expected, now, audit = SYSTEM) =>
       joined(

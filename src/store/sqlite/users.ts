@@ -3,8 +3,15 @@ import type { EventAnnouncer } from '../announce.js'
 import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
-import type { ChangedUser, RevokeReason, UserOrigin, UserStatus, UserStore } from '../users.js'
-import { eventWriter, sessionEnder } from './audit.js'
+import type {
+  ChangedUser,
+  RevokeReason,
+  UsedToken,
+  UserOrigin,
+  UserStatus,
+  UserStore,
+} from '../users.js'
+import { eventWriter, sessionEnder, verifiedDetail } from './audit.js'
 import type { Db, Guard } from './connection.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
@@ -96,16 +103,23 @@ export function sqliteUsers(db: Db, guard: Guard, announcer: EventAnnouncer): Us
   })
   // A link used without a session (an access link, or a code handoff's login link).
   const consumeAndRecord = db.transaction(
-    (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
+    (
+      id: string,
+      seq: number,
+      rev: number,
+      now: number,
+      context: AuditContext,
+      token: UsedToken | undefined,
+    ) => {
       const row = consume.get(now, id, seq, rev)
-      if (row) record(now, 'link.verified', id, null, context, { one_time: true })
+      if (row) record(now, 'link.verified', id, null, context, verifiedDetail(true, token))
       return row
     },
   )
   const touchAndRecord = db.transaction(
-    (id: string, rev: number, now: number, context: AuditContext) => {
+    (id: string, rev: number, now: number, context: AuditContext, token: UsedToken | undefined) => {
       const row = touchLogin.get(now, id, rev)
-      if (row) record(now, 'link.verified', id, null, context, { one_time: false })
+      if (row) record(now, 'link.verified', id, null, context, verifiedDetail(false, token))
       return row
     },
   )
@@ -157,10 +171,12 @@ export function sqliteUsers(db: Db, guard: Guard, announcer: EventAnnouncer): Us
       return { user: toUser(row), created }
     },
     list: async ({ limit }) => guard(() => list.all(limit)).map(toUser),
-    consume: async (id, expected, now, audit = SYSTEM) =>
-      user(guard(() => consumeAndRecord.immediate(id, expected.seq, expected.rev, now, audit))),
-    touchLogin: async (id, rev, now, audit = SYSTEM) =>
-      user(guard(() => touchAndRecord.immediate(id, rev, now, audit))),
+    consume: async (id, expected, now, audit = SYSTEM, token) =>
+      user(
+        guard(() => consumeAndRecord.immediate(id, expected.seq, expected.rev, now, audit, token)),
+      ),
+    touchLogin: async (id, rev, now, audit = SYSTEM, token) =>
+      user(guard(() => touchAndRecord.immediate(id, rev, now, audit, token))),
     revoke: async (id, now, reason = 'revoked', audit = SYSTEM) =>
       changed(guard(() => revokeAndEnd.immediate(id, now, reason, audit))),
     setStatus: async (id, status, now, audit = SYSTEM) =>

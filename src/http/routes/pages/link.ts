@@ -1,5 +1,5 @@
 import { confirmLink } from '../../../auth/confirm-link.js'
-import { verifyLink } from '../../../auth/verify-link.js'
+import { viewLink } from '../../../auth/view-link.js'
 import { toSeconds } from '../../../clock.js'
 import { answerConfirmed, confirmPage } from '../../pages/answers.js'
 import type { ErrorHandler } from '../../pages/errors.js'
@@ -19,12 +19,17 @@ export function linkPageRoutes(
   const query = { hide: true, querystring: LinkQuerySchema }
   app.get('/login/link', { schema: query, errorHandler }, async (request, reply) => {
     const token = single(request.query.token) ?? ''
-    // A dry run: checks the link and names its user; nothing is consumed or set.
-    const link = await verifyLink(deps, {
+    const now = toSeconds(deps.clock())
+    // A dry run: checks the link and names its user; nothing is consumed or set. The view is
+    // recorded (scanner telemetry), HEAD included: Fastify answers HEAD through this route.
+    const link = await viewLink(deps, {
       token,
       redirectTo: given(request.query.next),
       ip: request.ip,
-      consume: false,
+      method: request.method === 'HEAD' ? 'HEAD' : 'GET',
+      askedHere: (userId) => pages.browser.isBoundTo(request, userId, now),
+      userAgent: request.headers['user-agent'],
+      unrecorded: (err) => request.log.warn({ err }, 'a link view was not recorded'),
     })
     return pages.send(request, reply, confirmPage('confirm', link, token))
   })
