@@ -1,7 +1,7 @@
 import t from 'tap'
 import { adminKey, asAdmin, asService, build, serviceKey } from '../helpers/app.js'
 import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
-import { Browser, mailedLink, mustForm, requestLink } from '../helpers/pages.js'
+import { Browser, mailedLink, mustForm, requestLink, tokenIn } from '../helpers/pages.js'
 
 // The audit trail through the API (DESIGN "Audit, events and the revocation feed"; issue 12
 // item 1): who did what, named by their API key, with no token, code, JWT or key anywhere.
@@ -74,7 +74,7 @@ t.test('a sign-in, a refresh, a logout and the admin changes, each by its actor'
         null,
         { purpose: 'login', delivery: 'none', one_time: true, expires_at: expiresAt },
       ],
-      ['link.verified', 'key:svc', session.session_id, { one_time: true }],
+      ['link.verified', 'key:svc', session.session_id, { one_time: true, expires_at: expiresAt }],
       ['session.created', 'key:svc', session.session_id, { client: 'svc' }],
       ['session.refreshed', 'key:svc', session.session_id, { refresh_seq: 1 }],
       ['session.ended', 'key:svc', session.session_id, { reason: 'logout', rev: 0 }],
@@ -131,9 +131,19 @@ t.test('a link that fails after its MAC is recorded with its code; a forgery is 
   t.strictSame(
     failed.reverse().map((e) => [e.user_id, e.actor, e.detail]),
     [
-      [used.userId, 'key:svc', { code: 'token_used', purpose: 'login' }],
-      [revoked.userId, 'key:svc', { code: 'token_revoked', purpose: 'login' }],
-      [expired.userId, 'key:svc', { code: 'token_expired' }],
+      [
+        used.userId,
+        'key:svc',
+        { code: 'token_used', purpose: 'login', expires_at: used.body.expires_at },
+      ],
+      [
+        revoked.userId,
+        'key:svc',
+        { code: 'token_revoked', purpose: 'login', expires_at: revoked.body.expires_at },
+      ],
+      // Expired: the key ring stops before the purpose is read, after the MAC (so the expiry
+      // is the token's own).
+      [expired.userId, 'key:svc', { code: 'token_expired', expires_at: expired.body.expires_at }],
     ],
   )
 })
@@ -216,15 +226,28 @@ t.test('the hosted pages act as hosted, and no cookie or link lands in an event'
     headers: asAdmin,
   })
   const events: Event[] = res.json().events.reverse()
+  const expiresAt = Buffer.from(tokenIn(link), 'base64url').readUInt32BE(20)
   t.strictSame(
     events.map((e) => [e.type, e.actor, e.detail]),
     [
       ['user.created', 'hosted', { created_by: 'hosted' }],
       ['email.queued', 'hosted', { message_id: events[1]?.detail.message_id }],
       ['email.sent', 'system', { message_id: events[1]?.detail.message_id, provider_id: null }],
-      ['link.verified', 'hosted', { one_time: true }],
+      [
+        'link.viewed',
+        'hosted',
+        {
+          expires_at: expiresAt,
+          seconds_since_issue: 0,
+          method: 'GET',
+          cookie: true,
+          ua_family: 'other',
+          domain: 'example.com',
+        },
+      ],
+      ['link.verified', 'hosted', { one_time: true, expires_at: expiresAt }],
       ['session.created', 'hosted', { client: 'hosted' }],
-      ['link.failed', 'hosted', { code: 'token_used', purpose: 'login' }],
+      ['link.failed', 'hosted', { code: 'token_used', purpose: 'login', expires_at: expiresAt }],
       ['session.ended', 'hosted', { reason: 'logout', rev: 0 }],
     ],
   )

@@ -1,8 +1,12 @@
+import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import t from 'tap'
+import { buildDeps } from '../../src/app.js'
 import type { Env } from '../../src/config/index.js'
-import { asAdmin, asService, build, type TestApp } from '../helpers/app.js'
-import { assertProblem, postLink, postVerify } from '../helpers/http.js'
+import { createHttpApp } from '../../src/http/http-app.js'
+import { appLogger } from '../../src/http/logging.js'
+import { asAdmin, asService, build, type TestApp, testConfig } from '../helpers/app.js'
+import { apiLink, assertProblem, postLink, postVerify } from '../helpers/http.js'
 import { sampleValue, scrape } from '../helpers/metrics.js'
 import {
   Browser,
@@ -14,6 +18,7 @@ import {
   tokenIn,
 } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
+import { tempDir } from '../helpers/temp.js'
 
 // Scanner telemetry (issue 13, part 4), on both stores: every GET and HEAD of a link's page whose
 // MAC passes is recorded as link.viewed, and GET /v1/admin/stats/link-views tells a mail
@@ -322,4 +327,43 @@ t.test('the stats endpoint: admin only, since checked', async (t) => {
   const empty = await stats(h, '24h')
   t.equal(empty.statusCode, 200)
   t.same(empty.json().domains, [])
+})
+
+t.test('a view that cannot be recorded is logged; the page is answered all the same', async (t) => {
+  const logs: string[] = []
+  const log = appLogger(
+    'info',
+    new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk))
+        done()
+      },
+    }),
+  )
+  const deps = await buildDeps(testConfig(tempDir(t)), { mailer: { send: async () => ({}) } }, log)
+  const app = await createHttpApp(deps, { log, trustProxy: false })
+  t.teardown(async () => {
+    await app.close()
+    await deps.store.close()
+  })
+  const store = deps.store
+  const record = store.recordEvent.bind(store)
+  store.recordEvent = async (event, context, now) => {
+    if (event.type === 'link.viewed') throw new Error('the disk is full')
+    return record(event, context, now)
+  }
+  const { link, token } = await apiLink(app, { email: 'gus@corp.example' })
+  for (const method of ['GET', 'HEAD'] as const) {
+    const res = await app.inject({ method, url: new URL(link).pathname + new URL(link).search })
+    t.equal(res.statusCode, 200, `${method}: the confirm page`)
+  }
+  const page = await app.inject({
+    method: 'GET',
+    url: new URL(link).pathname + new URL(link).search,
+  })
+  t.match(heading(page.body), HEADINGS.confirm)
+  const warnings = logs.filter((line) => line.includes('a link view was not recorded'))
+  t.equal(warnings.length, 3, 'each failure is logged')
+  t.match(warnings[0], /the disk is full/, 'with its cause')
+  t.notOk(logs.join('').includes(token), 'never the token')
 })
