@@ -143,6 +143,38 @@ export function auditContract(t: Test, withStore: WithStore): void {
     ])
   })
 
+  t.test("link.verified names the token's expiry when given, on every path", async (t) => {
+    const store = await withStore(t)
+    const { user } = await store.findOrCreate('alice@example.com', T0)
+    const token = { expiresAt: 1_893_456_900 }
+    const expected = { rev: 0, seq: 0 }
+    t.ok(await store.consume(user.id, expected, T0 + 1, KEY, token))
+    t.ok(await store.touchLogin(user.id, 0, T0 + 2, KEY, { expiresAt: 0xffffffff }))
+    t.ok(await store.consumeAndOpen(user.id, { rev: 0, seq: 1 }, newSession(), T0 + 3, KEY, token))
+    t.ok(await store.touchAndOpen(user.id, 0, newSession(), T0 + 4, KEY, token))
+    t.equal(
+      await store.consume(user.id, expected, T0 + 5, KEY, token),
+      undefined,
+      'a lost consume records nothing',
+    )
+    t.strictSame(
+      (await story(store, user.id)).filter(([type]) => type === 'link.verified'),
+      [
+        ['link.verified', { one_time: true, expires_at: 1_893_456_900 }],
+        ['link.verified', { one_time: false, expires_at: 0xffffffff }],
+        ['link.verified', { one_time: true, expires_at: 1_893_456_900 }],
+        ['link.verified', { one_time: false, expires_at: 1_893_456_900 }],
+      ],
+    )
+    for (const expiresAt of [-1, 1.5, 2 ** 32, Number.NaN]) {
+      await t.rejects(
+        store.consume(user.id, { rev: 0, seq: 2 }, T0 + 6, KEY, { expiresAt }),
+        TypeError,
+        `expiresAt ${expiresAt} is a programming mistake`,
+      )
+    }
+  })
+
   t.test('rotate records session.refreshed; a stale rotate records nothing', async (t) => {
     const store = await withStore(t)
     const { session, user } = await signedIn(store)
