@@ -55,7 +55,8 @@ export function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<Veri
 }
 
 async function verify(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
-  // A dry run records nothing (the hosted confirm page's GET among them: it changes nothing).
+  // A dry run records nothing and changes nothing. (The hosted confirm page's GET records its
+  // view, and only that, through view-link.ts.)
   if (!request.consume) {
     const link = checkLink(deps, request)
     const user = await loadTokenUser(deps.store, link.fields)

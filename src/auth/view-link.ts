@@ -47,24 +47,24 @@ export function viewLink(deps: AuthDeps, request: ViewRequest): Promise<VerifyRe
 
 async function view(deps: AuthDeps, request: ViewRequest): Promise<VerifyResult> {
   let link: CheckedLink | undefined
-  let user: User | undefined
+  let user: User
   try {
     link = checkLink(deps, request)
     user = await loadTokenUser(deps.store, link.fields)
-    await record(deps, request, named(link), user)
-    return { user, session: null, redirectTo: link.redirectTo, scope: link.scope }
   } catch (error) {
-    // Past the MAC (a link that no longer works): still a view. The user is recorded when
-    // `record` itself failed (then `unrecorded` has been told) or the user was just loaded.
-    const named = viewedLink(link, error)
-    if (named && user === undefined) await record(deps, request, named)
+    // A link that no longer works (expired, used, revoked …) is viewed all the same, once its
+    // MAC has passed; the page then says why it cannot be used.
+    const viewed = viewedLink(link, error)
+    if (viewed) await record(deps, request, viewed)
     throw error
   }
+  await record(deps, request, nameOf(link), user)
+  return { user, session: null, redirectTo: link.redirectTo, scope: link.scope }
 }
 
 /** The link a failed view was of, when its MAC passed; undefined for a forgery. */
 function viewedLink(link: CheckedLink | undefined, error: unknown): ViewedLink | undefined {
-  if (link) return named(link)
+  if (link) return nameOf(link)
   // An expired link fails in the key ring, after its MAC passed (see checkLink).
   if (error instanceof TokenExpired && error.subject && error.expiresAt !== undefined) {
     return { userId: error.subject, expiresAt: error.expiresAt }
@@ -72,7 +72,7 @@ function viewedLink(link: CheckedLink | undefined, error: unknown): ViewedLink |
   return undefined
 }
 
-const named = ({ fields }: CheckedLink): ViewedLink => ({
+const nameOf = ({ fields }: CheckedLink): ViewedLink => ({
   userId: fields.userId,
   expiresAt: fields.expiresAt,
   counters: { rev: fields.rev, seq: fields.seq },
