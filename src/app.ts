@@ -94,6 +94,7 @@ export async function buildDeps(
     outboxBell,
     limits,
     recipientLimiter: limits.recipients,
+    codeGuesses: limits.codeGuesses,
     metrics,
     observer: metrics.observer,
   }

@@ -107,6 +107,17 @@ export class SessionEnded extends LatchkeyError {
   }
 }
 
+/**
+ * A sign-in code that signs nobody in: wrong, for an address with no pending link, spent, expired
+ * or revoked. One answer for all of them, so a guesser learns nothing about the address.
+ */
+export class CodeInvalid extends LatchkeyError {
+  readonly code = 'code_invalid' satisfies ErrorCode
+  constructor(message = 'The code is not valid.') {
+    super(message)
+  }
+}
+
 export class RateLimited extends LatchkeyError {
   readonly code = 'rate_limited' satisfies ErrorCode
   constructor(

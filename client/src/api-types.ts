@@ -69,6 +69,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/codes/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with the code of a sign-in email: opens a session, spends its link */
+        post: operations["verifyCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/refresh": {
         parameters: {
             query?: never;
@@ -603,6 +620,125 @@ export interface operations {
                     user_agent?: string;
                     /** @description false checks without using up. */
                     consume?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: {
+                            /** @description A user id (UUID). */
+                            id: string;
+                            email: string;
+                            status: "active" | "disabled";
+                            /** Format: date-time */
+                            created_at: string;
+                            last_login_at: string | null;
+                        };
+                        session: {
+                            jwt: string;
+                            /** @description Seconds since the Unix epoch. */
+                            expires_at: number;
+                            /** @description Single use: each refresh returns the next one (see README, "Sessions"). */
+                            refresh_token: string;
+                            /** @description Seconds since the Unix epoch. */
+                            refresh_expires_at: number;
+                            /** @description A session id (UUID). */
+                            session_id: string;
+                        } | null;
+                        redirect_to: string | null;
+                        scope: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "code": "K7QM-4TZP"
+                 *     }
+                 */
+                "application/json": {
+                    email: string;
+                    /** @description As typed: case, spaces and hyphens do not matter; O reads as 0, I and L as 1. */
+                    code: string;
+                    /** @description An IPv4 or IPv6 address. */
+                    ip?: string;
+                    /** @description The signing-in device's User-Agent, recorded with its session (first 512 characters). */
+                    user_agent?: string;
                 };
             };
         };

@@ -76,6 +76,19 @@ async function confirm(
   if (link.browserBound && !request.elsewhereConfirmed && !request.askedHere(link.user.id)) {
     return { kind: 'elsewhere', user: link.user, redirectTo: link.redirectTo }
   }
+  return signInHere(deps, link, origin, context)
+}
+
+/**
+ * Signs this browser in with `link` (HANDOFF decides how), spending it: the confirm button's
+ * last step, and a sign-in code's on the "check your email" page (auth/enter-code.ts).
+ */
+export async function signInHere(
+  deps: AuthDeps,
+  link: OpenLink,
+  origin: SessionOrigin,
+  context: AuditContext,
+): Promise<Exclude<ConfirmResult, { kind: 'elsewhere' }>> {
   if (!link.login) return { kind: 'refused', reason: 'not_a_login_link' }
   const handoff = deps.config.handoff
   if (handoff === 'code' && link.redirectTo === null)

@@ -20,6 +20,8 @@ export interface AuthDeps {
   readonly outboxBell: OutboxBell
   /** Counts the sign-in emails each address is sent (DESIGN requirement 15). */
   readonly recipientLimiter: RecipientLimiter
+  /** Counts the sign-in code attempts for each address (DESIGN requirement 18). */
+  readonly codeGuesses: RecipientLimiter
   /** Hears what happened (links issued, verifications, sessions, deliveries), for the metrics. */
   readonly observer: Observer
 }

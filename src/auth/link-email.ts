@@ -5,6 +5,7 @@ import { linkMessage } from '../mail/templates/link.js'
 import { buildLink } from '../outbox/email-link.js'
 import type { Job, JobHandler, Outcome } from '../outbox/jobs.js'
 import type { User } from '../store/users.js'
+import { deriveCode, groupCode } from '../tokens/code.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent } from './check-user.js'
 import type { AuthDeps } from './deps.js'
@@ -62,12 +63,18 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
     return { drop: 'the redirect target is no longer allowed' }
   }
   const token = keyring.mint(fields, { scope: payload.scope, redirect, ip: payload.ip })
+  const oneTime = hasFlag(payload.flags, Flag.OneTime)
   const send = linkMessage({
     to: job.recipient,
     link: buildLink(config.publicUrl, token, redirect),
     appName: config.mail.appName,
     ttlSeconds: payload.ttlSeconds,
-    oneTime: hasFlag(payload.flags, Flag.OneTime),
+    oneTime,
+    // A one-time login link's code, from the same row (see tokens/code.ts): single-use with it.
+    code:
+      fields.purpose === Purpose.Login && oneTime
+        ? groupCode(deriveCode(keyring.codeKeys[0] as Buffer, fields))
+        : undefined,
   })
   return { send }
 }

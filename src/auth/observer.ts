@@ -17,7 +17,7 @@ export type VerifyMode = 'check' | 'use'
 export type ViewMethod = 'GET' | 'HEAD'
 
 /** The rate limits of DESIGN requirement 15, by the names their settings give them. */
-export type LimitName = 'ip' | 'api_key' | 'recipient' | 'form_ip'
+export type LimitName = 'ip' | 'api_key' | 'recipient' | 'form_ip' | 'code'
 
 /**
  * The port through which the use cases say what happened, for counting (src/metrics implements
@@ -41,6 +41,8 @@ export interface Observer extends DeliveryObserver {
   sessionsEnded(reason: EndReason, count: number): void
   /** A request refused (429) past the limit `limit`. */
   rateLimited(limit: LimitName): void
+  /** One sign-in code checked (within the guess budget): it signed in, or it did not. */
+  codeVerified(outcome: 'ok' | 'code_invalid'): void
 }
 
 /**

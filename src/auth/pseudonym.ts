@@ -22,6 +22,18 @@ export function recipientKey(key: Buffer, email: string): string {
 }
 
 /**
+ * The key of an inbox's sign-in code guess counter: keyed like recipientKey, under a label of its
+ * own, so the code budget and the email budget are two counters that cannot be told to be one
+ * inbox's, and Redis never holds an address.
+ */
+export function codeGuessKey(key: Buffer, email: string): string {
+  return createHmac('sha256', key)
+    .update('latchkey/rate-limit/code\0')
+    .update(inboxOf(email))
+    .digest('base64url')
+}
+
+/**
  * The key of a client address's rate-limit counter: keyed like the others, so a counter store
  * (Redis) holds no client addresses either.
  */

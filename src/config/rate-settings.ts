@@ -33,6 +33,11 @@ export const RATE_SETTINGS = {
   // - recipient: a person who does not see the email presses "send" again, perhaps twice more;
   //   5 emails per address in 15 minutes allows that, and holds anyone bombing an inbox through
   //   our form or a careless backend to 20 emails an hour.
+  // - code: guesses at the sign-in code of one inbox. A code has 40 bits; 5 tries per 15 minutes
+  //   is 480 a day, so guessing one takes about 10^9 days on average, while a person who mistypes
+  //   still has four more tries. Every attempt counts (right or wrong: counting only wrong ones
+  //   would need a second round trip, and would race), and asking for a new email does not reset
+  //   it: it is a counter of its own.
   RATE_LIMIT_IP: rate(
     'rateLimits/ip',
     '60/1m',
@@ -47,6 +52,11 @@ export const RATE_SETTINGS = {
     'rateLimits/recipient',
     '5/15m',
     'sign-in emails per inbox (Gmail: dots and `+tags` ignored)',
+  ),
+  RATE_LIMIT_CODE: rate(
+    'rateLimits/code',
+    '5/15m',
+    'sign-in code attempts per inbox, right or wrong; a new email does not reset it',
   ),
   RATE_LIMIT_FORM_IP: rate(
     'rateLimits/formIp',

@@ -47,6 +47,8 @@ export const ConfigSchema = Type.Object({
     recipient: S.RATE_LIMIT_RECIPIENT.schema,
     /** Sign-in emails asked for through the hosted form, per client IP address. */
     formIp: S.RATE_LIMIT_FORM_IP.schema,
+    /** Sign-in code attempts per inbox (every attempt, right or wrong). */
+    code: S.RATE_LIMIT_CODE.schema,
   }),
   /** Whether the hosted form creates users; false signs in existing users only. */
   hostedSignup: S.HOSTED_SIGNUP.schema,

@@ -19,6 +19,7 @@ import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { adminStatsRoutes } from './routes/admin-stats.js'
+import { codeRoutes } from './routes/codes.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -165,6 +166,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   // Never limited: a probe that got a 429 would take a healthy instance out of service.
   healthRoutes(app, deps)
   linkRoutes(app, deps, guards)
+  codeRoutes(app, deps, guards)
   sessionRoutes(app, deps, guards)
   adminRoutes(app, deps, guards)
   adminSessionRoutes(app, deps, guards)

@@ -153,6 +153,25 @@ export const VerifyResponseSchema = Type.Object({
   scope: Type.Union([Type.String(), Type.Null()]),
 })
 
+// The code is bounded, not shape-checked: a code that is not one answers 401 code_invalid, the
+// answer of a wrong one, never a 400 that tells the two apart.
+export const CodeVerifyRequestSchema = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 320 }),
+    code: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'As typed: case, spaces and hyphens do not matter; O reads as 0, I and L as 1.',
+    }),
+    ip: Type.Optional(Ip),
+    user_agent: Type.Optional(UserAgent),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ada@example.com', code: 'K7QM-4TZP' }],
+  },
+)
+
 export const RefreshRequestSchema = Type.Object(
   { refresh_token: TokenInput },
   { additionalProperties: false, examples: [{ refresh_token: TOKEN_EXAMPLE }] },

@@ -41,6 +41,8 @@ export class Limits implements Counters {
   readonly #sharedUp: (() => boolean) | undefined
   /** The recipient budget the use cases spend (RATE_LIMIT_RECIPIENT). */
   readonly recipients: RecipientLimiter
+  /** The sign-in code guess budget, per inbox (RATE_LIMIT_CODE): a counter of its own. */
+  readonly codeGuesses: RecipientLimiter
 
   private constructor(
     config: Config,
@@ -53,6 +55,8 @@ export class Limits implements Counters {
     this.#sharedUp = sharedUp
     const byRecipient = this.limiter(config.rateLimits.recipient)
     this.recipients = { hit: (recipientKey) => byRecipient.hit(`to:${recipientKey}`) }
+    const byCode = this.limiter(config.rateLimits.code)
+    this.codeGuesses = { hit: (inboxKey) => byCode.hit(`code:${inboxKey}`) }
   }
 
   static async open(

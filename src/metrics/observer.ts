@@ -24,6 +24,7 @@ export class PrometheusObserver implements Observer {
   readonly #ended: Counter<'reason'>
   readonly #limited: Counter<'limit'>
   readonly #deliveries: Counter<'kind' | 'state'>
+  readonly #codes: Counter<'outcome'>
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -63,7 +64,7 @@ export class PrometheusObserver implements Observer {
     })
     this.#limited = new Counter({
       name: 'latchkey_rate_limited_total',
-      help: 'Requests refused past a rate limit, by limit (ip, api_key, recipient, form_ip).',
+      help: 'Requests refused past a rate limit, by limit (ip, api_key, recipient, form_ip, code).',
       labelNames: ['limit'],
       registers,
     })
@@ -71,6 +72,12 @@ export class PrometheusObserver implements Observer {
       name: 'latchkey_outbox_deliveries_total',
       help: 'Outbox delivery attempts by job kind (email) and state (sent, retried, failed, suppressed).',
       labelNames: ['kind', 'state'],
+      registers,
+    })
+    this.#codes = new Counter({
+      name: 'latchkey_code_verifications_total',
+      help: 'Sign-in codes checked within the guess budget, by outcome (ok, code_invalid); attempts past it count as rate_limited{limit="code"}.',
+      labelNames: ['outcome'],
       registers,
     })
   }
@@ -101,6 +108,10 @@ export class PrometheusObserver implements Observer {
 
   rateLimited(limit: LimitName): void {
     this.#limited.inc({ limit })
+  }
+
+  codeVerified(outcome: 'ok' | 'code_invalid'): void {
+    this.#codes.inc({ outcome })
   }
 
   delivered(kind: string, state: DeliveryState): void {

@@ -38,6 +38,12 @@ export class KeyRing {
   readonly pseudonymKey: Buffer
   /** Signs the hosted pages' cookies (browser binding, CSRF), under its own HKDF label. */
   readonly cookieKey: Buffer
+  /**
+   * The sign-in code keys (tokens/code.ts), one per secret under its own HKDF label, the signing
+   * secret's first: emails carry a code of the first, and a code of any of them verifies, so a
+   * rotation does not kill the codes already sent, as it does not kill their links.
+   */
+  readonly codeKeys: readonly Buffer[]
 
   constructor(secrets: readonly LinkSecret[]) {
     const first = secrets[0]
@@ -59,6 +65,9 @@ export class KeyRing {
     )
     this.cookieKey = Buffer.from(
       hkdfSync('sha256', first.secret, 'latchkey', 'latchkey/v1/cookie', 32),
+    )
+    this.codeKeys = secrets.map(({ secret }) =>
+      Buffer.from(hkdfSync('sha256', secret, 'latchkey', 'latchkey/v1/code', 32)),
     )
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AskResult } from '../../auth/ask-for-link.js'
 import type { ConfirmResult } from '../../auth/confirm-link.js'
+import type { EnterCodeResult } from '../../auth/enter-code.js'
 import type { User } from '../../store/users.js'
 import type { Page } from './render.js'
 import type { PageReplies } from './reply.js'
@@ -54,6 +55,22 @@ export function answerConfirmed(
   switch (result.kind) {
     case 'elsewhere':
       return pages.send(request, reply, confirmPage('elsewhere', result, token))
+    default:
+      return answerSignedIn(pages, request, reply, { result, now })
+  }
+}
+
+/**
+ * A sign-in in this browser, by the confirm button or by a code: the session cookie (and on to
+ * the target, or the signed-in page), the redirect with an exchange code, or why neither.
+ */
+function answerSignedIn(
+  pages: PageReplies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { result, now }: { result: Exclude<ConfirmResult, { kind: 'elsewhere' }>; now: number },
+): FastifyReply {
+  switch (result.kind) {
     case 'refused':
       if (result.reason === 'no_target') {
         return pages.send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
@@ -69,6 +86,38 @@ export function answerConfirmed(
     case 'code':
       pages.browser.unbind(reply)
       return pages.redirect(reply, result.target)
+  }
+}
+
+/** The code form's answer to a code that signs nobody in. */
+export const wrongCodeMessage =
+  'That code didn’t work. Check it and try again, or use the link in the email.'
+
+/**
+ * POST /login/code: signed in as the confirm button signs in; a wrong code gets the "check your
+ * email" page again with a word by the field (401, the API's status for it), the same for every
+ * address; past the guess budget, the rate-limited page.
+ */
+export function answerCode(
+  pages: PageReplies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  {
+    result,
+    email,
+    next,
+    now,
+  }: { result: EnterCodeResult; email: string; next: string | undefined; now: number },
+): FastifyReply {
+  switch (result.kind) {
+    case 'limited':
+      return pages.tooMany(request, reply, 'code', result.retryAfterSeconds, next)
+    case 'wrong': {
+      const page: Page = { name: 'sent', email: email.trim(), next, codeError: wrongCodeMessage }
+      return pages.send(request, reply, page, 401)
+    }
+    default:
+      return answerSignedIn(pages, request, reply, { result, now })
   }
 }
 

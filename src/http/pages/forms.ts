@@ -31,6 +31,14 @@ export const LoginFormSchema = Type.Object({
   next: Type.Optional(Field),
 })
 
+/** POST /login/code: the code form of the "check your email" page. */
+export const CodeFormSchema = Type.Object({
+  csrf: Type.Optional(Field),
+  email: Type.Optional(Field),
+  code: Type.Optional(Field),
+  next: Type.Optional(Field),
+})
+
 /** POST /login/link: the confirm page's button, and the second confirmation's. */
 export const ConfirmFormSchema = Type.Object({
   csrf: Type.Optional(Field),

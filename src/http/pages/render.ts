@@ -16,8 +16,11 @@ export interface PageBase {
 export type Page =
   /** GET /login: the email form; `error` is shown by the field. */
   | { name: 'login'; next?: string; email?: string; error?: string }
-  /** After POST /login: the same page whatever the address, so it reveals no account. */
-  | { name: 'sent'; email: string; next?: string }
+  /**
+   * After POST /login: the same page whatever the address, so it reveals no account. It has the
+   * sign-in code form (POST /login/code); `codeError` is shown by the code field.
+   */
+  | { name: 'sent'; email: string; next?: string; codeError?: string }
   /** GET /login/link: changes nothing; one button posts the token back. */
   | { name: 'confirm'; maskedEmail: string; token: string; next?: string }
   /** The link was requested in another browser or device: a second, explicit confirmation. */
@@ -32,16 +35,20 @@ export type Page =
   | { name: 'forbidden'; message: string }
   /**
    * Past a rate limit: of this network's requests (`ip`), of the emails to one address
-   * (`recipient`), or of the emails this network asked for through the form (`form`).
+   * (`recipient`), of the emails this network asked for through the form (`form`), or of the
+   * sign-in codes tried for one address (`code`).
    */
   | {
       name: 'rate-limited'
-      limit: 'ip' | 'recipient' | 'form'
+      limit: PageLimit
       retryAfterSeconds: number
       next?: string
     }
   /** The database does not answer: nothing was done, try again shortly. */
   | { name: 'unavailable'; next?: string }
+
+/** The limits a person can be told they are past. */
+export type PageLimit = 'ip' | 'recipient' | 'form' | 'code'
 
 export const STYLESHEET_PATH = '/assets/latchkey.css'
 
@@ -149,7 +156,7 @@ function view(page: Page & PageBase) {
  * up to whole minutes (hours past an hour and a half). Nothing in it depends on the address, so
  * it is the same page whether or not the address has an account.
  */
-function rateLimited(limit: 'ip' | 'recipient' | 'form', retryAfterSeconds: number) {
+function rateLimited(limit: PageLimit, retryAfterSeconds: number) {
   const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60))
   const hours = Math.ceil(minutes / 60)
   const wait = minutes > 90 ? `${hours} hours` : minutes === 1 ? '1 minute' : `${minutes} minutes`
@@ -160,6 +167,13 @@ function rateLimited(limit: 'ip' | 'recipient' | 'form', retryAfterSeconds: numb
       heading: 'Too many sign-in emails',
       sentence: `Too many sign-in emails were requested for this address. Try again in ${wait}.`,
       note: stillWorks,
+    }
+  }
+  if (limit === 'code') {
+    return {
+      heading: 'Too many codes tried',
+      sentence: `Too many sign-in codes were tried for this address. Try again in ${wait}.`,
+      note: 'The link in the email still works until it expires: open it to sign in.',
     }
   }
   if (limit === 'form') {

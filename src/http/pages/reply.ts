@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config/index.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
-import { type Page, renderPage } from './render.js'
+import { type Page, type PageLimit, renderPage } from './render.js'
 
 /** How every page goes out: rendered for this app and this browser, under the page headers. */
 export interface PageReplies {
@@ -14,7 +14,7 @@ export interface PageReplies {
   tooMany(
     request: FastifyRequest,
     reply: FastifyReply,
-    limit: 'ip' | 'recipient' | 'form',
+    limit: PageLimit,
     retryAfterSeconds: number,
     next?: string,
   ): FastifyReply

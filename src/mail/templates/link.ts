@@ -8,6 +8,8 @@ export interface LinkMessageInput {
   appName: string
   ttlSeconds: number
   oneTime: boolean
+  /** The sign-in code, grouped (`K7QM-4TZP`), for one-time login links only. */
+  code?: string | undefined
 }
 
 /** What the link templates see. */
@@ -18,6 +20,7 @@ interface LinkTemplateData {
   /** "15 minutes", "2 hours" … */
   duration: string
   oneTime: boolean
+  code: string | undefined
 }
 
 /**
@@ -41,13 +44,14 @@ load(text, 'link.txt')
 
 /** The sign-in email: a plain-text and an HTML part, every interpolated value escaped. */
 export function linkMessage(input: LinkMessageInput): MailMessage {
-  const { to, link, appName, ttlSeconds, oneTime } = input
+  const { to, link, appName, ttlSeconds, oneTime, code } = input
   const data: LinkTemplateData = {
     to,
     link,
     appName,
     duration: describeDuration(ttlSeconds),
     oneTime,
+    code,
   }
   return {
     to,

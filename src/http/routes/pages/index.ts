@@ -6,6 +6,7 @@ import { pageReplies } from '../../pages/reply.js'
 import type { RateLimits } from '../../rate-limit/limits.js'
 import type { App, RouteDeps } from '../../types.js'
 import { assetRoutes } from './assets.js'
+import { codePageRoutes } from './code.js'
 import { linkPageRoutes } from './link.js'
 import { loginRoutes } from './login.js'
 import { logoutRoutes } from './logout.js'
@@ -45,6 +46,7 @@ export function pageRoutes(
 
   assetRoutes(app)
   loginRoutes(app, deps, { pages, limits })
+  codePageRoutes(app, deps, pages)
   linkPageRoutes(app, deps, { pages, errorHandler: linkErrorHandler(pages, pageErrors) })
   logoutRoutes(app, deps, pages)
 }
