@@ -104,6 +104,7 @@ t.test('defaults', async (t) => {
     apiKey: { max: 6_000_000, windowSeconds: 60 },
     recipient: { max: 5, windowSeconds: 900 },
     formIp: { max: 10, windowSeconds: 900 },
+    code: { max: 5, windowSeconds: 900 },
   })
   t.equal(config.hostedSignup, true)
   t.equal(config.docs, true, 'docs are on in development')

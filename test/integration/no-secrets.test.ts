@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { adminKey, asAdmin, asService, build, linkSecret, serviceKey } from '../helpers/app.js'
+import { emailLink, mailedCode, otherCode, postCode } from '../helpers/codes.js'
 import { apiLink, postVerify } from '../helpers/http.js'
 import { Browser, mailedLink, mustForm, openAndConfirm, requestLink } from '../helpers/pages.js'
 import { until } from '../helpers/poll.js'
@@ -36,6 +37,13 @@ const secrets = new Map<string, string>([
 ])
 const keep = (what: string, value: unknown) => {
   if (typeof value === 'string' && value.length >= 16) secrets.set(what, value)
+}
+
+/** Sign-in codes are 8 symbols, too short for `keep`: looked for grouped and not. */
+const codes = new Map<string, string>()
+const keepCode = (what: string, code: string) => {
+  codes.set(what, code)
+  codes.set(`${what} (ungrouped)`, code.replace('-', ''))
 }
 
 const post = (url: string, payload: Record<string, unknown>, headers = asService) =>
@@ -78,6 +86,29 @@ t.test('a day of sign-ins, refreshes, failures and logouts', async (t) => {
   for (const [name, value] of Object.entries(form)) keep(`form field ${name}`, value)
   await browser.post('/logout', form)
 
+  // Sign-in codes, through the API and the "check your email" page: right and wrong ones.
+  await emailLink(app, 'code@example.com')
+  const apiCode = await mailedCode(h, 'code@example.com')
+  keepCode('API code', apiCode)
+  keepCode('wrong API code', otherCode(apiCode))
+  t.equal(
+    (await postCode(app, { email: 'code@example.com', code: otherCode(apiCode) })).statusCode,
+    401,
+  )
+  const byCode = await postCode(app, { email: 'code@example.com', code: apiCode })
+  t.equal(byCode.statusCode, 200, 'a code signs in')
+  keep('code jwt', byCode.json().session.jwt)
+  keep('code refresh token', byCode.json().session.refresh_token)
+  const typist = new Browser(app)
+  const sent = await requestLink(typist, 'typist@example.com')
+  const pageCode = await mailedCode(h, 'typist@example.com')
+  keepCode('page code', pageCode)
+  keepCode('wrong page code', otherCode(pageCode))
+  const codeForm = mustForm(sent.body, '/login/code')
+  await typist.post('/login/code', { ...codeForm, code: otherCode(pageCode) })
+  await typist.post('/login/code', { ...codeForm, code: pageCode })
+  for (const [name, value] of typist.cookies) keep(`typist cookie ${name}`, value)
+
   await until(async () => {
     await app.outbox.runOnce()
     return receiver.delivered().length >= 6
@@ -112,6 +143,10 @@ t.test('none of it in the audit trail, webhooks, metrics or logs', async (t) => 
   for (const [place, text] of Object.entries(places)) {
     t.ok(text.length > 0, `${place} is not empty`)
     for (const [what, value] of secrets) {
+      t.notOk(text.includes(value), `no ${what} in ${place}`)
+    }
+    t.equal(codes.size, 8, 'four sign-in codes, two spellings each')
+    for (const [what, value] of codes) {
       t.notOk(text.includes(value), `no ${what} in ${place}`)
     }
   }
