@@ -25,7 +25,10 @@ export type SetCookie = LightMyRequestResponse['cookies'][number]
 export const answerShape = (email: string, res: LightMyRequestResponse) => ({
   status: res.statusCode,
   type: res.headers['content-type'],
-  body: res.body.replaceAll(email, '<typed address>'),
+  // The form token is this browser's, whatever the address (the sent page's code form has one).
+  body: res.body
+    .replaceAll(email, '<typed address>')
+    .replaceAll(/name="csrf" value="[^"]*"/g, 'name="csrf" value="<form token>"'),
   cookies: res.cookies.map(({ name, value: _value, expires: _expires, ...attributes }) => ({
     name,
     attributes: Object.keys(attributes).sort(),

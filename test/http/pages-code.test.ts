@@ -168,8 +168,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       for (const email of [known, disabled, unknown]) {
         const b = new Browser(app)
         const sent = await requestLink(b, email)
-        const shape = answerShape(email, await postCode(b, sent, 'ABCD-EFGH'))
-        shapes[email] = { ...shape, body: shape.body.replaceAll(/name="csrf" value="[^"]*"/g, '') }
+        shapes[email] = answerShape(email, await postCode(b, sent, 'ABCD-EFGH'))
       }
       t.same(shapes[disabled], shapes[known], 'a disabled user')
       t.same(shapes[unknown], shapes[known], 'an unknown address')

@@ -28,6 +28,7 @@ const REASONS: readonly LinkErrorReason[] = LINK_ERROR_REASONS
 const PAGES: Page[] = [
   { name: 'login', next: NEXT, email: EMAIL, error: 'Bad <address> "here"' },
   { name: 'sent', email: EMAIL, next: NEXT },
+  { name: 'sent', email: EMAIL, next: NEXT, codeError: 'Bad <code> "here"' },
   { name: 'confirm', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'elsewhere', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'signed-in', email: EMAIL },
@@ -37,6 +38,7 @@ const PAGES: Page[] = [
   { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
   { name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 },
   { name: 'rate-limited', limit: 'form', retryAfterSeconds: 900, next: NEXT },
+  { name: 'rate-limited', limit: 'code', retryAfterSeconds: 900, next: NEXT },
   { name: 'unavailable', next: NEXT },
 ]
 
@@ -273,8 +275,21 @@ t.test('an empty app name or address draws no empty badge', async (t) => {
   t.notMatch(render({ name: 'confirm', maskedEmail: '', token: 't' }), /lk-avatar/)
 })
 
-t.test('sent and forbidden have no form to forge; forbidden links back', async (t) => {
-  t.equal(forms(render({ name: 'sent', email: EMAIL })).length, 0)
+t.test('sent has one form, the code form, with the CSRF token and the typed address', async (t) => {
+  const [code, ...more] = forms(render({ name: 'sent', email: EMAIL, next: NEXT }))
+  t.equal(more.length, 0, 'one form')
+  t.match(code?.attributes, /method="post" action="\/login\/code"/, 'posts to /login/code')
+  t.same(code?.hidden, [
+    ['csrf', CSRF],
+    ['email', EMAIL],
+    ['next', NEXT],
+  ])
+  const wrong = render({ name: 'sent', email: EMAIL, codeError: 'Nope <b>' })
+  t.match(wrong, /role="alert"[^]*Nope &lt;b&gt;/, 'the error is escaped and announced')
+  t.notMatch(render({ name: 'sent', email: EMAIL }), /role="alert"/, 'no error, no alert')
+})
+
+t.test('forbidden has no form to forge, and links back', async (t) => {
   const forbidden = render({ name: 'forbidden', message: MESSAGE })
   t.equal(forms(forbidden).length, 0)
   t.match(forbidden, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
