@@ -16,6 +16,7 @@ export const PAGES = [
   'login',
   'login-error',
   'sent',
+  'sent-code-error',
   'confirm',
   'elsewhere-confirm',
   'signed-in',
@@ -65,6 +66,13 @@ async function signInPages(t: Test, latchkey: Latchkey, tab: OpenTab, visit: Vis
 
   const link = await requestLink(me, latchkey, 'ada@example.com')
   await visit(t, me, 'sent', 'Check your email')
+
+  // A mistyped code: the same page, the message by the field.
+  await page.getByLabel('Sign-in code').fill('ABCD-EFGH')
+  const wrong = await press(me, 'Sign in with code')
+  t.equal(wrong.status(), 401)
+  await page.getByRole('alert').waitFor()
+  await visit(t, me, 'sent-code-error', 'Check your email')
 
   await page.goto(link)
   await visit(t, me, 'confirm', 'Sign in to latchkey')
