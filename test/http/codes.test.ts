@@ -11,6 +11,7 @@ import {
   postCode,
 } from '../helpers/codes.js'
 import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
+import { sampleValue, scrape } from '../helpers/metrics.js'
 import { adminAction, mailedLink, postIntrospect } from '../helpers/pages.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -318,4 +319,23 @@ t.test('a rotated key ring: a code sent under the old secret still works', async
   const fresh = randomBytes(32).toString('base64url')
   const after = await build(t, { dataDir, env: { LINK_SECRETS: `2:${fresh},1:${linkSecret}` } })
   t.equal((await postCode(after.app, { email: 'rotate@example.com', code })).statusCode, 200)
+})
+
+t.test('the metrics count codes by outcome, and the budget’s refusals', async (t) => {
+  const h = await onStore(t, 'sqlite', { RATE_LIMIT_CODE: '3/15m' })
+  const email = 'counted@example.com'
+  await emailLink(h.app, email)
+  const code = await mailedCode(h, email)
+  t.equal((await postCode(h.app, { email, code: otherCode(code) })).statusCode, 401)
+  t.equal((await postCode(h.app, { email, code })).statusCode, 200)
+  t.equal((await postCode(h.app, { email, code })).statusCode, 401, 'spent')
+  t.equal((await postCode(h.app, { email, code })).statusCode, 429)
+  const { samples, text } = await scrape(h.app, asAdmin.authorization)
+  const codes = (outcome: string) =>
+    sampleValue(samples, 'latchkey_code_verifications_total', { outcome })
+  t.equal(codes('ok'), 1)
+  t.equal(codes('code_invalid'), 2)
+  t.equal(sampleValue(samples, 'latchkey_rate_limited_total', { limit: 'code' }), 1)
+  t.equal(sampleValue(samples, 'latchkey_sessions_created_total'), 1)
+  t.notOk(text.includes(code.replace('-', '')) || text.includes(code), 'no code in the scrape')
 })
