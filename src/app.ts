@@ -16,6 +16,7 @@ import { Limits } from './limits/limits.js'
 import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
+import { SmtpTransport } from './mail/smtp-transport.js'
 import { Metrics } from './metrics/index.js'
 import { OutboxBell } from './outbox/bell.js'
 import { JOB_KINDS } from './outbox/jobs.js'
@@ -197,6 +198,9 @@ export function openStore(config: Config, announcer?: EventAnnouncer): Store {
 
 export function createMailer(config: Config, clock: Clock): Mailer {
   if (config.mail.transport === 'log') return new LogTransport()
+  if (config.mail.transport === 'smtp') {
+    return new SmtpTransport({ url: config.mail.smtpUrl as string, from: config.mail.from })
+  }
   return new ResendTransport({
     apiKey: config.mail.resendApiKey as string,
     from: config.mail.from,

@@ -415,7 +415,7 @@ t.test('LINK_TTL may not exceed LINK_TTL_MAX', async (t) => {
 })
 
 t.test('MAIL_TRANSPORT and LOG_LEVEL are checked', async (t) => {
-  refuses(t, { MAIL_TRANSPORT: 'smtp' }, 'MAIL_TRANSPORT')
+  refuses(t, { MAIL_TRANSPORT: 'sendmail' }, 'MAIL_TRANSPORT')
   refuses(t, { MAIL_TRANSPORT: 'resend' }, 'RESEND_API_KEY', 'resend needs a key')
   t.equal(
     loadConfig({ ...keys, MAIL_TRANSPORT: 'resend', RESEND_API_KEY: 're_x' }).mail.transport,
@@ -482,7 +482,7 @@ t.test('production refuses each missing piece, naming it', async (t) => {
 t.test('production refuses the log transport, which prints sign-in links', async (t) => {
   const problems = problemsOf({ ...production, MAIL_TRANSPORT: 'log' })
   t.same(problems, [
-    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend or smtp',
   ])
   t.equal(loadConfig({ ...keys, MAIL_TRANSPORT: 'log' }).mail.transport, 'log', 'development')
 })
@@ -587,7 +587,7 @@ t.test('field, cross-field and production problems are all named in one ConfigEr
     'LOG_LEVEL: "loud" is not a log level; set fatal, error, warn, info, debug, trace or silent',
     'LINK_TTL: longer than LINK_TTL_MAX; lower LINK_TTL or raise LINK_TTL_MAX',
     'HEADERS_TIMEOUT: longer than REQUEST_TIMEOUT, which includes the headers; lower HEADERS_TIMEOUT or raise REQUEST_TIMEOUT',
-    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+    'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend or smtp',
     'PUBLIC_URL: not https, which production needs (links carry sign-in tokens); set the https:// address people reach latchkey at',
   ])
 })

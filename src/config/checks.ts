@@ -49,6 +49,13 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         : undefined,
   },
   {
+    reads: ['MAIL_TRANSPORT', 'SMTP_URL'],
+    check: (c) =>
+      c.mail.transport === 'smtp' && !c.mail.smtpUrl
+        ? 'SMTP_URL: missing, and MAIL_TRANSPORT=smtp needs it; set smtp://user:pass@host:587 or smtps://user:pass@host:465'
+        : undefined,
+  },
+  {
     reads: ['WEBHOOK_URLS', 'WEBHOOK_SECRET'],
     check: (c) =>
       c.webhooks.urls.length > 0 && !c.webhooks.secret
@@ -80,16 +87,21 @@ export function productionChecks(env: Env): string[] {
   }
   const transport = env.MAIL_TRANSPORT?.trim()
   if (!transport) {
-    problems.push('MAIL_TRANSPORT: missing, and production needs it; set resend')
+    problems.push('MAIL_TRANSPORT: missing, and production needs it; set resend or smtp')
   } else if (transport === 'log') {
     // The log transport prints every sign-in link: whoever reads the logs could sign in as anyone.
     problems.push(
-      'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend',
+      'MAIL_TRANSPORT: log prints sign-in links to the console, which production refuses; set resend or smtp',
     )
   }
   if (transport === 'resend' && !set('MAIL_FROM')) {
     problems.push(
       'MAIL_FROM: missing, and production needs it with resend; set an address on a domain Resend verified',
+    )
+  }
+  if (transport === 'smtp' && !set('MAIL_FROM')) {
+    problems.push(
+      'MAIL_FROM: missing, and production needs it with smtp; set an address your relay lets latchkey send as',
     )
   }
   if (!env.PUBLIC_URL?.trim().startsWith('https://')) {

@@ -53,6 +53,24 @@ export function originOf(value: string): string | undefined {
   }
 }
 
+/**
+ * An `smtp://` or `smtps://` URL naming a host; the string as it is (nodemailer reads it), or ''
+ * for the schema to refuse. Its credentials must be percent-encoded: a bare `@` or `/` in a
+ * password would move the host.
+ */
+export function smtpUrl(value: string, report: Report): string {
+  try {
+    const url = new URL(value)
+    if (/^smtps?:$/.test(url.protocol) && url.hostname !== '' && /^\/?$/.test(url.pathname)) {
+      return value
+    }
+  } catch {
+    // refused below
+  }
+  report.refuse(value)
+  return ''
+}
+
 /** A file path (or `sqlite:path`, `file:path`) is SQLite; a `postgres://` URL is PostgreSQL. */
 export function databaseUrl(
   value: string,

@@ -25,6 +25,7 @@ export const ConfigSchema = Type.Object({
     transport: S.MAIL_TRANSPORT.schema,
     resendApiKey: Type.Optional(S.RESEND_API_KEY.schema),
     resendBaseUrl: Type.Optional(S.RESEND_BASE_URL.schema),
+    smtpUrl: Type.Optional(S.SMTP_URL.schema),
     from: S.MAIL_FROM.schema,
     appName: S.APP_NAME.schema,
   }),

@@ -115,10 +115,10 @@ export const TABLE = {
   ...KEY_SETTINGS,
   MAIL_TRANSPORT: oneOf(
     'mail/transport',
-    ['log', 'resend'],
+    ['log', 'resend', 'smtp'],
     'log',
-    { is: 'a mail transport', fix: 'set resend, or log in development' },
-    '`resend`, or `log` (refused in production): print messages, links included',
+    { is: 'a mail transport', fix: 'set resend or smtp, or log in development' },
+    '`resend`, `smtp`, or `log` (refused in production): print messages, links included',
   ),
   RESEND_API_KEY: row({
     path: 'mail/resendApiKey',
@@ -139,6 +139,19 @@ export const TABLE = {
     shown: '`https://api.resend.com`',
     doc: 'another Resend-compatible endpoint (tests point it at a local fake)',
   }),
+  SMTP_URL: row({
+    path: 'mail/smtpUrl',
+    schema: Type.String({ minLength: 1 }),
+    parse: parse.smtpUrl,
+    optional: true,
+    // It usually holds the relay's password.
+    secret: true,
+    expected: {
+      is: 'an SMTP URL',
+      fix: 'set smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465, the user and password percent-encoded',
+    },
+    doc: 'required with `MAIL_TRANSPORT=smtp`: `smtp://user:pass@host:587` or `smtps://…:465`',
+  }),
   MAIL_FROM: row({
     path: 'mail/from',
     schema: Type.String({ minLength: 3 }),
@@ -147,7 +160,7 @@ export const TABLE = {
       is: 'a sender',
       fix: 'set an address on a domain your mail provider verified, like Acme <login@acme.example>',
     },
-    doc: 'sender of the emails (a domain verified at Resend)',
+    doc: 'sender of the emails (an address your provider or relay lets latchkey send as)',
   }),
   APP_NAME: row({
     path: 'mail/appName',
