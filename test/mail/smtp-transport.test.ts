@@ -1,9 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { DeliveryFailure, type MailMessage } from '../../src/mail/mailer.js'
 import { failureOf, SmtpTransport, senderDomain } from '../../src/mail/smtp-transport.js'
 import { type FakeSmtp, startFakeSmtp } from '../helpers/fake-smtp.js'
-import { freePort } from '../helpers/process.js'
+import { freePort, ROOT } from '../helpers/process.js'
 
 // Against a real SMTP server (smtp-server) on loopback, started by each test: what arrives, and
 // what each way of not arriving becomes.
@@ -237,4 +239,12 @@ t.test('the constructor refuses what cannot work', async (t) => {
   t.throws(() => new SmtpTransport({ url: 'https://x', from: FROM }), TypeError)
   t.throws(() => new SmtpTransport({ url: 'smtp://x', from: '' }), TypeError)
   t.throws(() => new SmtpTransport({ url: 'smtp://x', from: FROM, timeoutMs: 0 }), TypeError)
+})
+
+t.test('only src/mail/smtp-transport.ts imports nodemailer', async (t) => {
+  const src = join(ROOT, 'src')
+  const importers = (readdirSync(src, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts'))
+    .filter((file) => /from 'nodemailer(\/[^']*)?'/.test(readFileSync(join(src, file), 'utf8')))
+  t.same(importers, ['mail/smtp-transport.ts'])
 })
