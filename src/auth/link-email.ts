@@ -2,14 +2,16 @@ import { toSeconds } from '../clock.js'
 import { TokenInvalid, TokenRevoked, TokenUsed, UserDisabled } from '../errors.js'
 import type { MailMessage } from '../mail/mailer.js'
 import { linkMessage } from '../mail/templates/link.js'
-import { buildLink } from '../outbox/email-link.js'
+import { buildLink, buildReportLink } from '../outbox/email-link.js'
 import type { Job, JobHandler, Outcome } from '../outbox/jobs.js'
 import type { User } from '../store/users.js'
 import { deriveCode, groupCode } from '../tokens/code.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent } from './check-user.js'
 import type { AuthDeps } from './deps.js'
+import { inboxOf } from './inbox.js'
 import { checkRedirect } from './redirect.js'
+import { mintReportToken } from './report.js'
 
 /** The id looked up for a row without a user (an unknown address): no user has it. */
 const NO_USER = '00000000-0000-0000-0000-000000000000'
@@ -40,7 +42,11 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
   const { config, clock, keyring, store } = deps
   const { payload } = job
   const user = await store.findById(job.userId ?? NO_USER)
+  // Every row asks the suppression list too, an unknown address's included (the same work).
+  const paused = await store.activeSuppression(inboxOf(job.recipient), clock())
   if (job.userId === null) return { suppress: 'unknown_address' }
+  // "This wasn't me" (and later bounces): the requester was answered as always; nothing goes.
+  if (paused) return { suppress: paused.reason }
   const fields = {
     purpose: payload.purpose === Purpose.Access ? Purpose.Access : Purpose.Login,
     flags: payload.flags,
@@ -64,9 +70,14 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
   }
   const token = keyring.mint(fields, { scope: payload.scope, redirect, ip: payload.ip })
   const oneTime = hasFlag(payload.flags, Flag.OneTime)
+  const report = mintReportToken(deps, {
+    ...fields,
+    issuedAt: payload.expiresAt - payload.ttlSeconds,
+  })
   const send = linkMessage({
     to: job.recipient,
     link: buildLink(config.publicUrl, token, redirect),
+    reportLink: buildReportLink(config.publicUrl, report),
     appName: config.mail.appName,
     ttlSeconds: payload.ttlSeconds,
     oneTime,

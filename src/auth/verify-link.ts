@@ -162,7 +162,7 @@ export async function useLink(
  * the unencoded form of one target both match. A target we would never issue cannot be one the
  * link binds: it fails as token_invalid, here, before anything is read or used up.
  */
-function presentedTarget(
+export function presentedTarget(
   target: string | undefined,
   allowedOrigins: readonly string[],
 ): string | undefined {

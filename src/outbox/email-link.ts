@@ -21,3 +21,8 @@ export function buildLink(publicUrl: string, token: string, next: string | undef
   const url = `${publicUrl}/login/link?token=${token}`
   return next === undefined ? url : `${url}&next=${encodeURIComponent(next)}`
 }
+
+/** The "this wasn't me" link of a sign-in email: from PUBLIC_URL alone, like the link. */
+export function buildReportLink(publicUrl: string, token: string): string {
+  return `${publicUrl}/login/report?token=${token}`
+}

@@ -25,6 +25,7 @@ import type { Store } from './index.js'
 import type { NewOutboxMessage, OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
 import type { SessionStore } from './sessions.js'
+import { SUPPRESSION_REASONS, type SuppressionStore } from './suppressions.js'
 import type { UserStore } from './users.js'
 
 /** Deletes at most `limit` rows nobody used since `before`; resolves to how many went. */
@@ -42,6 +43,7 @@ export interface StoreParts {
   phantoms: PhantomStore & Prunable
   outbox: OutboxStore
   audit: AuditStore
+  suppressions: SuppressionStore
   ping(): Promise<void>
   migrate(): Promise<void>
   close(): Promise<void>
@@ -53,7 +55,7 @@ export interface StoreParts {
  * changes nothing, without a round trip to the database.
  */
 export function composeStore(parts: StoreParts): Store {
-  const { users, sessions, phantoms, outbox, audit } = parts
+  const { users, sessions, phantoms, outbox, audit, suppressions } = parts
   return {
     findById: async (id) => (isUuid(id) ? users.findById(id) : undefined),
     findByEmail: async (email) => (isEmail(email) ? users.findByEmail(email) : undefined),
@@ -87,6 +89,16 @@ export function composeStore(parts: StoreParts): Store {
       const context = auditContext(audit)
       return isUuid(id) ? users.revoke(id, now, reason, context) : undefined
     },
+    async report(id, rev, change, now, audit = SYSTEM) {
+      checkTime(now)
+      checkCounter(rev, 'rev')
+      checkEmail(change?.inbox)
+      checkTime(change.pausedUntil, 'pausedUntil')
+      if (typeof change.endSessions !== 'boolean')
+        throw new TypeError('endSessions must be a boolean')
+      const context = auditContext(audit)
+      return isUuid(id) ? users.report(id, rev, change, now, context) : undefined
+    },
     async setStatus(id, status, now, audit = SYSTEM) {
       checkStatus(status)
       checkTime(now)
@@ -100,6 +112,7 @@ export function composeStore(parts: StoreParts): Store {
     },
 
     ...composeSessions(sessions),
+    ...composeSuppressions(suppressions),
     ...composeAudit(audit),
 
     async phantomId(key, now) {
@@ -232,6 +245,26 @@ function composeSessions(sessions: SessionStore): SessionStore {
     async pruneSessions(before) {
       checkTime(before, 'before')
       return sessions.pruneSessions(before)
+    },
+  }
+}
+
+/** The suppression list's checks: an address as the store keeps them, a reason it knows. */
+function composeSuppressions(suppressions: SuppressionStore): SuppressionStore {
+  return {
+    async suppress(entry) {
+      checkEmail(entry?.address)
+      checkEmail(entry.email)
+      if (!SUPPRESSION_REASONS.includes(entry.reason)) {
+        throw new TypeError(`reason must be one of ${SUPPRESSION_REASONS.join(', ')}`)
+      }
+      checkTime(entry.createdAt, 'createdAt')
+      if (entry.expiresAt !== null) checkTime(entry.expiresAt, 'expiresAt')
+      return suppressions.suppress(entry)
+    },
+    async activeSuppression(address, now) {
+      checkTime(now)
+      return isEmail(address) ? suppressions.activeSuppression(address, now) : undefined
     },
   }
 }

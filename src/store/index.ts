@@ -3,15 +3,22 @@ import type { AuditStore } from './audit.js'
 import type { OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
 import type { SessionStore } from './sessions.js'
+import type { SuppressionStore } from './suppressions.js'
 import type { UserStore } from './users.js'
 
 /**
  * Everything the service persists, in one database: users, their sessions, stand-in ids, the
- * email outbox and the audit trail,
+ * email outbox, the audit trail and the suppression list,
  * and the database's own life cycle. Both implementations (sqlite/, postgres/) are put together
  * by compose.ts, which checks every argument the same way before a statement runs.
  */
-export interface Store extends UserStore, SessionStore, PhantomStore, OutboxStore, AuditStore {
+export interface Store
+  extends UserStore,
+    SessionStore,
+    PhantomStore,
+    OutboxStore,
+    AuditStore,
+    SuppressionStore {
   /**
    * Deletes, at most `limit` of each, what requests left behind and nobody used: active users
    * created before `before` who never signed in and have no email pending or queued since

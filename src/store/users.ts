@@ -37,6 +37,15 @@ export interface UsedToken {
   expiresAt: number
 }
 
+/** What a "this wasn't me" report does besides voiding the user's pending links and codes. */
+export interface ReportChange {
+  /** The user's inbox (auth/inbox.ts): sign-in emails to it pause until `pausedUntil`. */
+  inbox: string
+  pausedUntil: number
+  /** Also end every session: rev moves on, as a revoke with reason `reported`. */
+  endSessions: boolean
+}
+
 /** Who created a user: the hosted sign-in form, or anyone else (a backend, the CLI). */
 export type UserOrigin = 'hosted' | 'api'
 
@@ -96,6 +105,20 @@ export interface UserStore {
     id: string,
     now: number,
     reason?: RevokeReason,
+    audit?: AuditContext,
+  ): Promise<ChangedUser | undefined>
+  /**
+   * "This wasn't me", in one transaction, only while the user is active with rev `rev`: seq
+   * moves on (every pending link and code dies), the inbox is suppressed (reason `reported`)
+   * until `pausedUntil` (never shortening an entry already there), user.reported is recorded,
+   * and with `endSessions` the revoke path runs too (rev, sessions ended `reported`, the
+   * revocation feed). Undefined, and nothing written, when the user is not as expected.
+   */
+  report(
+    id: string,
+    rev: number,
+    change: ReportChange,
+    now: number,
     audit?: AuditContext,
   ): Promise<ChangedUser | undefined>
   /**

@@ -22,6 +22,8 @@ export const Purpose = {
   Access: 2,
   Refresh: 3,
   Exchange: 4,
+  /** "This wasn't me": names the user of a sign-in email; never signs in. */
+  Report: 5,
 } as const
 export type Purpose = (typeof Purpose)[keyof typeof Purpose]
 

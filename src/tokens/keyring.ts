@@ -22,6 +22,15 @@ export interface LinkSecret {
 
 export const MIN_SECRET_BYTES = 32
 
+export interface OpenOptions {
+  /**
+   * Accept a token past its expiry (its MAC still checked, and a claimed lifetime longer than
+   * the purpose's largest TTL still refused): the one-click recovery of an expired link needs
+   * to know whose link it was, and nothing more.
+   */
+  allowExpired?: boolean
+}
+
 /**
  * The link-token keys. Each secret yields one HMAC key per purpose (HKDF), derived once here, so
  * a refresh token can never pass as a login link even under the same secret. The first secret
@@ -93,6 +102,7 @@ export class KeyRing {
     accept: Partial<Record<Purpose, number>>,
     context: TokenContext,
     nowSeconds: number,
+    { allowExpired = false }: OpenOptions = {},
   ): TokenFields {
     const { fields, body, mac: presented } = decodeToken(token)
     const maxTtlSeconds = accept[fields.purpose]
@@ -121,7 +131,7 @@ export class KeyRing {
       if (hasFlag(fields.flags, Flag.IpBound) && context.ip !== undefined) throw new IpMismatch()
       throw new TokenInvalid()
     }
-    if (fields.expiresAt <= nowSeconds) {
+    if (fields.expiresAt <= nowSeconds && !allowExpired) {
       const expired = new TokenExpired()
       expired.subject = fields.userId
       throw expired

@@ -40,6 +40,10 @@ const PAGES: Page[] = [
   { name: 'rate-limited', limit: 'form', retryAfterSeconds: 900, next: NEXT },
   { name: 'rate-limited', limit: 'code', retryAfterSeconds: 900, next: NEXT },
   { name: 'unavailable', next: NEXT },
+  { name: 'link-error', reason: 'token_expired', next: NEXT, resend: { token: TOKEN, next: NEXT } },
+  { name: 'report', maskedEmail: MASKED, token: TOKEN },
+  { name: 'reported', maskedEmail: MASKED, endedSessions: false },
+  { name: 'reported', maskedEmail: MASKED, endedSessions: true },
 ]
 
 const render = (page: Page, base: PageBase = hostile) => renderPage({ ...page, ...base })
@@ -123,6 +127,8 @@ t.test('one document shape for every page', async (t) => {
     forbidden: 'Request blocked',
     'rate-limited': 'Too many sign-in emails',
     unavailable: 'Sign-in is unavailable',
+    report: 'Didn’t ask to sign in?',
+    reported: 'Sign-in emails paused',
   }
   for (const page of PAGES) {
     const html = render(page, { appName: 'Acme', csrf: 'c' })
@@ -151,6 +157,54 @@ t.test('one document shape for every page', async (t) => {
       t.ok(html.includes(`<title>${titles[page.name]} — Acme</title>`), `${label}: its title`)
     }
   }
+})
+
+t.test('link-error with recovery: "Email me a new link" posts the token, hidden', async (t) => {
+  const html = render({
+    name: 'link-error',
+    reason: 'token_used',
+    next: NEXT,
+    resend: { token: TOKEN, next: NEXT },
+  })
+  const [resend, other, ...rest] = forms(html)
+  t.equal(rest.length, 0, 'two forms')
+  t.match(resend?.attributes, /action="\/login\/resend"/, 'the first is the one-click recovery')
+  t.same(hiddenNames(resend as Form), ['csrf', 'token', 'next'])
+  t.equal(hiddenValue(resend as Form, 'token'), TOKEN, 'the token, intact, in a hidden field')
+  t.equal(hiddenValue(resend as Form, 'next'), NEXT)
+  t.match(resend?.body, />Email me a new link<\/button>/)
+  t.match(other?.attributes, /action="\/login"/, 'another address stays the second option')
+  t.equal(
+    html.split(escapeXml(TOKEN)).length - 1,
+    1,
+    'the token appears once: in the hidden field, never as text',
+  )
+  const bare = forms(
+    render({ name: 'link-error', reason: 'token_expired', resend: { token: 't' } }),
+  )
+  t.same(hiddenNames(bare[0] as Form), ['csrf', 'token'], 'no next unless the link had one')
+})
+
+t.test('report: two separate forms; only the second ends sessions', async (t) => {
+  const html = render({ name: 'report', maskedEmail: MASKED, token: TOKEN })
+  const [stop, signOut, ...rest] = forms(html)
+  t.equal(rest.length, 0, 'two forms')
+  for (const form of [stop, signOut] as Form[]) {
+    t.match(form.attributes, /method="post"/)
+    t.match(form.attributes, /action="\/login\/report"/)
+    t.equal(hiddenValue(form, 'token'), TOKEN)
+  }
+  t.same(hiddenNames(stop as Form), ['csrf', 'token'], 'the first does not end sessions')
+  t.same(hiddenNames(signOut as Form), ['csrf', 'token', 'end_sessions'])
+  t.match(stop?.body, />Stop these sign-in emails<\/button>/)
+  t.match(signOut?.body, />Also sign me out everywhere<\/button>/)
+  t.ok(html.includes(escapeXml(MASKED)), 'the masked address')
+  t.match(html, /Your existing sessions stay signed in/)
+  const kept = render({ name: 'reported', maskedEmail: MASKED, endedSessions: false })
+  t.match(kept, /Your existing sessions stay signed in/)
+  t.equal(forms(kept).length, 0, 'the done page has no form')
+  const ended = render({ name: 'reported', maskedEmail: MASKED, endedSessions: true })
+  t.match(ended, /Every session of this account has ended/)
 })
 
 t.test('login: the form, its field, and an error tied to the field', async (t) => {

@@ -172,3 +172,37 @@ function throwsInvalid(fn: () => unknown): boolean {
   }
   return false
 }
+
+t.test('allowExpired: an expired token opens, its MAC and max TTL still checked', async (t) => {
+  const token = ring.mint(base)
+  const accept = { [Purpose.Login]: 3600 }
+  t.throws(() => ring.open(token, accept, {}, NOW + 901), TokenExpired, 'expired by default')
+  t.same(ring.open(token, accept, {}, NOW + 10_000, { allowExpired: true }), { ...base, kid: 1 })
+  const bytes = Buffer.from(token, 'base64url')
+  bytes[47] = (bytes[47] ?? 0) ^ 1
+  t.throws(
+    () => ring.open(bytes.toString('base64url'), accept, {}, NOW + 10_000, { allowExpired: true }),
+    TokenInvalid,
+    'a forged MAC still fails',
+  )
+  const tooLong = ring.mint({ ...base, expiresAt: NOW + 7200 })
+  t.throws(
+    () => ring.open(tooLong, accept, {}, NOW, { allowExpired: true }),
+    TokenInvalid,
+    'a lifetime beyond the max TTL still fails',
+  )
+})
+
+t.test('a report token (purpose 5) is never a login link, nor a login link a report', async (t) => {
+  const report = ring.mint({ ...base, purpose: Purpose.Report, flags: 0 })
+  t.throws(() => ring.open(report, { [Purpose.Login]: 3600 }, {}, NOW), TokenInvalid)
+  const bytes = Buffer.from(report, 'base64url')
+  bytes[1] = Purpose.Login
+  t.throws(
+    () => ring.open(bytes.toString('base64url'), { [Purpose.Login]: 3600 }, {}, NOW),
+    TokenInvalid,
+  )
+  const login = ring.mint(base)
+  t.throws(() => ring.open(login, { [Purpose.Report]: 604_800 }, {}, NOW), TokenInvalid)
+  t.match(ring.open(report, { [Purpose.Report]: 604_800 }, {}, NOW), { purpose: Purpose.Report })
+})

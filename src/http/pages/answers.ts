@@ -122,7 +122,7 @@ export function answerCode(
 }
 
 /** a•••@example.com: enough for a person to recognise, not enough to harvest. */
-function mask(email: string): string {
+export function mask(email: string): string {
   const at = email.lastIndexOf('@')
   return `${email.slice(0, 1)}•••${email.slice(at)}`
 }

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { LatchkeyError, Unavailable } from '../../errors.js'
 import { errorHandler, UNAVAILABLE_RETRY_SECONDS } from '../problem.js'
 import { memberOf, nextOf } from './forms.js'
-import { LINK_ERROR_REASONS, type LinkErrorReason } from './render.js'
+import { LINK_ERROR_REASONS, type LinkErrorReason, type Page, type Resend } from './render.js'
 import type { PageReplies } from './reply.js'
 
 export type ErrorHandler = (
@@ -12,6 +12,7 @@ export type ErrorHandler = (
 ) => unknown
 
 const REASONS = new Set<string>(LINK_ERROR_REASONS)
+const RECOVERABLE = new Set<string>(['token_expired', 'token_used'])
 const isLinkReason = (code: string): code is LinkErrorReason => REASONS.has(code)
 
 const unreadableMessage =
@@ -48,10 +49,18 @@ export function pageErrorHandler(pages: PageReplies): ErrorHandler {
  * The pages a link opens: a link that cannot be used (used, expired, revoked …) is one friendly
  * page, never its code; every other error is not the link's and answers as on any page.
  */
-export function linkErrorHandler(pages: PageReplies, otherwise: ErrorHandler): ErrorHandler {
+export function linkErrorHandler(
+  pages: PageReplies,
+  otherwise: ErrorHandler,
+  recovery?: (request: FastifyRequest) => Resend | undefined,
+): ErrorHandler {
   return (error, request, reply) => {
     if (error instanceof LatchkeyError && isLinkReason(error.code)) {
-      return pages.send(request, reply, { name: 'link-error', reason: error.code }, 400)
+      // Only a link that merely ran out (expired, used) may be renewed with one click; a
+      // forged, revoked, disabled or wrong-network link ended for a reason that stands.
+      const resend = RECOVERABLE.has(error.code) ? recovery?.(request) : undefined
+      const page: Page = { name: 'link-error', reason: error.code, ...(resend && { resend }) }
+      return pages.send(request, reply, page, 400)
     }
     return otherwise(error, request, reply)
   }

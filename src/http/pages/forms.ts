@@ -47,6 +47,23 @@ export const ConfirmFormSchema = Type.Object({
   elsewhere: Type.Optional(Field),
 })
 
+/** POST /login/resend: "Email me a new link" on an expired or used link's page. */
+export const ResendFormSchema = Type.Object({
+  csrf: Type.Optional(Field),
+  token: Type.Optional(Field),
+  next: Type.Optional(Field),
+})
+
+/** GET /login/report, the "this wasn't me" link in the email. */
+export const ReportQuerySchema = Type.Object({ token: Type.Optional(Field) })
+
+/** POST /login/report: either button of the report page (the second adds end_sessions). */
+export const ReportFormSchema = Type.Object({
+  csrf: Type.Optional(Field),
+  token: Type.Optional(Field),
+  end_sessions: Type.Optional(Field),
+})
+
 /** POST /logout: the sign-out button. */
 export const LogoutFormSchema = Type.Object({
   csrf: Type.Optional(Field),

@@ -30,7 +30,11 @@ export type Page =
   /** GET /logout: changes nothing; one button posts the sign-out, then on to `next`. */
   | { name: 'logout'; next?: string }
   /** A link that cannot be used: one friendly sentence and a form for a new link. */
-  | { name: 'link-error'; reason: LinkErrorReason; next?: string }
+  | { name: 'link-error'; reason: LinkErrorReason; next?: string; resend?: Resend }
+  /** GET /login/report: what "this wasn't me" will do; each of its two buttons posts. */
+  | { name: 'report'; maskedEmail: string; token: string }
+  /** After POST /login/report: what was done. */
+  | { name: 'reported'; maskedEmail: string; endedSessions: boolean }
   /** A request we refused (cross-site form, missing CSRF token). */
   | { name: 'forbidden'; message: string }
   /**
@@ -49,6 +53,15 @@ export type Page =
 
 /** The limits a person can be told they are past. */
 export type PageLimit = 'ip' | 'recipient' | 'form' | 'code'
+
+/**
+ * The one-click recovery an expired or used login link's page offers: the failed link's token
+ * (a hidden field, never shown) and the target it binds.
+ */
+export interface Resend {
+  token: string
+  next?: string | undefined
+}
 
 export const STYLESHEET_PATH = '/assets/latchkey.css'
 
@@ -108,6 +121,8 @@ const TEMPLATES = [
   'signed-in',
   'logout',
   'link-error',
+  'report',
+  'reported',
   'forbidden',
   'rate-limited',
   'unavailable',
@@ -135,7 +150,7 @@ export function renderPage(page: Page & PageBase): string {
 
 /** The page's own values, plus what its templates derive from them. */
 function view(page: Page & PageBase) {
-  const next = page.name !== 'signed-in' && page.name !== 'forbidden' ? page.next : undefined
+  const next = 'next' in page ? page.next : undefined
   return {
     ...page,
     stylesheet: STYLESHEET_PATH,

@@ -10,6 +10,8 @@ export interface LinkMessageInput {
   oneTime: boolean
   /** The sign-in code, grouped (`K7QM-4TZP`), for one-time login links only. */
   code?: string | undefined
+  /** "Didn't ask for this?": the report page of this email (see auth/report.ts). */
+  reportLink?: string | undefined
 }
 
 /** What the link templates see. */
@@ -21,6 +23,7 @@ interface LinkTemplateData {
   duration: string
   oneTime: boolean
   code: string | undefined
+  reportLink: string | undefined
 }
 
 /**
@@ -44,7 +47,7 @@ load(text, 'link.txt')
 
 /** The sign-in email: a plain-text and an HTML part, every interpolated value escaped. */
 export function linkMessage(input: LinkMessageInput): MailMessage {
-  const { to, link, appName, ttlSeconds, oneTime, code } = input
+  const { to, link, appName, ttlSeconds, oneTime, code, reportLink } = input
   const data: LinkTemplateData = {
     to,
     link,
@@ -52,6 +55,7 @@ export function linkMessage(input: LinkMessageInput): MailMessage {
     duration: describeDuration(ttlSeconds),
     oneTime,
     code,
+    reportLink,
   }
   return {
     to,

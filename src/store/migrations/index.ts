@@ -272,4 +272,31 @@ export const migrations: readonly Migration[] = [
         WHERE type IN ('user.revoked', 'user.disabled', 'user.deleted', 'session.ended');
     `,
   },
+  {
+    version: 9,
+    name: 'create suppressions',
+    // Inboxes no email goes to: for a while (a "this wasn't me" report pauses sign-in emails for
+    // a day) or for good (expires_at NULL: bounces and complaints). Keyed by the inbox as the
+    // recipient budget counts it (auth/inbox.ts), so one entry covers every spelling of one
+    // mailbox; `email` is the address the entry was made for. Not tied to a user: an entry
+    // outlives a deleted account, and may name an address that never had one.
+    sqlite: `
+      CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+      ) STRICT, WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE suppressions (
+        address text PRIMARY KEY,
+        email text NOT NULL,
+        reason text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint
+      );
+    `,
+  },
 ]

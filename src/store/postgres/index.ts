@@ -6,6 +6,7 @@ import { Connection, createPool } from './connection.js'
 import { postgresOutbox } from './outbox.js'
 import { postgresPhantoms } from './phantoms.js'
 import { postgresSessions } from './sessions.js'
+import { postgresSuppressions } from './suppressions.js'
 import { postgresUsers } from './users.js'
 
 export interface PostgresOptions extends StoreOptions {
@@ -32,6 +33,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): S
     phantoms: postgresPhantoms(db),
     outbox: postgresOutbox(db, announcer),
     audit: postgresAudit(db, announcer),
+    suppressions: postgresSuppressions(db),
     ping: async () => {
       await db.query(PING, [])
     },

@@ -1,11 +1,13 @@
+import type pg from 'pg'
 import { v7 as uuidv7 } from 'uuid'
 import type { EventAnnouncer } from '../announce.js'
 import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { EVENT_COLUMNS, toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
-import type { ChangedUser, User, UserStore } from '../users.js'
+import type { ChangedUser, ReportChange, User, UserStore } from '../users.js'
 import {
+  type Announcements,
   announced,
   announcing,
   endUserSessions,
@@ -85,6 +87,27 @@ const SQL = {
            SELECT * FROM u`,
   },
   revoke: { name: 'lk_revoke', text: 'UPDATE users SET rev = rev + 1 WHERE id = $1 RETURNING *' },
+  // A report's void, pause and event: the suppression and the event are written only when the
+  // user matched (the CTEs read `u`).
+  report: {
+    name: 'lk_report',
+    text: `WITH u AS (
+             UPDATE users SET seq = seq + 1
+             WHERE id = $2 AND rev = $3 AND status = 'active'
+             RETURNING *
+           ), s AS (
+             INSERT INTO suppressions (address, email, reason, created_at, expires_at)
+             SELECT $4::text, u.email, 'reported', $1::bigint, $5::bigint FROM u
+             ON CONFLICT (address) DO UPDATE SET email = excluded.email, reason = excluded.reason,
+               created_at = excluded.created_at, expires_at = excluded.expires_at
+             WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at < excluded.expires_at
+           ), e AS (
+             INSERT INTO audit_events (${EVENT_COLUMNS})
+             ${eventFrom('user.reported', oneEvent(7), 'u', 'u.id', 'NULL::uuid', '$6::jsonb')}
+             RETURNING *
+           ), ${announced(11)}
+           SELECT * FROM u`,
+  },
   // Each matches only a user it changes, so a repeated disable or enable records no event. A
   // disable moves rev too, so an enable revives nothing issued before it.
   disable: {
@@ -146,6 +169,22 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
    * row. The second statement reads afresh; a consume still waiting behind this one's row lock
    * then finds rev or status moved on and opens nothing.
    */
+  const changeAndEndOn = async (
+    client: pg.PoolClient,
+    announce: Announcements,
+    statement: Statement,
+    id: string,
+    now: number,
+    reason: EndReason,
+    context: AuditContext,
+  ): Promise<ChangedUser | undefined> => {
+    const [row] = (await client.query<UserRow>({ ...statement, values: [id] })).rows
+    if (!row) return undefined
+    const type = reason === 'disabled' ? 'user.disabled' : 'user.revoked'
+    await recordOn(client, announce, now, type, id, null, context, { reason, rev: row.rev })
+    const ended = await endUserSessions(client, announce, id, reason, now, context)
+    return { ...toUser(row), endedSessions: ended }
+  }
   const changeAndEnd = (
     statement: Statement,
     id: string,
@@ -154,13 +193,34 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
     context: AuditContext,
   ): Promise<ChangedUser | undefined> =>
     announcing(announcer, (announce) =>
+      db.transaction((client) =>
+        changeAndEndOn(client, announce, statement, id, now, reason, context),
+      ),
+    )
+  // "This wasn't me", one transaction: the void (seq, only while the user is as the report
+  // link names them) with the pause and the event in one statement, then, when asked, the
+  // revoke path as a revoke takes it.
+  const report = (
+    id: string,
+    rev: number,
+    change: ReportChange,
+    now: number,
+    context: AuditContext,
+  ): Promise<ChangedUser | undefined> =>
+    announcing(announcer, (announce) =>
       db.transaction(async (client) => {
-        const [row] = (await client.query<UserRow>({ ...statement, values: [id] })).rows
+        const detail = JSON.stringify({
+          end_sessions: change.endSessions,
+          paused_until: change.pausedUntil,
+        })
+        const values = [now, id, rev, change.inbox, change.pausedUntil, detail]
+        const params = announce.params(context, now, ['user.reported'])
+        const [row] = (
+          await client.query<UserRow>({ ...SQL.report, values: [...values, ...params] })
+        ).rows
         if (!row) return undefined
-        const type = reason === 'disabled' ? 'user.disabled' : 'user.revoked'
-        await recordOn(client, announce, now, type, id, null, context, { reason, rev: row.rev })
-        const ended = await endUserSessions(client, announce, id, reason, now, context)
-        return { ...toUser(row), endedSessions: ended }
+        if (!change.endSessions) return { ...toUser(row), endedSessions: 0 }
+        return changeAndEndOn(client, announce, SQL.revoke, id, now, 'reported', context)
       }),
     )
   const enable = (id: string, now: number, context: AuditContext) =>
@@ -228,6 +288,7 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
           [token?.expiresAt ?? null],
         ),
       ),
+    report: (id, rev, change, now, audit = SYSTEM) => report(id, rev, change, now, audit),
     revoke: (id, now, reason = 'revoked', audit = SYSTEM) =>
       changeAndEnd(SQL.revoke, id, now, reason, audit),
     setStatus: async (id, status, now, audit = SYSTEM) =>

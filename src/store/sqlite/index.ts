@@ -7,6 +7,7 @@ import { migrate } from './migrate.js'
 import { sqliteOutbox } from './outbox.js'
 import { sqlitePhantoms } from './phantoms.js'
 import { sqliteSessions } from './sessions.js'
+import { sqliteSuppressions } from './suppressions.js'
 import { sqliteUsers } from './users.js'
 
 /**
@@ -34,6 +35,7 @@ function compose(db: Db, announcer: EventAnnouncer): Store {
     phantoms: sqlitePhantoms(db, guard),
     outbox: sqliteOutbox(db, guard, announcer),
     audit: sqliteAudit(db, guard, announcer),
+    suppressions: sqliteSuppressions(db, guard),
     ping: async () => {
       guard(() => ping.get())
     },

@@ -5,6 +5,7 @@ import type { Prunable } from '../compose.js'
 import { toUser, type UserRow } from '../rows.js'
 import type {
   ChangedUser,
+  ReportChange,
   RevokeReason,
   UsedToken,
   UserOrigin,
@@ -13,6 +14,7 @@ import type {
 } from '../users.js'
 import { eventWriter, sessionEnder, verifiedDetail } from './audit.js'
 import type { Db, Guard } from './connection.js'
+import { suppressionWriter } from './suppressions.js'
 
 const user = (row: UserRow | undefined) => row && toUser(row)
 const changed = (change: { row: UserRow; ended: number } | undefined): ChangedUser | undefined =>
@@ -76,6 +78,25 @@ export function sqliteUsers(db: Db, guard: Guard, announcer: EventAnnouncer): Us
       if (!row) return undefined
       record(now, 'user.revoked', id, null, context, { reason, rev: row.rev })
       return { row, ended: endSessions(id, reason, now, context) }
+    },
+  )
+  // "This wasn't me": seq moves on only while the user is as the report link names them.
+  const voidPending = db.prepare<[string, number], UserRow>(
+    `UPDATE users SET seq = seq + 1 WHERE id = ? AND rev = ? AND status = 'active' RETURNING *`,
+  )
+  const suppress = suppressionWriter(db)
+  // One transaction: the void, the pause, the event and, when asked, the revoke path as a
+  // revoke takes it (better-sqlite3 nests it as a savepoint of this one).
+  const reportAll = db.transaction(
+    (id: string, rev: number, change: ReportChange, now: number, context: AuditContext) => {
+      const row = voidPending.get(id, rev)
+      if (!row) return undefined
+      const { inbox, pausedUntil, endSessions } = change
+      suppress.run(inbox, row.email, 'reported', now, pausedUntil)
+      const detail = { end_sessions: endSessions, paused_until: pausedUntil }
+      record(now, 'user.reported', id, null, context, detail)
+      if (!endSessions) return { row, ended: 0 }
+      return revokeAndEnd(id, now, 'reported', context)
     },
   )
   const setStatusAndEnd = db.transaction(
@@ -179,6 +200,8 @@ export function sqliteUsers(db: Db, guard: Guard, announcer: EventAnnouncer): Us
       user(guard(() => touchAndRecord.immediate(id, rev, now, audit, token))),
     revoke: async (id, now, reason = 'revoked', audit = SYSTEM) =>
       changed(guard(() => revokeAndEnd.immediate(id, now, reason, audit))),
+    report: async (id, rev, change, now, audit = SYSTEM) =>
+      changed(guard(() => reportAll.immediate(id, rev, change, now, audit))),
     setStatus: async (id, status, now, audit = SYSTEM) =>
       changed(guard(() => setStatusAndEnd.immediate(id, status, now, audit))),
     delete: async (id, now, audit = SYSTEM) =>

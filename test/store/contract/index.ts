@@ -10,6 +10,7 @@ import { outboxListingContract } from './outbox-listing.js'
 import { phantomsContract } from './phantoms.js'
 import { sessionEndsContract } from './session-ends.js'
 import { sessionsContract } from './sessions.js'
+import { suppressionsContract } from './suppressions.js'
 import { usersContract } from './users.js'
 
 export type { MakeStore }
@@ -54,6 +55,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       sessionEndsContract(t, withStore)
     })
     phantomsContract(t, withStore)
+    t.test('SuppressionStore', async (t) => suppressionsContract(t, withStore))
     lifecycleContract(t, withStore)
     argumentsContract(t, withStore)
     t.test('OutboxStore', async (t) => {

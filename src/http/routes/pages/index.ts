@@ -10,6 +10,8 @@ import { codePageRoutes } from './code.js'
 import { linkPageRoutes } from './link.js'
 import { loginRoutes } from './login.js'
 import { logoutRoutes } from './logout.js'
+import { reportRoutes } from './report.js'
+import { recoveryOffer, resendRoutes } from './resend.js'
 
 /**
  * The pages people see: the email form, the confirm page a link opens, and the handoff to the
@@ -47,6 +49,10 @@ export function pageRoutes(
   assetRoutes(app)
   loginRoutes(app, deps, { pages, limits })
   codePageRoutes(app, deps, pages)
-  linkPageRoutes(app, deps, { pages, errorHandler: linkErrorHandler(pages, pageErrors) })
+  const linkErrors = linkErrorHandler(pages, pageErrors)
+  const recoverable = linkErrorHandler(pages, pageErrors, recoveryOffer(deps))
+  linkPageRoutes(app, deps, { pages, errorHandler: recoverable })
+  resendRoutes(app, deps, { pages, limits, errorHandler: linkErrors })
+  reportRoutes(app, deps, { pages, errorHandler: linkErrors })
   logoutRoutes(app, deps, pages)
 }

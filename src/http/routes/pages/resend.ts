@@ -1,0 +1,58 @@
+import type { FastifyRequest } from 'fastify'
+import { offersResend, resendLink } from '../../../auth/resend-link.js'
+import { toSeconds } from '../../../clock.js'
+import { answerAsked } from '../../pages/answers.js'
+import type { ErrorHandler } from '../../pages/errors.js'
+import { memberOf, ResendFormSchema, single } from '../../pages/forms.js'
+import type { Resend } from '../../pages/render.js'
+import type { PageReplies } from '../../pages/reply.js'
+import type { RateLimits } from '../../rate-limit/limits.js'
+import type { App, RouteDeps } from '../../types.js'
+
+/**
+ * What the page of a failed link offers as one-click recovery: the link's own token and target,
+ * when auth/ says the link may be renewed (a login link whose MAC holds). Read from the query of
+ * GET /login/link or the body of POST /login/link.
+ */
+export function recoveryOffer(deps: RouteDeps): (request: FastifyRequest) => Resend | undefined {
+  return (request) => {
+    const source = request.method === 'POST' ? request.body : request.query
+    const token = single(memberOf(source, 'token'))
+    const next = single(memberOf(source, 'next')) || undefined
+    if (!token || !offersResend(deps, { token, redirectTo: next, ip: request.ip })) return undefined
+    return next === undefined ? { token } : { token, next }
+  }
+}
+
+/** "Email me a new link": the button on an expired or used link's page. */
+export function resendRoutes(
+  app: App,
+  deps: RouteDeps,
+  {
+    pages,
+    limits,
+    errorHandler,
+  }: { pages: PageReplies; limits: RateLimits; errorHandler: ErrorHandler },
+): void {
+  const form = { hide: true, body: ResendFormSchema }
+  app.post('/login/resend', { schema: form, errorHandler }, async (request, reply) => {
+    const next = single(request.body.next) || undefined
+    // The form's own budget, as POST /login counts it: this is an email asked for from here.
+    const budget = await limits.formEmails(request)
+    if (!budget.allowed) {
+      return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, next)
+    }
+    const asked = await resendLink(deps, {
+      token: single(request.body.token) ?? '',
+      redirectTo: next,
+      ip: request.ip,
+    })
+    // This browser asked: the new link opened here signs in with one click.
+    if (asked.kind === 'sent') pages.browser.bind(reply, asked.userId, toSeconds(deps.clock()))
+    // The form's own page, address and code form included: the code form posts the address
+    // (hidden), so it is the user's own, unmasked. Whoever holds the failed link holds the email
+    // it came in, which names the address too ("Sent to …").
+    const email = asked.kind === 'sent' ? asked.email : ''
+    return answerAsked(pages, request, reply, { asked, email, next })
+  })
+}

@@ -1,0 +1,27 @@
+import {
+  type SuppressionRow,
+  suppressionSql,
+  suppressionValues,
+  toSuppression,
+} from '../suppression-sql.js'
+import type { SuppressionStore } from '../suppressions.js'
+import type { Connection } from './connection.js'
+
+const sql = suppressionSql((n) => `$${n}`)
+const SQL = {
+  upsert: { name: 'lk_suppress', text: sql.upsert },
+  active: { name: 'lk_active_suppression', text: sql.active },
+} as const
+
+/** The suppressions table; the twin of sqlite/suppressions.ts. Arguments are checked by compose.ts. */
+export function postgresSuppressions(db: Connection): SuppressionStore {
+  return {
+    async suppress(entry) {
+      await db.query(SQL.upsert, suppressionValues(entry))
+    },
+    async activeSuppression(address, now) {
+      const [row] = await db.rows<SuppressionRow>(SQL.active, [address, now])
+      return row && toSuppression(row)
+    },
+  }
+}
