@@ -28,6 +28,8 @@ export const PAGES = [
   'error-invalid',
   'error-expired',
   'rate-limited',
+  'report',
+  'reported',
 ] as const
 
 /** Waits for the page's own heading: what a visit needs before anything else. */
@@ -45,6 +47,7 @@ export async function tour(t: Test, browser: Browser, visit: Visit): Promise<voi
   await t.test('the sign-in pages', (t) => signInPages(t, latchkey, tab, visit))
   await t.test('each link error', (t) => linkErrors(t, latchkey, tab, visit))
   await t.test('past the recipient limit', (t) => recipientLimit(t, tab, visit))
+  await t.test('"this wasn’t me"', (t) => reportPages(t, latchkey, tab, visit))
 }
 
 type OpenTab = (t: Test) => Promise<Tab>
@@ -110,7 +113,17 @@ async function linkErrors(t: Test, latchkey: Latchkey, tab: OpenTab, visit: Visi
     await page.goto(link)
     await visit(t, me, name, heading)
     const token = new URL(link).searchParams.get('token') ?? ''
-    t.notOk((await page.content()).includes(token), `${name}: the token is not echoed`)
+    // An expired or used link's page posts its token back from a hidden field ("Email me a new
+    // link"); no page shows it.
+    const recoverable = name === 'error-expired' || name === 'error-used'
+    const hidden = await page.locator('input[name="token"]').count()
+    t.equal(hidden, recoverable ? 1 : 0, `${name}: the token only in the recovery form`)
+    t.notOk((await page.innerText('body')).includes(token), `${name}: the token is not shown`)
+    t.equal(
+      await page.getByRole('button', { name: 'Email me a new link' }).count(),
+      recoverable ? 1 : 0,
+      `${name}: one-click recovery only for an expired or used link`,
+    )
     t.ok(
       await page.getByRole('button', { name: 'Send me a new link' }).isVisible(),
       `${name}: offers a new link`,
@@ -166,5 +179,22 @@ async function recipientLimit(t: Test, tab: OpenTab, visit: Visit) {
   t.equal(answer.status(), 429)
   t.equal(answer.headers()['retry-after'], '900')
   await visit(t, me, 'rate-limited', 'Too many sign-in emails')
+  t.same(me.consoleErrors, [], 'no console errors')
+}
+
+/** The report link of a sign-in email ("this wasn't me"), and the page it opens. */
+async function reportPages(t: Test, latchkey: Latchkey, tab: OpenTab, visit: Visit) {
+  const me = await tab(t)
+  const { page } = me
+  await page.goto(`${latchkey.url}/login`)
+  await page.getByLabel('Email address').fill('grace@example.com')
+  await press(me, 'Email me a sign-in link')
+  const email = await latchkey.nextEmail('grace@example.com')
+  const report = email.text?.match(/http:\/\/\S+\/login\/report\?token=\S+/)?.[0]
+  t.ok(report, 'the email carries a report link')
+  await page.goto(report ?? '')
+  await visit(t, me, 'report', 'Didn’t ask to sign in?')
+  await press(me, 'Stop these sign-in emails')
+  await visit(t, me, 'reported', 'Thanks, we’ve stopped it')
   t.same(me.consoleErrors, [], 'no console errors')
 }
