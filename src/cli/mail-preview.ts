@@ -45,5 +45,6 @@ function previewMessage(env: NodeJS.ProcessEnv): MailMessage {
     appName: setting('APP_NAME') ?? 'latchkey',
     ttlSeconds: Number(ttl),
     oneTime: true,
+    reportLink: `${publicUrl}/login/report?token=${token.toString('base64url')}`,
   })
 }
