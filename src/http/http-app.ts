@@ -19,6 +19,7 @@ import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminOutboxRoutes } from './routes/admin-outbox.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { adminStatsRoutes } from './routes/admin-stats.js'
+import { adminSuppressionRoutes } from './routes/admin-suppressions.js'
 import { codeRoutes } from './routes/codes.js'
 import { healthRoutes } from './routes/health.js'
 import { linkRoutes } from './routes/links.js'
@@ -171,6 +172,7 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminRoutes(app, deps, guards)
   adminSessionRoutes(app, deps, guards)
   adminOutboxRoutes(app, deps, guards)
+  adminSuppressionRoutes(app, deps, guards)
   metricsRoutes(app, deps, guards)
   adminAuditRoutes(app, deps, guards)
   adminStatsRoutes(app, deps, guards)

@@ -4,6 +4,7 @@ import type { VerifyResult } from '../auth/verify-link.js'
 import type { AuditEvent, Revocation } from '../store/audit.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { Session } from '../store/sessions.js'
+import type { Suppression } from '../store/suppressions.js'
 import type { User } from '../store/users.js'
 import type { UserRecord } from './schemas.js'
 
@@ -101,5 +102,15 @@ export function revocationRecord(revocation: Revocation) {
     ...(revocation.sessionId === null ? {} : { session_id: revocation.sessionId }),
     reason: revocation.reason,
     at: new Date(revocation.at).toISOString(),
+  }
+}
+
+export function suppressionRecord(entry: Suppression) {
+  return {
+    address: entry.address,
+    email: entry.email,
+    reason: entry.reason,
+    created_at: new Date(entry.createdAt).toISOString(),
+    expires_at: iso(entry.expiresAt),
   }
 }

@@ -310,7 +310,9 @@ export const OutboxMessageSchema = Type.Object({
   }),
   status: OutboxStatus,
   reason: Type.Union([
-    Type.String({ description: 'Why it was suppressed: unknown_address, user_disabled.' }),
+    Type.String({
+      description: 'Why it was suppressed: unknown_address, user_disabled, reported.',
+    }),
     Type.Null(),
   ]),
   attempts: Type.Integer(),
@@ -329,6 +331,45 @@ export const OutboxResponseSchema = Type.Object({
     suppressed: Type.Integer(),
   }),
   next: Type.Optional(Uuid),
+})
+
+export const SuppressionsQuerySchema = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 320,
+        description: 'The `next` of the previous page: the last address it listed.',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+/** An inbox no email goes to, for a while or for good. */
+export const SuppressionRecordSchema = Type.Object({
+  address: Type.String({
+    description:
+      'The inbox: lower-cased, without a +tag, Gmail dots ignored. Every spelling of it is covered.',
+  }),
+  email: Type.String({ description: 'The address the entry was made for.' }),
+  reason: Type.String({
+    description: '`reported` (a "this wasn\'t me" report), `bounced`, `complained`.',
+  }),
+  created_at: Timestamp,
+  expires_at: Type.Union([Timestamp, Type.Null({ description: 'Never: for good.' })]),
+})
+
+export const SuppressionsResponseSchema = Type.Object({
+  suppressions: Type.Array(SuppressionRecordSchema, {
+    description: 'The entries in force now, by address.',
+  }),
+  next: Type.Optional(Type.String()),
+})
+
+export const SuppressionParamsSchema = Type.Object({
+  email: Type.String({ minLength: 1, maxLength: 320, description: 'Any spelling of the inbox.' }),
 })
 
 export const JwksSchema = Type.Object({

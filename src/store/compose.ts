@@ -266,6 +266,16 @@ function composeSuppressions(suppressions: SuppressionStore): SuppressionStore {
       checkTime(now)
       return isEmail(address) ? suppressions.activeSuppression(address, now) : undefined
     },
+    async listSuppressions(query) {
+      checkTime(query?.now)
+      checkLimit(query.limit)
+      if (query.after !== undefined && !isEmail(query.after)) {
+        throw new TypeError('after must be an address')
+      }
+      return suppressions.listSuppressions(query)
+    },
+    removeSuppression: async (address) =>
+      isEmail(address) && suppressions.removeSuppression(address),
   }
 }
 

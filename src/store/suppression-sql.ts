@@ -14,6 +14,11 @@ export const suppressionSql = (p: (n: number) => string) => ({
              AND (excluded.expires_at IS NULL OR suppressions.expires_at < excluded.expires_at)`,
   active: `SELECT * FROM suppressions
            WHERE address = ${p(1)} AND (expires_at IS NULL OR expires_at > ${p(2)})`,
+  // Addresses compare bytewise on both stores (COLLATE "C"), so a page ends where the next begins.
+  list: (collate: string) => `SELECT * FROM suppressions
+           WHERE (expires_at IS NULL OR expires_at > ${p(1)}) AND address ${collate} > ${p(2)}
+           ORDER BY address ${collate} LIMIT ${p(3)}`,
+  remove: `DELETE FROM suppressions WHERE address = ${p(1)}`,
 })
 
 export interface SuppressionRow {

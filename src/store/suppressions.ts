@@ -33,4 +33,12 @@ export interface SuppressionStore {
   suppress(entry: Suppression): Promise<void>
   /** The entry that stops email to `address` at `now`, if any (expired entries do not). */
   activeSuppression(address: string, now: number): Promise<Suppression | undefined>
+  /** The entries in force at `now`, by address, after the address `after` when given. */
+  listSuppressions(query: {
+    now: number
+    after?: string | undefined
+    limit: number
+  }): Promise<Suppression[]>
+  /** Lifts the entry for `address`, whatever its reason; true when there was one. */
+  removeSuppression(address: string): Promise<boolean>
 }

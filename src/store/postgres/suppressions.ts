@@ -11,11 +11,18 @@ const sql = suppressionSql((n) => `$${n}`)
 const SQL = {
   upsert: { name: 'lk_suppress', text: sql.upsert },
   active: { name: 'lk_active_suppression', text: sql.active },
+  list: { name: 'lk_list_suppressions', text: sql.list('COLLATE "C"') },
+  remove: { name: 'lk_remove_suppression', text: sql.remove },
 } as const
 
 /** The suppressions table; the twin of sqlite/suppressions.ts. Arguments are checked by compose.ts. */
 export function postgresSuppressions(db: Connection): SuppressionStore {
   return {
+    async listSuppressions({ now, after, limit }) {
+      return (await db.rows<SuppressionRow>(SQL.list, [now, after ?? '', limit])).map(toSuppression)
+    },
+    removeSuppression: async (address) =>
+      ((await db.query(SQL.remove, [address])).rowCount ?? 0) > 0,
     async suppress(entry) {
       await db.query(SQL.upsert, suppressionValues(entry))
     },

@@ -18,7 +18,14 @@ export function suppressionWriter(db: Db) {
 export function sqliteSuppressions(db: Db, guard: Guard): SuppressionStore {
   const upsert = suppressionWriter(db)
   const active = db.prepare<[string, number], SuppressionRow>(SQL.active)
+  // SQLite compares text bytewise (BINARY) unless told otherwise.
+  const list = db.prepare<[number, string, number], SuppressionRow>(SQL.list(''))
+  const remove = db.prepare<[string]>(SQL.remove)
   return {
+    async listSuppressions({ now, after, limit }) {
+      return guard(() => list.all(now, after ?? '', limit)).map(toSuppression)
+    },
+    removeSuppression: async (address) => guard(() => remove.run(address)).changes > 0,
     async suppress(entry) {
       guard(() => upsert.run(...suppressionValues(entry)))
     },

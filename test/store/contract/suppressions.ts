@@ -53,6 +53,30 @@ export function suppressionsContract(t: Test, withStore: WithStore): void {
     )
   })
 
+  t.test('the list: entries in force, by address, in pages; removing lifts one', async (t) => {
+    const store = await withStore(t)
+    for (const address of ['c@example.com', 'a@example.com', 'b@example.com', 'd@example.com']) {
+      await store.suppress(entry({ address, email: address }))
+    }
+    await store.suppress(entry({ address: 'z@example.com', expiresAt: T0 + 10 }))
+    const first = await store.listSuppressions({ now: T0 + 10, limit: 2 })
+    t.same(
+      first.map((e) => e.address),
+      ['a@example.com', 'b@example.com'],
+      'by address; an expired entry is not listed',
+    )
+    const second = await store.listSuppressions({ now: T0 + 10, after: 'b@example.com', limit: 5 })
+    t.same(
+      second.map((e) => e.address),
+      ['c@example.com', 'd@example.com'],
+    )
+    t.same(second[0], entry({ address: 'c@example.com', email: 'c@example.com' }))
+    t.equal(await store.removeSuppression('c@example.com'), true)
+    t.equal(await store.removeSuppression('c@example.com'), false, 'once')
+    t.equal(await store.removeSuppression(''), false, 'no address: nothing')
+    t.equal(await store.activeSuppression('c@example.com', T0 + 10), undefined, 'lifted')
+  })
+
   t.test('report: seq moves on, the inbox pauses, user.reported; sessions stay', async (t) => {
     const store = await withStore(t)
     const { user, session } = await signedIn(store, 'Ada.Lovelace+x@example.com')
