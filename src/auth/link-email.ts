@@ -82,8 +82,10 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
     ttlSeconds: payload.ttlSeconds,
     oneTime,
     // A one-time login link's code, from the same row (see tokens/code.ts): single-use with it.
+    // An IP-bound link gets none: a code carries no IP to check, so it would sign in from
+    // anywhere and undo the binding.
     code:
-      fields.purpose === Purpose.Login && oneTime
+      fields.purpose === Purpose.Login && oneTime && payload.ip === undefined
         ? groupCode(deriveCode(keyring.codeKeys[0] as Buffer, fields))
         : undefined,
   })

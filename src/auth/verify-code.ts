@@ -60,8 +60,8 @@ export async function verifyCode(deps: AuthDeps, request: CodeRequest): Promise<
  * (counting only failures would need a second round trip and would race). It is an inbox's, like
  * the email budget, and known, unknown and disabled addresses spend it alike. Then every address
  * costs the same reads, a user lookup and a listing of that user's recent emails (an unknown
- * address lists the nil id's), and gets the same CodeInvalid when nothing matches. Only a known
- * user's wrong code is written down (code.failed), as link.failed is only for a link of ours.
+ * address lists the nil id's), and gets the same CodeInvalid when nothing matches. Every wrong
+ * code is written down (code.failed), a known user's with their id, so the work is the same.
  */
 export async function checkCode(
   deps: AuthDeps,
@@ -99,7 +99,9 @@ export async function checkCode(
   }
   if (found) return found
   deps.observer.codeVerified('code_invalid')
-  if (user) await recordFailed(deps, user.id, 'wrong', context)
+  // Written for every address, known or not (an unknown one without a user): a write only for
+  // accounts would make a wrong code answer measurably later for them (DESIGN security 14).
+  await recordFailed(deps, user?.id ?? null, 'wrong', context)
   throw new CodeInvalid()
 }
 
@@ -142,6 +144,8 @@ function linkOf(
   if (purpose !== Purpose.Login || typeof flags !== 'number' || !hasFlag(flags, Flag.OneTime)) {
     return undefined
   }
+  // An IP-bound link's email carries no code (link-email.ts): a code cannot check an IP.
+  if (payload.ip !== undefined) return undefined
   if (rev !== user.rev || seq !== user.seq || typeof expiresAt !== 'number') return undefined
   if (expiresAt <= nowSeconds) return undefined
   let redirectTo: string | null = null
@@ -182,10 +186,10 @@ function matches(keyring: KeyRing, link: OpenLink, code: string): boolean {
   return match
 }
 
-/** A code that did not sign a known user in, for the audit trail: why, never the code. */
+/** A code that signed nobody in, for the audit trail: why, never the code (or the address). */
 async function recordFailed(
   deps: Pick<AuthDeps, 'store' | 'clock'>,
-  userId: string,
+  userId: string | null,
   reason: string,
   context: AuditContext,
 ): Promise<void> {

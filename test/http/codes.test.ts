@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import { deriveCode, groupCode } from '../../src/tokens/code.js'
+import { decodeToken } from '../../src/tokens/codec.js'
+import { KeyRing } from '../../src/tokens/keyring.js'
 import { asAdmin, build, linkSecret, tokenOf } from '../helpers/app.js'
 import {
   codeInText,
@@ -14,6 +17,8 @@ import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
 import { sampleValue, scrape } from '../helpers/metrics.js'
 import { adminAction, mailedLink, postIntrospect } from '../helpers/pages.js'
 import { tempDir } from '../helpers/temp.js'
+
+const ringSecret = { kid: 1, secret: Buffer.from(linkSecret, 'base64url') }
 
 // Sign-in codes through the API (DESIGN "HTTP API", requirements 3 and 18), on both stores: the
 // code in the email, single use together with its link, the guess budget per inbox, and one
@@ -177,6 +182,47 @@ for (const store of ['sqlite', 'postgres'] as const) {
       for (const c of [code, wrong, code.replace('-', ''), wrong.replace('-', '')]) {
         t.notOk(all.includes(c), `no code in the audit trail (${c})`)
       }
+    })
+
+    t.test('an IP-bound link: no code in its email, and no code signs in for it', async (t) => {
+      const email = fresh()
+      await emailLink(app, email, { bind_ip: '198.51.100.7' })
+      await app.outbox.runOnce()
+      const message = h.mail.findLast((m) => m.to === email)
+      t.ok(message, 'the email was sent')
+      t.equal(codeInText(message?.text ?? ''), undefined, 'no code in the text part')
+      t.notMatch(message?.html ?? '', /enter this code/, 'nor in its HTML')
+      // The code its fields would give, had it one, is refused, from its own IP or another.
+      const link = /https?:\/\/\S+\/login\/link\?\S+/.exec(message?.text ?? '')?.[0]
+      t.ok(link, 'the link is in the email')
+      const { fields } = decodeToken(tokenOf(link as string))
+      const code = groupCode(deriveCode(new KeyRing([ringSecret]).codeKeys[0] as Buffer, fields))
+      for (const ip of ['198.51.100.7', '203.0.113.99']) {
+        assertProblem(t, await postCode(app, { email, code, ip }), 401, 'code_invalid')
+      }
+    })
+
+    t.test('a wrong code for an unknown address is written down too (the same work)', async (t) => {
+      const before = await app.inject({
+        method: 'GET',
+        url: '/v1/admin/audit?type=code.failed&limit=200',
+        headers: asAdmin,
+      })
+      const count = before.json().events.length
+      assertProblem(
+        t,
+        await postCode(app, { email: fresh('nobody'), code: 'K7QM-4TZP' }),
+        401,
+        'code_invalid',
+      )
+      const after = await app.inject({
+        method: 'GET',
+        url: '/v1/admin/audit?type=code.failed&limit=200',
+        headers: asAdmin,
+      })
+      const events = after.json().events
+      t.equal(events.length, count + 1, 'one more code.failed')
+      t.match(events[0], { type: 'code.failed', user_id: null, detail: { reason: 'wrong' } })
     })
 
     t.test(
