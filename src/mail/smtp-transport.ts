@@ -38,10 +38,12 @@ export class SmtpTransport implements Mailer {
       throw new TypeError('SmtpTransport timeoutMs must be a positive integer')
     }
     const step = Math.min(STEP_TIMEOUT_MS, timeoutMs)
+    const parsed = parseConnectionUrl(url)
     this.#transport = createTransport({
-      // The URL's own options (`?requireTLS=true`, `?tls.servername=…`) are nodemailer's, as
+      // The URL's own options (`?requireTLS=false`, `?tls.servername=…`) are nodemailer's, as
       // documented there; what follows is ours and wins over them.
-      ...parseConnectionUrl(url),
+      ...parsed,
+      requireTLS: requiresTls(parsed),
       pool: false,
       connectionTimeout: step,
       greetingTimeout: step,
@@ -86,6 +88,30 @@ export class SmtpTransport implements Mailer {
       throw failureOf(error, signal.aborted, this.#timeoutMs)
     }
   }
+}
+
+/**
+ * Whether an smtp:// connection must be upgraded with STARTTLS before anything is sent. It must,
+ * unless the URL says otherwise (`?requireTLS=false` or `?ignoreTLS=true`) or the server is on
+ * this machine: opportunistic STARTTLS lets anyone on the path strip the server's offer, and
+ * the password and every sign-in link would then cross the network in clear. (smtps:// is TLS
+ * from the first byte.)
+ */
+export function requiresTls(options: {
+  secure?: boolean | undefined
+  host?: string | undefined
+  requireTLS?: boolean | undefined
+  ignoreTLS?: boolean | undefined
+}): boolean {
+  if (options.secure === true) return false
+  if (options.requireTLS !== undefined) return options.requireTLS
+  if (options.ignoreTLS === true) return false
+  return !isLoopback(options.host ?? 'localhost')
+}
+
+function isLoopback(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, '')
+  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name)
 }
 
 interface SmtpError {

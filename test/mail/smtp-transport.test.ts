@@ -3,7 +3,12 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { DeliveryFailure, type MailMessage } from '../../src/mail/mailer.js'
-import { failureOf, SmtpTransport, senderDomain } from '../../src/mail/smtp-transport.js'
+import {
+  failureOf,
+  requiresTls,
+  SmtpTransport,
+  senderDomain,
+} from '../../src/mail/smtp-transport.js'
 import { type FakeSmtp, startFakeSmtp } from '../helpers/fake-smtp.js'
 import { freePort, ROOT } from '../helpers/process.js'
 
@@ -200,6 +205,29 @@ t.test('the URL cannot switch on logging of the transcript, which holds the link
   }
   t.equal(fake.emails.length, 1)
   t.notOk(written.join('').includes('token=abc'), 'nothing of the message reached the console')
+})
+
+t.test('STARTTLS is required off this machine, unless the URL says otherwise', async (t) => {
+  const remote = 'mail.example.com'
+  t.equal(requiresTls({ host: remote, secure: false }), true, 'smtp:// to another host')
+  t.equal(requiresTls({ host: remote, secure: true }), false, 'smtps:// is TLS already')
+  t.equal(requiresTls({ host: remote, requireTLS: false }), false, '?requireTLS=false')
+  t.equal(requiresTls({ host: remote, ignoreTLS: true }), false, '?ignoreTLS=true')
+  for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', 'LOCALHOST']) {
+    t.equal(requiresTls({ host }), false, `${host} is this machine`)
+  }
+  t.equal(requiresTls({ host: '127.0.0.1', requireTLS: true }), true, 'unless asked for')
+  t.equal(requiresTls({ host: '10.0.0.5' }), true, 'a private network is still a network')
+})
+
+t.test('a server that offers no STARTTLS when TLS is required: nothing is sent', async (t) => {
+  const fake = await fakeFor(t)
+  const failure = await failureFrom(
+    t,
+    transportFor(`${fake.url}?requireTLS=true`).send(message, { idempotencyKey: KEY }),
+  )
+  t.type(failure, DeliveryFailure)
+  t.equal(fake.emails.length, 0, 'the message never crossed in clear')
 })
 
 t.test('failureOf: the classification without a server', async (t) => {
