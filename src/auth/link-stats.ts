@@ -104,9 +104,18 @@ export async function linkViewStats(
  * `since` as a time (ISO 8601, with a date at least) or as a duration back from now (`7d`,
  * `24h`, `30m`, `45s`). Anything else, or a time in the future, is the caller's mistake (400).
  */
+const MAX_BACK_SECONDS = 36_500 * 86_400
+
 export function parseSince(value: string, now: number): number {
   const back = duration(value)
-  if (!Number.isNaN(back)) return now - back * 1000
+  if (!Number.isNaN(back)) {
+    // Nothing is kept longer than the audit trail (AUDIT_RETENTION, days to months): a window of
+    // centuries asks for nothing more, and one past the calendar's end has no time to answer with.
+    if (back > MAX_BACK_SECONDS) {
+      throw new InvalidRequest('since must be a duration of at most 36500 days (100 years).')
+    }
+    return now - back * 1000
+  }
   const at = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
     ? Date.parse(value)
     : Number.NaN

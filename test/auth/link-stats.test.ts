@@ -79,6 +79,7 @@ t.test('since: a duration back from now, or an ISO 8601 time', async (t) => {
   t.equal(parseSince('7d', NOW), NOW - 7 * 86_400_000)
   t.equal(parseSince('24h', NOW), NOW - 86_400_000)
   t.equal(parseSince('30m', NOW), NOW - 1_800_000)
+  t.equal(parseSince('36500d', NOW), NOW - 36_500 * 86_400_000, 'a century is the longest')
   t.equal(parseSince('2030-01-01', NOW), Date.UTC(2030, 0, 1))
   t.equal(parseSince('2030-01-07T12:00:00Z', NOW), Date.UTC(2030, 0, 7, 12))
   t.equal(parseSince('2030-01-07T12:00:00+02:00', NOW), Date.UTC(2030, 0, 7, 10))
@@ -91,6 +92,8 @@ t.test('since: a duration back from now, or an ISO 8601 time', async (t) => {
     '2030-02-30X',
     '1 Jan 2030',
     '2031-01-01',
+    '36501d',
+    '9999999999d',
   ]) {
     t.throws(() => parseSince(bad, NOW), InvalidRequest, JSON.stringify(bad))
   }
