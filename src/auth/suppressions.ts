@@ -1,4 +1,4 @@
-import { NotFound } from '../errors.js'
+import { InvalidRequest, NotFound } from '../errors.js'
 import type { Suppression } from '../store/suppressions.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
@@ -15,6 +15,11 @@ export async function listSuppressions(
   deps: AuthDeps,
   query: { after?: string | undefined; limit: number },
 ): Promise<SuppressionPage> {
+  // A cursor is an address this listing gave out; anything the store could not take as one (a
+  // NUL, say) is the caller's mistake, not an outage.
+  if (query.after !== undefined && (query.after === '' || query.after.includes('\0'))) {
+    throw new InvalidRequest('after must be the next of a previous page.')
+  }
   const suppressions = await deps.store.listSuppressions({ ...query, now: deps.clock() })
   const last = suppressions.at(-1)
   return suppressions.length === query.limit && last

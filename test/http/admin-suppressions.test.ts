@@ -45,6 +45,12 @@ t.test('a report is listed, by inbox, until it expires or is lifted', async (t) 
     ['bob@example.com'],
   )
 
+  for (const bad of ['%00', 'a%00b']) {
+    const res = await admin('GET', `/v1/admin/suppressions?after=${bad}`)
+    t.equal(res.statusCode, 400, `after=${bad}: a 400, not a 500`)
+    t.equal(res.json().code, 'invalid_request')
+  }
+
   // Lifted by any spelling of the inbox: email flows again at once.
   const lifted = await admin('DELETE', '/v1/admin/suppressions/a.d.a.lovelace%40googlemail.com')
   t.equal(lifted.statusCode, 204)
