@@ -1,5 +1,5 @@
 import { toSeconds } from '../clock.js'
-import { RateLimited, TokenInvalid, TokenRevoked, UserDisabled } from '../errors.js'
+import { RateLimited, TokenExpired, TokenInvalid, TokenRevoked, UserDisabled } from '../errors.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AskResult } from './ask-for-link.js'
 import type { AuthDeps } from './deps.js'
@@ -20,6 +20,9 @@ export type ResendResult =
   | Exclude<AskResult, { kind: 'sent' }>
   | { kind: 'sent'; userId: string; email: string }
 
+/** How long after its expiry a link can still be renewed with one click (7 days). */
+export const RECOVERY_WINDOW_SECONDS = 7 * 86_400
+
 /** Whose expired or used login link this is: its MAC passed, and it names its user. */
 interface RecoverableLink {
   fields: TokenFields
@@ -35,13 +38,22 @@ interface RecoverableLink {
 function openRecoverable(deps: AuthDeps, request: ResendRequest): RecoverableLink {
   const { config, keyring, clock } = deps
   const redirect = presentedTarget(request.redirectTo, config.allowedRedirects)
+  const now = toSeconds(clock())
   const fields = keyring.open(
     request.token,
     { [Purpose.Login]: config.linkTtlMax },
     { redirect, ip: request.ip },
-    toSeconds(clock()),
+    now,
     { allowExpired: true },
   )
+  // Recovery is for the link someone just tried, not for one dug out of an old history or
+  // archive: a week past its expiry, it is simply expired.
+  if (fields.expiresAt + RECOVERY_WINDOW_SECONDS <= now) {
+    const expired = new TokenExpired()
+    expired.subject = fields.userId
+    expired.expiresAt = fields.expiresAt
+    throw expired
+  }
   return {
     fields,
     redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? redirect : undefined,

@@ -219,6 +219,27 @@ for (const store of ['sqlite', 'postgres'] as const) {
       t.equal(h.mail.length, before, 'nothing was sent')
     })
 
+    t.test('a week past its expiry, a link is only expired: no button, nothing sent', async (t) => {
+      const email = fresh('archived')
+      const b = new Browser(app)
+      const old = await formLink(b, email)
+      clock.advance(LINK_TTL + 7 * 86_400 - 1)
+      const late = (await b.get(old)).body
+      t.match(heading(late), HEADINGS.token_expired)
+      const form = mustForm(late, '/login/resend')
+      t.ok(form, 'just inside the week: the button')
+      clock.advance(1)
+      const page = await b.get(old)
+      t.match(heading(page.body), HEADINGS.token_expired, 'a week on: expired')
+      t.equal(formFields(page.body, '/login/resend'), undefined, 'and no button')
+      const before = h.mail.length
+      const posted = await b.post('/login/resend', form)
+      t.equal(posted.statusCode, 400)
+      t.match(heading(posted.body), HEADINGS.token_expired, 'a stale form: the same page')
+      await app.outbox.runOnce()
+      t.equal(h.mail.length, before, 'nothing was sent')
+    })
+
     t.test('without its CSRF token, or cross-site: 403, nothing sent', async (t) => {
       const email = fresh('csrf')
       const { link } = await apiLink(app, { email, ttl_seconds: 60 })

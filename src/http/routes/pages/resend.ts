@@ -3,7 +3,7 @@ import { offersResend, resendLink } from '../../../auth/resend-link.js'
 import { toSeconds } from '../../../clock.js'
 import { answerAsked } from '../../pages/answers.js'
 import type { ErrorHandler } from '../../pages/errors.js'
-import { memberOf, ResendFormSchema, single } from '../../pages/forms.js'
+import { memberOf, nextOf, ResendFormSchema, single } from '../../pages/forms.js'
 import type { Resend } from '../../pages/render.js'
 import type { PageReplies } from '../../pages/reply.js'
 import type { RateLimits } from '../../rate-limit/limits.js'
@@ -40,7 +40,9 @@ export function resendRoutes(
     // The form's own budget, as POST /login counts it: this is an email asked for from here.
     const budget = await limits.formEmails(request)
     if (!budget.allowed) {
-      return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, next)
+      // Offered again on the page only once checked, as every page does with a target.
+      const offered = nextOf(request.body.next, pages.targets)
+      return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, offered)
     }
     const asked = await resendLink(deps, {
       token: single(request.body.token) ?? '',
