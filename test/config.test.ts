@@ -479,6 +479,15 @@ t.test('production refuses each missing piece, naming it', async (t) => {
   refuses(t, { ...production, MAIL_FROM: undefined }, 'MAIL_FROM', 'resend without MAIL_FROM')
 })
 
+t.test('production refuses to switch off the sign-in code budget', async (t) => {
+  refuses(t, { ...production, RATE_LIMIT_CODE: 'off' }, /^RATE_LIMIT_CODE: off/, 'off')
+  t.same(loadConfig({ ...production, RATE_LIMIT_CODE: '3/1h' }).rateLimits.code, {
+    max: 3,
+    windowSeconds: 3600,
+  })
+  t.equal(loadConfig({ ...keys, RATE_LIMIT_CODE: 'off' }).rateLimits.code, null, 'development')
+})
+
 t.test('production refuses the log transport, which prints sign-in links', async (t) => {
   const problems = problemsOf({ ...production, MAIL_TRANSPORT: 'log' })
   t.same(problems, [

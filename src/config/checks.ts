@@ -42,6 +42,15 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
     },
   },
   {
+    // A code has 40 bits: the guess budget is what makes that enough (DESIGN security 18).
+    // Development may switch it off to script sign-ins; production may only set its size.
+    reads: ['NODE_ENV', 'RATE_LIMIT_CODE'],
+    check: (c) =>
+      c.production && c.rateLimits.code === null
+        ? 'RATE_LIMIT_CODE: off, which production refuses (a sign-in code is only safe with a guess budget); set count/window, like 5/15m'
+        : undefined,
+  },
+  {
     reads: ['MAIL_TRANSPORT', 'RESEND_API_KEY'],
     check: (c) =>
       c.mail.transport === 'resend' && !c.mail.resendApiKey
