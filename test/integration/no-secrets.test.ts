@@ -79,7 +79,9 @@ t.test('a day of sign-ins, refreshes, failures and logouts', async (t) => {
   const link = await mailedLink(h, 'pages@example.com')
   keep('emailed link token', new URL(link).searchParams.get('token'))
   const mailed = h.mail.findLast((m) => m.to === 'pages@example.com')?.text ?? ''
-  keep('emailed report token', /\/login\/report\?token=([\w-]+)/.exec(mailed)?.[1])
+  const report = /\/login\/report\?token=([\w-]+)/.exec(mailed)?.[1]
+  t.ok(report, 'the email has a report link')
+  keep('emailed report token', report)
   await openAndConfirm(browser, link)
   // Scanner telemetry: a HEAD of the used link is recorded too (link.viewed), never its token.
   await browser.head(link, { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda link check)' })
