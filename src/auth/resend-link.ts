@@ -1,5 +1,6 @@
 import { toSeconds } from '../clock.js'
 import { RateLimited, TokenExpired, TokenInvalid, TokenRevoked, UserDisabled } from '../errors.js'
+import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AskResult } from './ask-for-link.js'
 import type { AuthDeps } from './deps.js'
@@ -63,16 +64,27 @@ function openRecoverable(deps: AuthDeps, request: ResendRequest): RecoverableLin
 
 /**
  * Whether the page of a link that failed as expired or used may offer "Email me a new link":
- * only for a login link whose MAC passed (one HMAC, no lookup). A forged token, an access link,
- * or one whose target or IP does not match gets the page without the button.
+ * only for a login link whose MAC passed and whose user could be sent a new one (still there,
+ * active, not revoked since: one lookup, on an error page only). A forged token, an access link,
+ * one whose target or IP does not match, or one a revoke or a disable ended gets the page
+ * without the button. Should the lookup fail, the page goes without the button as well.
  */
-export function offersResend(deps: AuthDeps, request: ResendRequest): boolean {
+export async function offersResend(deps: AuthDeps, request: ResendRequest): Promise<boolean> {
   try {
-    openRecoverable(deps, request)
-    return true
+    const link = openRecoverable(deps, request)
+    return (await renewableUser(deps, link)) !== undefined
   } catch {
     return false
   }
+}
+
+/** The link's user, when a new link may be sent to them; otherwise why not (thrown). */
+async function renewableUser(deps: AuthDeps, link: RecoverableLink): Promise<User> {
+  const user = await deps.store.findById(link.fields.userId)
+  if (!user) throw new TokenInvalid()
+  if (user.status !== 'active') throw new UserDisabled()
+  if (user.rev !== link.fields.rev) throw new TokenRevoked()
+  return user
 }
 
 /**
@@ -84,10 +96,7 @@ export function offersResend(deps: AuthDeps, request: ResendRequest): boolean {
  */
 export async function resendLink(deps: AuthDeps, request: ResendRequest): Promise<ResendResult> {
   const link = openRecoverable(deps, request)
-  const user = await deps.store.findById(link.fields.userId)
-  if (!user) throw new TokenInvalid()
-  if (user.status !== 'active') throw new UserDisabled()
-  if (user.rev !== link.fields.rev) throw new TokenRevoked()
+  const user = await renewableUser(deps, link)
   try {
     const issued = await issueLink(deps, {
       userId: user.id,

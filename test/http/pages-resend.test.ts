@@ -172,6 +172,24 @@ for (const store of ['sqlite', 'postgres'] as const) {
           },
         ],
         [
+          'expired, and revoked since',
+          async () => {
+            const { link, userId } = await apiLink(app, { email: fresh('x-rev'), ttl_seconds: 60 })
+            await adminAction(app, userId, 'revoke')
+            clock.advance(60)
+            return link
+          },
+        ],
+        [
+          'expired, and its user disabled since',
+          async () => {
+            const { link, userId } = await apiLink(app, { email: fresh('x-dis'), ttl_seconds: 60 })
+            await adminAction(app, userId, 'disable')
+            clock.advance(60)
+            return link
+          },
+        ],
+        [
           'expired access link',
           async () => {
             const { link } = await apiLink(app, {

@@ -52,13 +52,13 @@ export function pageErrorHandler(pages: PageReplies): ErrorHandler {
 export function linkErrorHandler(
   pages: PageReplies,
   otherwise: ErrorHandler,
-  recovery?: (request: FastifyRequest) => Resend | undefined,
+  recovery?: (request: FastifyRequest) => Promise<Resend | undefined>,
 ): ErrorHandler {
-  return (error, request, reply) => {
+  return async (error, request, reply) => {
     if (error instanceof LatchkeyError && isLinkReason(error.code)) {
       // Only a link that merely ran out (expired, used) may be renewed with one click; a
       // forged, revoked, disabled or wrong-network link ended for a reason that stands.
-      const resend = RECOVERABLE.has(error.code) ? recovery?.(request) : undefined
+      const resend = RECOVERABLE.has(error.code) ? await recovery?.(request) : undefined
       const page: Page = { name: 'link-error', reason: error.code, ...(resend && { resend }) }
       return pages.send(request, reply, page, 400)
     }

@@ -14,12 +14,16 @@ import type { App, RouteDeps } from '../../types.js'
  * when auth/ says the link may be renewed (a login link whose MAC holds). Read from the query of
  * GET /login/link or the body of POST /login/link.
  */
-export function recoveryOffer(deps: RouteDeps): (request: FastifyRequest) => Resend | undefined {
-  return (request) => {
+export function recoveryOffer(
+  deps: RouteDeps,
+): (request: FastifyRequest) => Promise<Resend | undefined> {
+  return async (request) => {
     const source = request.method === 'POST' ? request.body : request.query
     const token = single(memberOf(source, 'token'))
     const next = single(memberOf(source, 'next')) || undefined
-    if (!token || !offersResend(deps, { token, redirectTo: next, ip: request.ip })) return undefined
+    if (!token || !(await offersResend(deps, { token, redirectTo: next, ip: request.ip }))) {
+      return undefined
+    }
     return next === undefined ? { token } : { token, next }
   }
 }
