@@ -13,6 +13,7 @@ import { appLogger } from './http/logging.js'
 import type { App, RouteDeps } from './http/types.js'
 import type { CounterLog } from './limits/counters.js'
 import { Limits } from './limits/limits.js'
+import { buildTexts } from './mail/locales/index.js'
 import { LogTransport } from './mail/log-transport.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
@@ -98,6 +99,7 @@ export async function buildDeps(
     codeGuesses: limits.codeGuesses,
     metrics,
     observer: metrics.observer,
+    texts: buildTexts(config),
   }
 }
 

@@ -534,6 +534,8 @@ export interface operations {
                     create_user?: boolean;
                     /** @description An IPv4 or IPv6 address. */
                     bind_ip?: string;
+                    /** @description A BCP 47 language tag for the email, like `de` or `fr-CA`; unknown ones fall back. */
+                    locale?: string;
                 } & ({
                     email: string;
                 } | {

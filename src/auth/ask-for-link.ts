@@ -7,6 +7,8 @@ export interface AskRequest {
   email: string
   /** A target already checked by the page (offeredRedirect), or none. */
   redirectTo: string | undefined
+  /** The language of the page the person asked from: the email is written in it too. */
+  locale: string
 }
 
 /** What the form's button leads to; the route only renders it. */
@@ -32,6 +34,7 @@ export async function askForLink(deps: AuthDeps, request: AskRequest): Promise<A
       // the same work, its row suppressed in the outbox, as create_user: false on the API.
       createUser: deps.config.hostedSignup,
       browserBound: true,
+      locale: request.locale,
       by: { actor: 'hosted' },
     })
     return { kind: 'sent', userId: issued.userId }

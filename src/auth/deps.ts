@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import type { RecipientLimiter } from '../limits/recipient-budget.js'
+import type { Texts } from '../mail/locales/index.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { OutboxBell } from '../outbox/bell.js'
 import type { SessionKeys } from '../sessions/jwt.js'
@@ -22,6 +23,8 @@ export interface AuthDeps {
   readonly recipientLimiter: RecipientLimiter
   /** Counts the sign-in code attempts for each address (DESIGN requirement 18). */
   readonly codeGuesses: RecipientLimiter
+  /** The languages on offer and their words: the pages' and the emails'. */
+  readonly texts: Texts
   /** Hears what happened (links issued, verifications, sessions, deliveries), for the metrics. */
   readonly observer: Observer
 }

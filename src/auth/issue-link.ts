@@ -26,6 +26,11 @@ export interface LinkRequest {
   bindIp?: string | undefined
   /** Requested from the hosted form: one-click sign-in only in the browser that asked. */
   browserBound?: boolean | undefined
+  /**
+   * The language of the email: a BCP 47 tag, matched against LOCALES (`de-CH` → `de`), else
+   * DEFAULT_LOCALE. The hosted pages pass the one they negotiated.
+   */
+  locale?: string | undefined
   /** Who asks, for the audit trail (a user this creates is recorded as theirs). */
   by: AuditContext
 }
@@ -119,6 +124,7 @@ export async function issueLink(deps: AuthDeps, request: LinkRequest): Promise<I
     redirect: context.redirect,
     ip: context.ip,
     ttlSeconds: ttl,
+    ...(request.locale !== undefined && { locale: deps.texts.pick(request.locale) }),
   }
   const email = user?.email ?? normaliseEmail(request.email as string)
   // The stand-in id is looked up for every address asked for by email, known or not, so neither

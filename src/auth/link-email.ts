@@ -74,21 +74,25 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
     ...fields,
     issuedAt: payload.expiresAt - payload.ttlSeconds,
   })
-  const send = linkMessage({
-    to: job.recipient,
-    link: buildLink(config.publicUrl, token, redirect),
-    reportLink: buildReportLink(config.publicUrl, report),
-    appName: config.mail.appName,
-    ttlSeconds: payload.ttlSeconds,
-    oneTime,
-    // A one-time login link's code, from the same row (see tokens/code.ts): single-use with it.
-    // An IP-bound link gets none: a code carries no IP to check, so it would sign in from
-    // anywhere and undo the binding.
-    code:
-      fields.purpose === Purpose.Login && oneTime && payload.ip === undefined
-        ? groupCode(deriveCode(keyring.codeKeys[0] as Buffer, fields))
-        : undefined,
-  })
+  const send = linkMessage(
+    {
+      to: job.recipient,
+      link: buildLink(config.publicUrl, token, redirect),
+      reportLink: buildReportLink(config.publicUrl, report),
+      appName: config.mail.appName,
+      ttlSeconds: payload.ttlSeconds,
+      oneTime,
+      // A one-time login link's code, from the same row (see tokens/code.ts): single-use with it.
+      // An IP-bound link gets none: a code carries no IP to check, so it would sign in from
+      // anywhere and undo the binding.
+      code:
+        fields.purpose === Purpose.Login && oneTime && payload.ip === undefined
+          ? groupCode(deriveCode(keyring.codeKeys[0] as Buffer, fields))
+          : undefined,
+    },
+    // The language of whoever asked (the form's page, or the API's `locale`), still on offer.
+    deps.texts.translator(payload.locale),
+  )
   return { send }
 }
 

@@ -14,7 +14,12 @@ export interface ResendRequest {
   redirectTo: string | undefined
   /** The client's address: an IP-bound link is only good from where it was bound to. */
   ip: string
+  /** The language of the page the person asked from: the email is written in it too. */
+  locale: string
 }
+
+/** What a failed link's page knows of it: no language yet, nothing is sent. */
+type LinkOnPage = Omit<ResendRequest, 'locale'>
 
 /** The form's answers (AskResult); a link on its way also names the address it goes to. */
 export type ResendResult =
@@ -36,7 +41,7 @@ interface RecoverableLink {
  * access link) whose MAC holds for the target and IP presented, expired or not, claiming no
  * longer a life than a login link may have. Throws the link's own error otherwise.
  */
-function openRecoverable(deps: AuthDeps, request: ResendRequest): RecoverableLink {
+function openRecoverable(deps: AuthDeps, request: LinkOnPage): RecoverableLink {
   const { config, keyring, clock } = deps
   const redirect = presentedTarget(request.redirectTo, config.allowedRedirects)
   const now = toSeconds(clock())
@@ -69,7 +74,7 @@ function openRecoverable(deps: AuthDeps, request: ResendRequest): RecoverableLin
  * one whose target or IP does not match, or one a revoke or a disable ended gets the page
  * without the button. Should the lookup fail, the page goes without the button as well.
  */
-export async function offersResend(deps: AuthDeps, request: ResendRequest): Promise<boolean> {
+export async function offersResend(deps: AuthDeps, request: LinkOnPage): Promise<boolean> {
   try {
     const link = openRecoverable(deps, request)
     return (await renewableUser(deps, link)) !== undefined
@@ -106,6 +111,7 @@ export async function resendLink(deps: AuthDeps, request: ResendRequest): Promis
       browserBound: true,
       // An IP-bound link is renewed as one, bound to the address that just proved it (the MAC).
       bindIp: link.ipBound ? request.ip : undefined,
+      locale: request.locale,
       by: { actor: 'hosted' },
     })
     return { kind: 'sent', userId: issued.userId, email: user.email }

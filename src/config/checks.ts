@@ -65,6 +65,13 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         : undefined,
   },
   {
+    reads: ['LOCALES', 'DEFAULT_LOCALE'],
+    check: (c) =>
+      c.locales.includes(c.defaultLocale)
+        ? undefined
+        : `DEFAULT_LOCALE: ${c.defaultLocale} is not in LOCALES (${c.locales.join(',')}); add it to LOCALES or choose one of them`,
+  },
+  {
     reads: ['WEBHOOK_URLS', 'WEBHOOK_SECRET'],
     check: (c) =>
       c.webhooks.urls.length > 0 && !c.webhooks.secret

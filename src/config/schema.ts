@@ -70,6 +70,9 @@ export const ConfigSchema = Type.Object({
   }),
   /** How the hosted pages hand a session to the application: a cookie, or a code to exchange. */
   handoff: S.HANDOFF.schema,
+  /** The languages of pages and emails, and the one used when no other matches. */
+  locales: S.LOCALES.schema,
+  defaultLocale: S.DEFAULT_LOCALE.schema,
   /** Signed webhooks: where to, with which key, and for which event types. */
   webhooks: Type.Object({
     /** Receivers; none turns webhooks off. */

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import Type from 'typebox'
 import Value from 'typebox/value'
 import { KEY_SETTINGS } from './key-settings.js'
+import { LOCALE_SETTINGS } from './locale-settings.js'
 import type { Expected } from './messages.js'
 import * as parse from './parsers.js'
 import { RATE_SETTINGS } from './rate-settings.js'
@@ -314,6 +315,7 @@ export const TABLE = {
     },
     doc: '`false`: the hosted form signs in existing users only',
   }),
+  ...LOCALE_SETTINGS,
   ...WEBHOOK_SETTINGS,
   LOG_LEVEL: oneOf(
     'logLevel',

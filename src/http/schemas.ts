@@ -21,6 +21,15 @@ const RedirectTo = Type.String({
   maxLength: 2048,
   description: 'A path on this site (/after) or a URL on an origin in ALLOWED_REDIRECTS.',
 })
+/**
+ * A BCP 47 language tag (`de`, `de-CH`, `pt-BR`): a malformed one is 400; a well-formed one that
+ * is not in LOCALES gets the nearest that is (`de-CH` → `de`), else DEFAULT_LOCALE.
+ */
+const Locale = Type.String({
+  pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,6}$',
+  maxLength: 35,
+  description: 'A BCP 47 language tag for the email, like `de` or `fr-CA`; unknown ones fall back.',
+})
 const Ip = Type.String({
   minLength: 2,
   maxLength: 45,
@@ -79,6 +88,7 @@ export const LinkRequestSchema = Type.Object(
     deliver: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('none')])),
     create_user: Type.Optional(Type.Boolean()),
     bind_ip: Type.Optional(Ip),
+    locale: Type.Optional(Locale),
   },
   {
     additionalProperties: false,

@@ -1,4 +1,4 @@
-import type { Mailer, MailMessage, SendOptions } from './mailer.js'
+import { extraHeaders, type Mailer, type MailMessage, type SendOptions } from './mailer.js'
 
 /**
  * Development transport: prints the message, link included, as one block on the console. This is
@@ -9,8 +9,11 @@ export class LogTransport implements Mailer {
 
   async send(message: MailMessage, _options?: SendOptions): Promise<{ providerId?: string }> {
     const rule = '-'.repeat(72)
+    const headers = Object.entries(extraHeaders(message)).map(
+      ([name, value]) => `${name}: ${value}\n`,
+    )
     this.write(
-      `${rule}\nTo: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n${rule}\n`,
+      `${rule}\nTo: ${message.to}\nSubject: ${message.subject}\n${headers.join('')}\n${message.text}\n${rule}\n`,
     )
     return {}
   }

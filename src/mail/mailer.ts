@@ -3,6 +3,16 @@ export interface MailMessage {
   subject: string
   text: string
   html: string
+  /** The language of the message (a BCP 47 tag): sent as its Content-Language header. */
+  lang?: string | undefined
+}
+
+/** The headers a transport adds to a message beyond From, To and Subject. */
+export function extraHeaders(message: MailMessage): Record<string, string> {
+  // A tag is letters, digits and hyphens; anything else never reaches a header.
+  return message.lang && /^[A-Za-z0-9-]{1,35}$/.test(message.lang)
+    ? { 'Content-Language': message.lang }
+    : {}
 }
 
 export interface SendOptions {

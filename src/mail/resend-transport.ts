@@ -1,6 +1,12 @@
 import { Resend } from 'resend'
 import { type Clock, systemClock } from '../clock.js'
-import { DeliveryFailure, type Mailer, type MailMessage, type SendOptions } from './mailer.js'
+import {
+  DeliveryFailure,
+  extraHeaders,
+  type Mailer,
+  type MailMessage,
+  type SendOptions,
+} from './mailer.js'
 import { parseRetryAfter } from './retry-after.js'
 
 export interface ResendTransportOptions {
@@ -54,6 +60,7 @@ export class ResendTransport implements Mailer {
         subject: message.subject,
         html: message.html,
         text: message.text,
+        headers: extraHeaders(message),
       },
       { idempotencyKey: options.idempotencyKey, signal },
     )

@@ -1,6 +1,12 @@
 import { createTransport } from 'nodemailer'
 import { parseConnectionUrl } from 'nodemailer/lib/shared'
-import { DeliveryFailure, type Mailer, type MailMessage, type SendOptions } from './mailer.js'
+import {
+  DeliveryFailure,
+  extraHeaders,
+  type Mailer,
+  type MailMessage,
+  type SendOptions,
+} from './mailer.js'
 
 export interface SmtpTransportOptions {
   /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`. */
@@ -80,6 +86,7 @@ export class SmtpTransport implements Mailer {
         subject: message.subject,
         text: message.text,
         html: message.html,
+        headers: extraHeaders(message),
         messageId,
         signal,
       })

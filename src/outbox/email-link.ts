@@ -14,6 +14,11 @@ export interface LinkPayload {
   redirect?: string | undefined
   ip?: string | undefined
   ttlSeconds: number
+  /**
+   * The language the email is written in: the one the person's browser was shown the form in, or
+   * the API request's `locale`. Absent: DEFAULT_LOCALE, as it is when the email is sent.
+   */
+  locale?: string | undefined
 }
 
 /** Links are built from PUBLIC_URL alone: never from a Host or X-Forwarded-Host header. */

@@ -86,13 +86,14 @@ export interface Tab {
   cookie(name: string): Promise<Cookie | undefined>
 }
 
-export async function newTab(browser: Browser): Promise<Tab> {
+/** `locale`: the browser's language, which it sends as Accept-Language (en-US unless told). */
+export async function newTab(browser: Browser, { locale = 'en-US' } = {}): Promise<Tab> {
   const context = await browser.newContext({
     viewport: VIEWPORT,
     deviceScaleFactor: 1,
     colorScheme: 'light',
     reducedMotion: 'reduce',
-    locale: 'en-US',
+    locale,
   })
   const requests: Tab['requests'] = []
   const responses: Tab['responses'] = []

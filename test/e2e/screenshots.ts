@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import t from 'tap'
-import { launchChromium, SCREENSHOTS, screenshot } from './helpers.js'
+import { launchChromium, SCREENSHOTS, screenshot, startLatchkey } from './helpers.js'
+import { LANGUAGES, languageTour } from './languages.js'
 import { PAGES, reached, tour } from './tour.js'
 
 // Every hosted page as a person sees it, in Chromium at 800×900, written to
@@ -21,7 +22,18 @@ await tour(t, browser, async (t, tab, name, heading) => {
   written.push(name)
 })
 
+// The confirm page once per shipped language: confirm-en.png … confirm-es.png.
+await t.test('the confirm page in every language', async (t) => {
+  const latchkey = await startLatchkey(t, { HANDOFF: 'cookie' })
+  await languageTour(t, browser, latchkey, async (t, tab, name) => {
+    const path = await screenshot(tab.page, name)
+    t.ok(statSync(path).size > 0, `${name}.png`)
+    written.push(name)
+  })
+})
+
 t.test('every screenshot is on disk', async (t) => {
-  t.same([...written].sort(), [...PAGES].sort(), 'one picture per page')
-  for (const name of PAGES) t.ok(existsSync(`${SCREENSHOTS}${name}.png`), `${name}.png`)
+  const names = [...PAGES, ...LANGUAGES.map(({ lang }) => `confirm-${lang}`)]
+  t.same([...written].sort(), [...names].sort(), 'one picture per page, and per language')
+  for (const name of names) t.ok(existsSync(`${SCREENSHOTS}${name}.png`), `${name}.png`)
 })

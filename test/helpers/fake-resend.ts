@@ -10,6 +10,8 @@ export interface FakeEmail {
   subject: string
   html: string | undefined
   text: string | undefined
+  /** The custom headers the email was sent with (Content-Language …). */
+  headers: Record<string, string>
   idempotencyKey: string | undefined
   receivedAt: Date
 }
@@ -67,6 +69,7 @@ interface EmailBody {
   subject?: unknown
   html?: unknown
   text?: unknown
+  headers?: unknown
 }
 
 /**
@@ -176,6 +179,7 @@ export async function startFakeResend(
           subject: String(body.subject),
           html: typeof body.html === 'string' ? body.html : undefined,
           text: typeof body.text === 'string' ? body.text : undefined,
+          headers: stringRecord(body.headers),
           idempotencyKey: key,
           receivedAt: new Date(),
         })
@@ -236,4 +240,14 @@ export async function startFakeResend(
     },
   }
   return fake
+}
+
+/** An object of string values, as Resend's `headers` is; anything else reads as none. */
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {}
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  )
 }

@@ -10,6 +10,7 @@ import {
   STYLESHEET_PATH,
   stylesheet,
 } from '../../src/http/pages/render.js'
+import { CATALOGUES, translator } from '../../src/mail/locales/index.js'
 import { count, escapeXml, unescapeXml } from '../helpers/html.js'
 
 const APP = '<script>alert(1)</script>'
@@ -20,21 +21,29 @@ const TOKEN = `tok"en'<>&`
 const MASKED = 'a•••@ex"<ample.com'
 const MESSAGE = 'Refused <b>"now"</b>'
 
-const hostile: PageBase = { appName: APP, csrf: CSRF }
+// The catalogue is a source of text like any other (TEMPLATES_DIR overrides it): hostile too.
+const HOSTILE_WORDS = translator('en', {
+  ...CATALOGUES.en,
+  'forbidden.crossSite': MESSAGE,
+  'login.invalidEmail': 'Bad <address> "here"',
+  'sent.wrongCode': 'Nope <b>',
+})
+const hostile: PageBase = { appName: APP, csrf: CSRF, translator: HOSTILE_WORDS }
+const english = translator('en', CATALOGUES.en)
 
 const REASONS: readonly LinkErrorReason[] = LINK_ERROR_REASONS
 
 /** One of each page, every value hostile. */
 const PAGES: Page[] = [
-  { name: 'login', next: NEXT, email: EMAIL, error: 'Bad <address> "here"' },
+  { name: 'login', next: NEXT, email: EMAIL, error: 'login.invalidEmail' },
   { name: 'sent', email: EMAIL, next: NEXT },
-  { name: 'sent', email: EMAIL, next: NEXT, codeError: 'Bad <code> "here"' },
+  { name: 'sent', email: EMAIL, next: NEXT, codeError: 'sent.wrongCode' },
   { name: 'confirm', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'elsewhere', maskedEmail: MASKED, token: TOKEN, next: NEXT },
   { name: 'signed-in', email: EMAIL },
   { name: 'logout', next: NEXT },
   ...REASONS.map((reason): Page => ({ name: 'link-error', reason, next: NEXT })),
-  { name: 'forbidden', message: MESSAGE },
+  { name: 'forbidden', message: 'forbidden.crossSite' },
   { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
   { name: 'rate-limited', limit: 'ip', retryAfterSeconds: 42 },
   { name: 'rate-limited', limit: 'form', retryAfterSeconds: 900, next: NEXT },
@@ -112,7 +121,10 @@ t.test('the values each page shows, escaped and intact', async (t) => {
     t.ok(html.includes(escapeXml(MASKED)), `${name}: the masked address`)
   }
   t.ok(render({ name: 'signed-in', email: EMAIL }).includes(escapeXml(EMAIL)), 'signed-in')
-  t.ok(render({ name: 'forbidden', message: MESSAGE }).includes(escapeXml(MESSAGE)), 'forbidden')
+  t.ok(
+    render({ name: 'forbidden', message: 'forbidden.crossSite' }).includes(escapeXml(MESSAGE)),
+    'forbidden',
+  )
 })
 
 t.test('one document shape for every page', async (t) => {
@@ -131,7 +143,7 @@ t.test('one document shape for every page', async (t) => {
     reported: 'Sign-in emails paused',
   }
   for (const page of PAGES) {
-    const html = render(page, { appName: 'Acme', csrf: 'c' })
+    const html = render(page, { appName: 'Acme', csrf: 'c', translator: english })
     const label = page.name === 'link-error' ? `link-error ${page.reason}` : page.name
     t.match(html, /^<!doctype html>\n<html lang="en"/, `${label}: doctype and language`)
     t.match(html, /<meta charset="utf-8">/)
@@ -228,7 +240,10 @@ t.test('login: the form, its field, and an error tied to the field', async (t) =
   t.notMatch(input, /aria-invalid|aria-describedby|value=/, 'no error, no value')
   t.notMatch(plain, /role="alert"/)
 
-  const failed = render({ name: 'login', email: 'x@', error: 'Enter a valid email address.' })
+  const failed = render(
+    { name: 'login', email: 'x@', error: 'login.invalidEmail' },
+    { ...hostile, translator: english },
+  )
   const field = failed.match(/<input id="email"[^>]*>/)?.[0] ?? ''
   t.match(field, /aria-invalid="true"/)
   const describedBy = field.match(/aria-describedby="([^"]+)"/)?.[1]
@@ -282,7 +297,7 @@ t.test(
     for (const reason of REASONS) {
       // A careless caller could hand over the token too; the page still must not show it.
       const page = { name: 'link-error', reason, next: NEXT, token: TOKEN } as Page
-      const html = render(page, { appName: 'Acme', csrf: 'c' })
+      const html = render(page, { appName: 'Acme', csrf: 'c', translator: english })
       const lead = html.match(/<p class="lk-lead">([^<]+)<\/p>/)?.[1]
       const heading = html.match(/<h1>([^<]+)<\/h1>/)?.[1]
       t.ok(lead && lead.length > 20, `${reason}: a sentence`)
@@ -322,10 +337,17 @@ t.test(
 )
 
 t.test('an empty app name or address draws no empty badge', async (t) => {
-  const login = render({ name: 'login' }, { appName: ' ', csrf: 'c' })
+  const login = render({ name: 'login' }, { appName: ' ', csrf: 'c', translator: english })
   t.notMatch(login, /lk-mark/)
-  t.match(render({ name: 'login' }, { appName: 'ñandú', csrf: 'c' }), /lk-mark[^>]*>Ñ</)
-  t.match(render({ name: 'login' }, { appName: '𝔸cme', csrf: 'c' }), /lk-mark[^>]*>𝔸</, 'whole')
+  t.match(
+    render({ name: 'login' }, { appName: 'ñandú', csrf: 'c', translator: english }),
+    /lk-mark[^>]*>Ñ</,
+  )
+  t.match(
+    render({ name: 'login' }, { appName: '𝔸cme', csrf: 'c', translator: english }),
+    /lk-mark[^>]*>𝔸</,
+    'whole',
+  )
   t.notMatch(render({ name: 'confirm', maskedEmail: '', token: 't' }), /lk-avatar/)
 })
 
@@ -338,13 +360,13 @@ t.test('sent has one form, the code form, with the CSRF token and the typed addr
     ['email', EMAIL],
     ['next', NEXT],
   ])
-  const wrong = render({ name: 'sent', email: EMAIL, codeError: 'Nope <b>' })
+  const wrong = render({ name: 'sent', email: EMAIL, codeError: 'sent.wrongCode' })
   t.match(wrong, /role="alert"[\s\S]*Nope &lt;b&gt;/, 'the error is escaped and announced')
   t.notMatch(render({ name: 'sent', email: EMAIL }), /role="alert"/, 'no error, no alert')
 })
 
 t.test('forbidden has no form to forge, and links back', async (t) => {
-  const forbidden = render({ name: 'forbidden', message: MESSAGE })
+  const forbidden = render({ name: 'forbidden', message: 'forbidden.crossSite' })
   t.equal(forms(forbidden).length, 0)
   t.match(forbidden, /<a class="lk-button" href="\/login">Back to sign in<\/a>/)
 })
@@ -374,7 +396,7 @@ t.test(
 )
 
 t.test('rate-limited: which limit, how long to wait, the way back, and no form', async (t) => {
-  const base = { appName: 'Acme', csrf: 'c' }
+  const base = { appName: 'Acme', csrf: 'c', translator: english }
   const recipient = render(
     { name: 'rate-limited', limit: 'recipient', retryAfterSeconds: 900, next: NEXT },
     base,
@@ -427,15 +449,21 @@ t.test('rate-limited: which limit, how long to wait, the way back, and no form',
   t.equal(wait(86400), '24 hours')
 })
 
-t.test('the templates: escaping on, one raw output, the layout body', async (t) => {
+t.test('the templates: escaping on, raw output only for the body and it.rich', async (t) => {
   const dir = new URL('../../src/http/pages/', import.meta.url)
   const templates = readdirSync(dir).filter((name) => name.endsWith('.eta'))
   t.ok(templates.length >= 9, 'a layout and eight pages')
   for (const name of templates) {
     const source = readFileSync(new URL(name, dir), 'utf8')
-    const raw = count(source, '<%~')
-    t.equal(raw, name === 'layout.eta' ? 1 : 0, `${name}: raw output only for the body slot`)
-    if (name === 'layout.eta') t.match(source, /<%~[^%]*it\.body %>/)
+    const raws = [...source.matchAll(/<%~([^%]*)%>/g)].map((m) => m[1] ?? '')
+    t.equal(raws.length, count(source, '<%~'), `${name}: every raw output read`)
+    if (name === 'layout.eta') {
+      t.equal(raws.length, 1, 'layout: one raw output')
+      t.match(raws[0], /it\.body $/, 'layout: the body slot')
+      continue
+    }
+    // it.rich escapes every part itself (mail/locales/rich.ts): the only other raw output.
+    for (const raw of raws) t.match(raw, /^ it\.rich\('[\w.]+', /, `${name}: raw output is it.rich`)
   }
 })
 

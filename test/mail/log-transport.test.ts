@@ -29,3 +29,18 @@ t.test('the message escapes what it interpolates into HTML', async (t) => {
   t.match(message.html, /href="https:\/\/x\.example\/login\/link\?token=a&amp;next=%2F"/)
   t.match(message.text, /This link expires in 2 hours\./, 'a reusable link does not say "once"')
 })
+
+t.test('the log transport prints the message’s language, as Content-Language', async (t) => {
+  const written: string[] = []
+  const message = linkMessage({
+    to: 'ada@example.com',
+    link: 'http://localhost:3000/login/link?token=abc',
+    appName: 'Acme',
+    ttlSeconds: 900,
+    oneTime: true,
+  })
+  await new LogTransport((text) => written.push(text)).send({ ...message, lang: 'es' })
+  t.match(written[0], /\nSubject: Sign in to Acme\nContent-Language: es\n\n/)
+  await new LogTransport((text) => written.push(text)).send({ ...message, lang: 'x\nBcc: y' })
+  t.notMatch(written[1], /Bcc|Content-Language/, 'nothing that is not a tag reaches a header')
+})

@@ -283,3 +283,11 @@ t.test('the fake refuses a request without a key, and an unknown path, like Rese
   t.match(await unknown.json(), { statusCode: 404, name: 'not_found' })
   t.match(fake.requests, [{ status: 401 }, { status: 404 }])
 })
+
+t.test('the message’s language goes out as its Content-Language header', async (t) => {
+  const fake = await fakeFor(t)
+  await transportFor(fake).send({ ...message, lang: 'de' }, { idempotencyKey: 'lang-1' })
+  await transportFor(fake).send(message, { idempotencyKey: 'lang-2' })
+  t.same(fake.emails[0]?.headers, { 'Content-Language': 'de' })
+  t.same(fake.emails[1]?.headers, {}, 'no language, no header')
+})

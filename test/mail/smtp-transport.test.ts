@@ -276,3 +276,10 @@ t.test('only src/mail/smtp-transport.ts imports nodemailer', async (t) => {
     .filter((file) => /from 'nodemailer(\/[^']*)?'/.test(readFileSync(join(src, file), 'utf8')))
   t.same(importers, ['mail/smtp-transport.ts'])
 })
+
+t.test('the message’s language goes out as its Content-Language header', async (t) => {
+  const fake = await fakeFor(t)
+  await transportFor(fake.url).send({ ...message, lang: 'fr' }, { idempotencyKey: KEY })
+  const email = await fake.nextEmail(message.to)
+  t.equal(email.headers['content-language'], 'fr')
+})

@@ -22,7 +22,7 @@ export function answerAsked(
     case 'limited':
       return pages.tooMany(request, reply, 'recipient', asked.retryAfterSeconds, next)
     case 'invalid_email': {
-      const page: Page = { name: 'login', next, email, error: 'Enter a valid email address.' }
+      const page: Page = { name: 'login', next, email, error: 'login.invalidEmail' }
       return pages.send(request, reply, page, 400)
     }
     case 'sent':
@@ -41,9 +41,6 @@ export function confirmPage(
 ): Page {
   return { name, maskedEmail: mask(link.user.email), token, next: link.redirectTo ?? undefined }
 }
-
-const noTargetMessage =
-  'This sign-in link does not say which application to return to. Please start again from the application.'
 
 /** POST /login/link: sign in here, hand off to the application, or ask once more. */
 export function answerConfirmed(
@@ -73,7 +70,7 @@ function answerSignedIn(
   switch (result.kind) {
     case 'refused':
       if (result.reason === 'no_target') {
-        return pages.send(request, reply, { name: 'forbidden', message: noTargetMessage }, 400)
+        return pages.send(request, reply, { name: 'forbidden', message: 'forbidden.noTarget' }, 400)
       }
       return pages.send(request, reply, { name: 'link-error', reason: 'token_invalid' }, 400)
     case 'session': {
@@ -88,10 +85,6 @@ function answerSignedIn(
       return pages.redirect(reply, result.target)
   }
 }
-
-/** The code form's answer to a code that signs nobody in. */
-export const wrongCodeMessage =
-  'That code didn’t work. Check it and try again, or use the link in the email.'
 
 /**
  * POST /login/code: signed in as the confirm button signs in; a wrong code gets the "check your
@@ -113,7 +106,7 @@ export function answerCode(
     case 'limited':
       return pages.tooMany(request, reply, 'code', result.retryAfterSeconds, next)
     case 'wrong': {
-      const page: Page = { name: 'sent', email: email.trim(), next, codeError: wrongCodeMessage }
+      const page: Page = { name: 'sent', email: email.trim(), next, codeError: 'sent.wrongCode' }
       return pages.send(request, reply, page, 401)
     }
     default:

@@ -15,12 +15,6 @@ const REASONS = new Set<string>(LINK_ERROR_REASONS)
 const RECOVERABLE = new Set<string>(['token_expired', 'token_used'])
 const isLinkReason = (code: string): code is LinkErrorReason => REASONS.has(code)
 
-const unreadableMessage =
-  'This request could not be read. Please go back to the sign-in page and start again.'
-
-export const forbiddenMessage =
-  'This form was not sent from this site, or the page was open too long. Please start again.'
-
 /**
  * People get pages, not problem documents: when the database does not answer, and when a
  * request is refused before a handler runs (a body too large, of another type, malformed:
@@ -35,7 +29,12 @@ export function pageErrorHandler(pages: PageReplies): ErrorHandler {
       status >= 400 &&
       status < 500
     ) {
-      return pages.send(request, reply, { name: 'forbidden', message: unreadableMessage }, status)
+      return pages.send(
+        request,
+        reply,
+        { name: 'forbidden', message: 'forbidden.unreadable' },
+        status,
+      )
     }
     if (!(error instanceof Unavailable)) return errorHandler(error, request, reply)
     request.log.error({ err: error.cause ?? error }, 'request failed')

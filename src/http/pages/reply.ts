@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../../config/index.js'
+import type { Config, Locale } from '../../config/index.js'
+import type { Texts } from '../../mail/locales/index.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
 import { type Page, type PageLimit, renderPage } from './render.js'
 
@@ -9,6 +10,11 @@ export interface PageReplies {
   readonly browser: BrowserSecurity
   /** The sites a successful sign-in may redirect to (ALLOWED_REDIRECTS). */
   readonly targets: readonly string[]
+  /**
+   * The language of this request's pages: the best of LOCALES for its Accept-Language, else
+   * DEFAULT_LOCALE. An email the page asks for is written in it too.
+   */
+  locale(request: FastifyRequest): Locale
   send(request: FastifyRequest, reply: FastifyReply, page: Page, status?: number): FastifyReply
   /** 429, as a page that says how long to wait; Retry-After says it to the browser too. */
   tooMany(
@@ -22,19 +28,28 @@ export interface PageReplies {
   redirect(reply: FastifyReply, target: string): FastifyReply
 }
 
-export function pageReplies(config: Config, browser: BrowserSecurity): PageReplies {
+export function pageReplies(config: Config, texts: Texts, browser: BrowserSecurity): PageReplies {
   const targets = config.allowedRedirects
-  const send: PageReplies['send'] = (request, reply, page, status = 200) =>
-    pageHeaders(reply.code(status), targets).send(
-      renderPage({
-        ...page,
-        appName: config.mail.appName,
-        csrf: browser.csrfToken(request, reply),
-      }),
-    )
+  const locale = (request: FastifyRequest): Locale =>
+    texts.negotiate(request.headers['accept-language'])
+  const send: PageReplies['send'] = (request, reply, page, status = 200) => {
+    const chosen = locale(request)
+    return pageHeaders(reply.code(status), targets)
+      .header('content-language', chosen)
+      .header('vary', 'Accept-Language')
+      .send(
+        renderPage({
+          ...page,
+          appName: config.mail.appName,
+          csrf: browser.csrfToken(request, reply),
+          translator: texts.translator(chosen),
+        }),
+      )
+  }
   return {
     browser,
     targets,
+    locale,
     send,
     tooMany(request, reply, limit, retryAfterSeconds, next) {
       reply.header('retry-after', String(retryAfterSeconds))

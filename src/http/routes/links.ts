@@ -41,6 +41,7 @@ export function linkRoutes(app: App, deps: RouteDeps, guards: Guards): void {
         deliver: body.deliver ?? 'email',
         createUser: body.create_user ?? true,
         bindIp: body.bind_ip,
+        locale: body.locale,
         by: keyContext(request),
       })
       return reply.code(202).send(issuedRecord(issued))

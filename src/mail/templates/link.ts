@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
+import {
+  CATALOGUES,
+  type MessageKey,
+  rich,
+  type Translator,
+  translator,
+  type Vars,
+  type Wrap,
+} from '../locales/index.js'
 import type { MailMessage } from '../mailer.js'
 
 export interface LinkMessageInput {
@@ -19,12 +28,19 @@ interface LinkTemplateData {
   to: string
   link: string
   appName: string
-  /** "15 minutes", "2 hours" … */
+  /** "15 minutes", "2 hours" …, in the email's language, as it reads after "in". */
   duration: string
   oneTime: boolean
   code: string | undefined
   reportLink: string | undefined
+  /** The email's language (`<html lang>`), and its words. */
+  lang: string
+  t: Translator['t']
+  rich: (key: MessageKey, vars: Vars, wraps: Record<string, Wrap>) => string
 }
+
+/** The words when none are given: the shipped English. */
+const ENGLISH = translator('en', CATALOGUES.en)
 
 /**
  * Both engines escape every `<%= %>`; the templates never use raw output for data. The HTML
@@ -45,36 +61,38 @@ load(html, 'layout.html')
 load(html, 'link.html')
 load(text, 'link.txt')
 
-/** The sign-in email: a plain-text and an HTML part, every interpolated value escaped. */
-export function linkMessage(input: LinkMessageInput): MailMessage {
+/**
+ * The sign-in email in the language of `words` (the person who asked: see auth/link-email.ts): a
+ * plain-text and an HTML part, every interpolated value escaped, and its language for the
+ * Content-Language header.
+ */
+export function linkMessage(input: LinkMessageInput, words: Translator = ENGLISH): MailMessage {
   const { to, link, appName, ttlSeconds, oneTime, code, reportLink } = input
   const data: LinkTemplateData = {
     to,
     link,
     appName,
-    duration: describeDuration(ttlSeconds),
+    duration: words.duration(ttlSeconds),
     oneTime,
     code,
     reportLink,
+    lang: words.locale,
+    t: words.t,
+    rich: (key, vars, wraps) => rich(words, key, vars, wraps),
   }
   return {
     to,
     // A header: whatever the transport does with line breaks, the subject has none.
-    subject: `Sign in to ${oneLine(appName)}`,
+    subject: oneLine(words.t('email.subject', { app: appName })),
     text: text.render('@link.txt', data),
     html: html.render('@link.html', data),
+    lang: words.locale,
   }
 }
 
+/** "15 minutes", "1 hour": a length of time in English, as the email says it. */
 export function describeDuration(seconds: number): string {
-  if (seconds % 86400 === 0) return plural(seconds / 86400, 'day')
-  if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour')
-  if (seconds % 60 === 0) return plural(seconds / 60, 'minute')
-  return plural(seconds, 'second')
-}
-
-function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`
+  return ENGLISH.duration(seconds)
 }
 
 /** The value as one line: every run of control or line-separator characters becomes a space. */

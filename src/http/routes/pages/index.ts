@@ -1,5 +1,5 @@
 import type { BrowserSecurity } from '../../browser.js'
-import { forbiddenMessage, linkErrorHandler, pageErrorHandler } from '../../pages/errors.js'
+import { linkErrorHandler, pageErrorHandler } from '../../pages/errors.js'
 import { memberOf } from '../../pages/forms.js'
 import { STYLESHEET_PATH } from '../../pages/render.js'
 import { pageReplies } from '../../pages/reply.js'
@@ -23,7 +23,7 @@ export function pageRoutes(
   deps: RouteDeps,
   { browser, limits }: { browser: BrowserSecurity; limits: RateLimits },
 ): void {
-  const pages = pageReplies(deps.config, browser)
+  const pages = pageReplies(deps.config, deps.texts, browser)
   const pageErrors = pageErrorHandler(pages)
   app.setErrorHandler(pageErrors)
 
@@ -42,7 +42,7 @@ export function pageRoutes(
   app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST') return
     if (!browser.formIsOurs(request, memberOf(request.body, 'csrf'))) {
-      return pages.send(request, reply, { name: 'forbidden', message: forbiddenMessage }, 403)
+      return pages.send(request, reply, { name: 'forbidden', message: 'forbidden.crossSite' }, 403)
     }
   })
 

@@ -28,7 +28,7 @@ export function loginRoutes(
     if (!budget.allowed) {
       return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, next)
     }
-    const asked = await askForLink(deps, { email, redirectTo: next })
+    const asked = await askForLink(deps, { email, redirectTo: next, locale: pages.locale(request) })
     // This browser asked: a link for this user opened here signs in with one click.
     if (asked.kind === 'sent') pages.browser.bind(reply, asked.userId, toSeconds(deps.clock()))
     return answerAsked(pages, request, reply, { asked, email, next })

@@ -52,6 +52,7 @@ export function resendRoutes(
       token: single(request.body.token) ?? '',
       redirectTo: next,
       ip: request.ip,
+      locale: pages.locale(request),
     })
     // This browser asked: the new link opened here signs in with one click.
     if (asked.kind === 'sent') pages.browser.bind(reply, asked.userId, toSeconds(deps.clock()))
