@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino'
 import { ApiKeys } from './auth/api-keys.js'
 import { pruneAuditEvents } from './auth/audit-trail.js'
+import { pruneProviderEvents } from './auth/delivery-feedback.js'
 import { pruneSessions } from './auth/manage-sessions.js'
 import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
@@ -150,7 +151,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
 /**
  * The periodic chores besides sending, hourly by the clock: forgetting unused users, stand-in
- * ids, sessions long over and audit events past AUDIT_RETENTION. Each instance does them; the
+ * ids, sessions long over, audit events past AUDIT_RETENTION and old provider callback ids. Each instance does them; the
  * deletes are harmless twice.
  */
 function buildHousekeeping(
@@ -166,6 +167,7 @@ function buildHousekeeping(
         pruneUnused(deps, log, { ...DEFAULT_PRUNE_OPTIONS, ...prune }),
         pruneSessions(deps, log),
         pruneAuditEvents(deps, log),
+        pruneProviderEvents(deps, log),
       ])
       for (const chore of chores) if (chore.status === 'rejected') throw chore.reason
     },

@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object({
     transport: S.MAIL_TRANSPORT.schema,
     resendApiKey: Type.Optional(S.RESEND_API_KEY.schema),
     resendBaseUrl: Type.Optional(S.RESEND_BASE_URL.schema),
+    /** Verifies Resend's delivery callbacks; without it, /v1/webhooks/resend is off. */
+    resendWebhookSecret: Type.Optional(S.RESEND_WEBHOOK_SECRET.schema),
     smtpUrl: Type.Optional(S.SMTP_URL.schema),
     from: S.MAIL_FROM.schema,
     appName: S.APP_NAME.schema,

@@ -140,6 +140,17 @@ export const TABLE = {
     shown: '`https://api.resend.com`',
     doc: 'another Resend-compatible endpoint (tests point it at a local fake)',
   }),
+  RESEND_WEBHOOK_SECRET: row({
+    path: 'mail/resendWebhookSecret',
+    schema: Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }),
+    optional: true,
+    secret: true,
+    expected: {
+      is: 'a Resend signing secret',
+      fix: "copy the webhook's signing secret (whsec_…) from Resend's webhook page",
+    },
+    doc: 'signing secret of the Resend webhook that posts to `/v1/webhooks/resend` (delivery feedback); unset, that route answers 404',
+  }),
   SMTP_URL: row({
     path: 'mail/smtpUrl',
     schema: Type.String({ minLength: 1 }),

@@ -27,6 +27,7 @@ import { metricsRoutes } from './routes/metrics.js'
 import { pageRoutes } from './routes/pages/index.js'
 import { revocationRoutes } from './routes/revocations.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { webhookRoutes } from './routes/webhooks.js'
 import { ProblemSchema } from './schemas.js'
 import type { App, Guards, RouteDeps } from './types.js'
 
@@ -177,5 +178,6 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
   adminAuditRoutes(app, deps, guards)
   adminStatsRoutes(app, deps, guards)
   revocationRoutes(app, deps, guards)
+  webhookRoutes(app, deps)
   return app
 }

@@ -22,6 +22,7 @@ export function loggerOptions(level: string) {
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
+        'req.headers["svix-signature"]',
         'req.query',
         'req.body',
         'res.headers["set-cookie"]',

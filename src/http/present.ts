@@ -78,6 +78,8 @@ export function outboxRecord(message: OutboxMessage) {
     created_at: new Date(message.createdAt).toISOString(),
     next_attempt_at: message.status === 'pending' ? iso(message.nextAttemptAt) : null,
     sent_at: iso(message.sentAt),
+    delivery: message.delivery,
+    delivery_at: iso(message.deliveryAt),
   }
 }
 

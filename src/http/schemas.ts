@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifySchemaValidationError } from 'fastify'
 import Type, { type Static } from 'typebox'
+import type { FeedbackResult } from '../auth/delivery-feedback.js'
 import { ERROR_CODES } from '../errors.js'
+import { DELIVERY_OUTCOMES, type DeliveryOutcome } from '../store/outbox.js'
 import { END_REASONS, type EndReason } from '../store/sessions.js'
 
 /**
@@ -321,7 +323,8 @@ export const OutboxMessageSchema = Type.Object({
   status: OutboxStatus,
   reason: Type.Union([
     Type.String({
-      description: 'Why it was suppressed: unknown_address, user_disabled, reported.',
+      description:
+        'Why it was suppressed: unknown_address, user_disabled, or the suppression list entry (reported, bounced, complained).',
     }),
     Type.Null(),
   ]),
@@ -330,6 +333,16 @@ export const OutboxMessageSchema = Type.Object({
   created_at: Timestamp,
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   sent_at: Type.Union([Timestamp, Type.Null()]),
+  delivery: Type.Union([
+    Type.Unsafe<DeliveryOutcome>({
+      type: 'string',
+      enum: [...DELIVERY_OUTCOMES],
+      description:
+        "What the mail provider reported after accepting it (Resend's webhooks): the strongest report so far.",
+    }),
+    Type.Null({ description: 'Nothing reported (yet), or not an email.' }),
+  ]),
+  delivery_at: Type.Union([Timestamp, Type.Null()]),
 })
 
 export const OutboxResponseSchema = Type.Object({
@@ -380,6 +393,27 @@ export const SuppressionsResponseSchema = Type.Object({
 
 export const SuppressionParamsSchema = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 320, description: 'Any spelling of the inbox.' }),
+})
+
+/** What became of a Resend callback (auth/delivery-feedback.ts); every one is acknowledged. */
+export const ResendWebhookResponseSchema = Type.Object({
+  result: Type.Unsafe<FeedbackResult>({
+    type: 'string',
+    enum: ['recorded', 'duplicate', 'unknown_email', 'ignored'],
+    description:
+      '`recorded`; `duplicate`: this callback id was processed before; `unknown_email`: no email of this service has that id; `ignored`: an event type latchkey does not act on.',
+  }),
+})
+
+/** The Svix headers, described for the document; their checks answer 401, not 400. */
+export const ResendWebhookHeadersSchema = Type.Object({
+  'svix-id': Type.Optional(Type.String({ description: 'The callback id, the same on retries.' })),
+  'svix-timestamp': Type.Optional(
+    Type.String({ description: 'Seconds since the epoch; within 5 minutes of now.' }),
+  ),
+  'svix-signature': Type.Optional(
+    Type.String({ description: 'Space-separated `v1,<base64 HMAC-SHA256>` entries.' }),
+  ),
 })
 
 export const JwksSchema = Type.Object({

@@ -21,11 +21,12 @@ import {
   isFeedCursor,
   isUuid,
 } from './checks.js'
+import type { DeliveryStore } from './deliveries.js'
 import type { Store } from './index.js'
-import type { NewOutboxMessage, OutboxStore } from './outbox.js'
+import { DELIVERY_OUTCOMES, type NewOutboxMessage, type OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
 import type { SessionStore } from './sessions.js'
-import { SUPPRESSION_REASONS, type SuppressionStore } from './suppressions.js'
+import { SUPPRESSION_REASONS, type Suppression, type SuppressionStore } from './suppressions.js'
 import type { UserStore } from './users.js'
 
 /** Deletes at most `limit` rows nobody used since `before`; resolves to how many went. */
@@ -44,6 +45,7 @@ export interface StoreParts {
   outbox: OutboxStore
   audit: AuditStore
   suppressions: SuppressionStore
+  deliveries: DeliveryStore
   ping(): Promise<void>
   migrate(): Promise<void>
   close(): Promise<void>
@@ -55,7 +57,7 @@ export interface StoreParts {
  * changes nothing, without a round trip to the database.
  */
 export function composeStore(parts: StoreParts): Store {
-  const { users, sessions, phantoms, outbox, audit, suppressions } = parts
+  const { users, sessions, phantoms, outbox, audit, suppressions, deliveries } = parts
   return {
     findById: async (id) => (isUuid(id) ? users.findById(id) : undefined),
     findByEmail: async (email) => (isEmail(email) ? users.findByEmail(email) : undefined),
@@ -113,6 +115,7 @@ export function composeStore(parts: StoreParts): Store {
 
     ...composeSessions(sessions),
     ...composeSuppressions(suppressions),
+    ...composeDeliveries(deliveries),
     ...composeAudit(audit),
 
     async phantomId(key, now) {
@@ -249,17 +252,21 @@ function composeSessions(sessions: SessionStore): SessionStore {
   }
 }
 
+function checkSuppression(entry: Suppression): void {
+  checkEmail(entry?.address)
+  checkEmail(entry.email)
+  if (!SUPPRESSION_REASONS.includes(entry.reason)) {
+    throw new TypeError(`reason must be one of ${SUPPRESSION_REASONS.join(', ')}`)
+  }
+  checkTime(entry.createdAt, 'createdAt')
+  if (entry.expiresAt !== null) checkTime(entry.expiresAt, 'expiresAt')
+}
+
 /** The suppression list's checks: an address as the store keeps them, a reason it knows. */
 function composeSuppressions(suppressions: SuppressionStore): SuppressionStore {
   return {
     async suppress(entry) {
-      checkEmail(entry?.address)
-      checkEmail(entry.email)
-      if (!SUPPRESSION_REASONS.includes(entry.reason)) {
-        throw new TypeError(`reason must be one of ${SUPPRESSION_REASONS.join(', ')}`)
-      }
-      checkTime(entry.createdAt, 'createdAt')
-      if (entry.expiresAt !== null) checkTime(entry.expiresAt, 'expiresAt')
+      checkSuppression(entry)
       return suppressions.suppress(entry)
     },
     async activeSuppression(address, now) {
@@ -276,6 +283,35 @@ function composeSuppressions(suppressions: SuppressionStore): SuppressionStore {
     },
     removeSuppression: async (address) =>
       isEmail(address) && suppressions.removeSuppression(address),
+  }
+}
+
+/** The longest provider id or callback id kept: Resend's are UUIDs, Svix's `msg_` and 27. */
+const MAX_PROVIDER_ID = 256
+
+const isProviderId = (id: unknown): id is string =>
+  typeof id === 'string' && id.length > 0 && id.length <= MAX_PROVIDER_ID
+
+/** The delivery feedback's checks; a suppression it writes is checked as `suppress` checks one. */
+function composeDeliveries(deliveries: DeliveryStore): DeliveryStore {
+  return {
+    findByProviderId: async (providerId) =>
+      isProviderId(providerId) ? deliveries.findByProviderId(providerId) : undefined,
+    async recordDelivery(report, now, audit = SYSTEM) {
+      checkTime(now)
+      if (!isProviderId(report?.eventId)) throw new TypeError('eventId must be a callback id')
+      if (!isUuid(report.messageId)) throw new TypeError('messageId must be a message id')
+      if (!DELIVERY_OUTCOMES.includes(report.outcome)) {
+        throw new TypeError(`outcome must be one of ${DELIVERY_OUTCOMES.join(', ')}`)
+      }
+      if (report.event) checkAuditType(report.event.type)
+      if (report.suppression) checkSuppression(report.suppression)
+      return deliveries.recordDelivery(report, now, auditContext(audit))
+    },
+    async pruneProviderEvents(before) {
+      checkTime(before, 'before')
+      return deliveries.pruneProviderEvents(before)
+    },
   }
 }
 

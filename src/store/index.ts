@@ -1,5 +1,6 @@
 import type { EventAnnouncer } from './announce.js'
 import type { AuditStore } from './audit.js'
+import type { DeliveryStore } from './deliveries.js'
 import type { OutboxStore } from './outbox.js'
 import type { PhantomStore } from './phantoms.js'
 import type { SessionStore } from './sessions.js'
@@ -8,7 +9,7 @@ import type { UserStore } from './users.js'
 
 /**
  * Everything the service persists, in one database: users, their sessions, stand-in ids, the
- * email outbox, the audit trail and the suppression list,
+ * email outbox and the provider's feedback on it, the audit trail and the suppression list,
  * and the database's own life cycle. Both implementations (sqlite/, postgres/) are put together
  * by compose.ts, which checks every argument the same way before a statement runs.
  */
@@ -18,7 +19,8 @@ export interface Store
     PhantomStore,
     OutboxStore,
     AuditStore,
-    SuppressionStore {
+    SuppressionStore,
+    DeliveryStore {
   /**
    * Deletes, at most `limit` of each, what requests left behind and nobody used: active users
    * created before `before` who never signed in and have no email pending or queued since

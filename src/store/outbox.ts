@@ -1,5 +1,21 @@
 import type { AuditContext } from './audit.js'
 
+/**
+ * What the mail provider reported about an email it accepted, weakest first: a delay, a soft
+ * (transient) bounce, delivery, a hard bounce, a complaint. A row keeps the strongest report it
+ * got, so callbacks arriving out of order (a delay after the delivery) never weaken it, while a
+ * hard bounce or a complaint after a delivery (both happen) is recorded.
+ */
+export const DELIVERY_OUTCOMES = [
+  'delayed',
+  'soft_bounced',
+  'delivered',
+  'bounced',
+  'complained',
+] as const
+
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number]
+
 export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
 
 /**
@@ -25,6 +41,12 @@ export interface OutboxMessage {
   createdAt: number
   sentAt: number | null
   providerId: string | null
+  /**
+   * What the mail provider reported after accepting the email (deliveries.ts), and when; null
+   * until it reports. The status stays ours: a bounced email was still sent.
+   */
+  delivery: DeliveryOutcome | null
+  deliveryAt: number | null
 }
 
 /** A job to queue: pending, due at once. What becomes of it is the worker's to decide. */

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { AuditContext, AuditEvent, AuditType, Revocation, RevocationReason } from './audit.js'
-import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
+import type { DeliveryOutcome, NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js'
 import type { EndReason, NewSession, Session, SessionWithUser } from './sessions.js'
 import type { User, UserStatus } from './users.js'
 
@@ -44,6 +44,8 @@ export interface OutboxRow<Payload = unknown> {
   created_at: number
   sent_at: number | null
   provider_id: string | null
+  delivery: DeliveryOutcome | null
+  delivery_at: number | null
 }
 
 export const toMessage = (row: OutboxRow): OutboxMessage => ({
@@ -60,6 +62,8 @@ export const toMessage = (row: OutboxRow): OutboxMessage => ({
   createdAt: row.created_at,
   sentAt: row.sent_at,
   providerId: row.provider_id,
+  delivery: row.delivery ?? null,
+  deliveryAt: row.delivery_at ?? null,
 })
 
 /**

@@ -29,6 +29,8 @@ function email(recipient: string, expiresAt: number, createdAt: number, userId =
     createdAt,
     sentAt: createdAt,
     providerId: null,
+    delivery: null,
+    deliveryAt: null,
   } satisfies OutboxMessage
 }
 

@@ -37,6 +37,8 @@ function job(url: string): Job<'webhook'> {
     createdAt: NOW - 1000,
     sentAt: null,
     providerId: null,
+    delivery: null,
+    deliveryAt: null,
   }
 }
 

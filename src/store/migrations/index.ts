@@ -299,4 +299,33 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'delivery feedback',
+    // What the mail provider reported after it accepted an email (delivered, delayed, bounced,
+    // complained), beside the status, which stays ours (pending → sent | failed | suppressed).
+    // Callbacks find their row by the provider's message id. provider_events holds the ids of
+    // the callbacks already processed, so a replayed one changes nothing; it is pruned once the
+    // provider has stopped retrying (see auth/delivery-feedback.ts).
+    sqlite: `
+      ALTER TABLE outbox ADD COLUMN delivery TEXT;
+      ALTER TABLE outbox ADD COLUMN delivery_at INTEGER;
+      CREATE INDEX outbox_provider ON outbox (provider_id) WHERE provider_id IS NOT NULL;
+      CREATE TABLE provider_events (
+        id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX provider_events_received ON provider_events (received_at);
+    `,
+    postgres: `
+      ALTER TABLE outbox ADD COLUMN delivery text;
+      ALTER TABLE outbox ADD COLUMN delivery_at bigint;
+      CREATE INDEX outbox_provider ON outbox (provider_id) WHERE provider_id IS NOT NULL;
+      CREATE TABLE provider_events (
+        id text PRIMARY KEY,
+        received_at bigint NOT NULL
+      );
+      CREATE INDEX provider_events_received ON provider_events (received_at);
+    `,
+  },
 ]

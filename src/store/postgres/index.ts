@@ -3,6 +3,7 @@ import { composeStore } from '../compose.js'
 import type { Store, StoreOptions } from '../index.js'
 import { postgresAudit } from './audit.js'
 import { Connection, createPool } from './connection.js'
+import { postgresDeliveries } from './deliveries.js'
 import { postgresOutbox } from './outbox.js'
 import { postgresPhantoms } from './phantoms.js'
 import { postgresSessions } from './sessions.js'
@@ -33,6 +34,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): S
     phantoms: postgresPhantoms(db),
     outbox: postgresOutbox(db, announcer),
     audit: postgresAudit(db, announcer),
+    deliveries: postgresDeliveries(db, announcer),
     suppressions: postgresSuppressions(db),
     ping: async () => {
       await db.query(PING, [])

@@ -3,6 +3,7 @@ import { composeStore } from '../compose.js'
 import type { Store, StoreOptions } from '../index.js'
 import { sqliteAudit } from './audit.js'
 import { type Db, guarded, openDatabase } from './connection.js'
+import { sqliteDeliveries } from './deliveries.js'
 import { migrate } from './migrate.js'
 import { sqliteOutbox } from './outbox.js'
 import { sqlitePhantoms } from './phantoms.js'
@@ -35,6 +36,7 @@ function compose(db: Db, announcer: EventAnnouncer): Store {
     phantoms: sqlitePhantoms(db, guard),
     outbox: sqliteOutbox(db, guard, announcer),
     audit: sqliteAudit(db, guard, announcer),
+    deliveries: sqliteDeliveries(db, guard, announcer),
     suppressions: sqliteSuppressions(db, guard),
     ping: async () => {
       guard(() => ping.get())
