@@ -413,6 +413,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend's delivery callbacks (delivered, delayed, bounced, complained)
+         * @description Signed by Resend (Svix headers, RESEND_WEBHOOK_SECRET); 404 while that is unset. A hard bounce or a complaint puts the inbox on the suppression list.
+         */
+        post: operations["resendWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2034,6 +2054,8 @@ export interface operations {
                             created_at: string;
                             next_attempt_at: string | null;
                             sent_at: string | null;
+                            delivery: ("delayed" | "soft_bounced" | "delivered" | "bounced" | "complained") | null;
+                            delivery_at: string | null;
                         }[];
                         counts: {
                             pending: number;
@@ -2741,6 +2763,95 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The callback id, the same on retries. */
+                "svix-id"?: string;
+                /** @description Seconds since the epoch; within 5 minutes of now. */
+                "svix-timestamp"?: string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` entries. */
+                "svix-signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `recorded`; `duplicate`: this callback id was processed before; `unknown_email`: no email of this service has that id; `ignored`: an event type latchkey does not act on.
+                         * @enum {string}
+                         */
+                        result: "recorded" | "duplicate" | "unknown_email" | "ignored";
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

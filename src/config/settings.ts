@@ -149,7 +149,7 @@ export const TABLE = {
       is: 'a Resend signing secret',
       fix: "copy the webhook's signing secret (whsec_…) from Resend's webhook page",
     },
-    doc: 'signing secret of the Resend webhook that posts to `/v1/webhooks/resend` (delivery feedback); unset, that route answers 404',
+    doc: 'signing secret of the Resend webhook for [delivery feedback](#delivery-feedback); unset: off',
   }),
   SMTP_URL: row({
     path: 'mail/smtpUrl',

@@ -43,6 +43,7 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
   res = await outbox(`?status=sent&user_id=${sent.user_id}`)
   const [message] = res.json().messages
   t.match(message, { status: 'sent', attempts: 1, last_error: null, next_attempt_at: null })
+  t.match(message, { delivery: null, delivery_at: null }, 'nothing reported by the provider yet')
   t.same((await outbox('?kind=webhook')).json().messages, [], 'no webhooks: none listed')
   t.equal((await outbox('?kind=email')).json().messages.length, 2, 'both emails')
   t.type(message.sent_at, 'string')
@@ -50,6 +51,8 @@ t.test('delivery state is visible to admins, never the link', async (t) => {
   t.same(Object.keys(message).sort(), [
     'attempts',
     'created_at',
+    'delivery',
+    'delivery_at',
     'id',
     'kind',
     'last_error',
