@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { Webhook } from 'standardwebhooks'
 import t from 'tap'
 import { generateApiKey } from '../../src/auth/api-keys.js'
 import { adminKey, asAdmin, asService, build, linkSecret, serviceKey } from '../helpers/app.js'
@@ -16,6 +17,7 @@ import { startReceiver } from '../helpers/webhook-receiver.js'
 const metricsKey = generateApiKey('prometheus', 'metrics')
 const receiver = await startReceiver(t)
 const secret = `whsec_${randomBytes(32).toString('base64')}`
+const resendSecret = `whsec_${randomBytes(24).toString('base64')}`
 const h = await build(t, {
   env: {
     API_KEYS: [serviceKey.entry, adminKey.entry, metricsKey.entry].join(','),
@@ -23,6 +25,7 @@ const h = await build(t, {
     WEBHOOK_SECRET: secret,
     WEBHOOK_EVENTS: '*',
     HANDOFF: 'cookie',
+    RESEND_WEBHOOK_SECRET: resendSecret,
   },
 })
 const { app } = h
@@ -34,6 +37,7 @@ const secrets = new Map<string, string>([
   ['metrics API key', metricsKey.key],
   ['link secret', linkSecret],
   ['webhook secret', secret],
+  ['Resend webhook secret', resendSecret],
 ])
 const keep = (what: string, value: unknown) => {
   if (typeof value === 'string' && value.length >= 16) secrets.set(what, value)
@@ -112,6 +116,30 @@ t.test('a day of sign-ins, refreshes, failures and logouts', async (t) => {
   await typist.post('/login/code', { ...codeForm, code: otherCode(pageCode) })
   await typist.post('/login/code', { ...codeForm, code: pageCode })
   for (const [name, value] of typist.cookies) keep(`typist cookie ${name}`, value)
+
+  // Resend's callbacks: one signed, one forged; neither signature may be kept anywhere.
+  const body = JSON.stringify({ type: 'email.bounced', data: { email_id: 'unknown-id' } })
+  for (const [name, key, status] of [
+    ['Resend callback signature', resendSecret, 200],
+    ['forged callback signature', `whsec_${randomBytes(24).toString('base64')}`, 401],
+  ] as const) {
+    const id = `msg_${randomBytes(12).toString('hex')}`
+    const at = new Date(Math.floor(h.clock.ms / 1000) * 1000)
+    const signature = new Webhook(key).sign(id, at, body)
+    keep(name, signature.slice('v1,'.length))
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/resend',
+      headers: {
+        'content-type': 'application/json',
+        'svix-id': id,
+        'svix-timestamp': String(at.getTime() / 1000),
+        'svix-signature': signature,
+      },
+      payload: body,
+    })
+    t.equal(res.statusCode, status, `${name}: answered ${status}`)
+  }
 
   await until(async () => {
     await app.outbox.runOnce()
