@@ -119,6 +119,7 @@ t.test('the expected schema exists and the hot queries use their indexes', async
     'outbox_created',
     'outbox_due',
     'outbox_pkey',
+    'outbox_provider',
     'outbox_user',
     'users_created_at',
     'users_email_lower',
@@ -141,6 +142,11 @@ t.test('the expected schema exists and the hot queries use their indexes', async
     ),
     /outbox_due/,
     'the worker’s queue uses the partial index',
+  )
+  t.match(
+    await plan(url, "SELECT * FROM outbox WHERE provider_id = 'x' AND kind = 'email' LIMIT 1"),
+    /outbox_provider/,
+    'a delivery callback finds its email by the provider id index',
   )
 })
 

@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import type { Store } from '../../../src/store/index.js'
 import { argumentsContract } from './arguments.js'
 import { auditContract, auditRollbackContract } from './audit.js'
+import { deliveriesContract } from './deliveries.js'
 import type { MakeStore, WithHandles, WithRefusal, WithStore } from './fixtures.js'
 import { handlesContract } from './handles.js'
 import { lifecycleContract } from './lifecycle.js'
@@ -62,6 +63,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore) {
       outboxDeliveryContract(t, withStore)
       outboxListingContract(t, withStore)
     })
+    t.test('DeliveryStore', async (t) => deliveriesContract(t, withStore))
     t.test('two handles on one database', async (t) => handlesContract(t, withHandles))
     t.test('AuditStore', async (t) => {
       auditContract(t, withStore)

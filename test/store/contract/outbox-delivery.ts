@@ -41,6 +41,8 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
       createdAt: T0,
       sentAt: null,
       providerId: null,
+      delivery: null,
+      deliveryAt: null,
     })
 
     const queued = await store.enqueue(message({ recipient: 'nobody@example.com', now: T0 + 1 }))
@@ -62,6 +64,8 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
       createdAt: T0 + 1,
       sentAt: null,
       providerId: null,
+      delivery: null,
+      deliveryAt: null,
     })
 
     t.strictSame(await store.listOutbox({ limit: 10 }), [suppressed, pending], 'both are stored')
@@ -94,6 +98,8 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
         createdAt: spec.now,
         sentAt: null,
         providerId: null,
+        delivery: null,
+        deliveryAt: null,
       })
       t.strictSame(await find(store, row.id), row, 'as stored')
     }
@@ -268,6 +274,8 @@ export function outboxDeliveryContract(t: Test, withStore: WithStore): void {
         nextAttemptAt: T0 + 2_000 + LEASE,
         sentAt: T0 + 2_001,
         providerId: null,
+        delivery: null,
+        deliveryAt: null,
       },
       'a provider id is optional',
     )
