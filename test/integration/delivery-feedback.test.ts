@@ -5,6 +5,7 @@ import type { Env } from '../../src/config/index.js'
 import { asAdmin, build, type TestApp } from '../helpers/app.js'
 import { type FakeResend, startFakeResend } from '../helpers/fake-resend.js'
 import { assertProblem, postLink } from '../helpers/http.js'
+import { Browser, HEADINGS, heading, requestLink } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
 import { startReceiver } from '../helpers/webhook-receiver.js'
 
@@ -175,6 +176,22 @@ for (const store of ['sqlite', 'postgres'] as const) {
     const rows = await outboxRows(h, 'ada@example.com')
     t.match(rows[1], { status: 'suppressed', reason: 'bounced' }, 'recorded as suppressed')
     t.equal((await events(h, 'email.suppressed')).length, 1, 'email.suppressed')
+    // The hosted form answers the same page as for anyone, and sends nothing either.
+    const page = async (email: string) => {
+      const before = r.fake.emails.length
+      const res = await requestLink(new Browser(h.app), email)
+      await h.app.outbox.runOnce()
+      return {
+        status: res.statusCode,
+        heading: heading(res.body),
+        sent: r.fake.emails.length - before,
+      }
+    }
+    const suppressedPage = await page('ada@example.com')
+    t.match(suppressedPage, { status: 200, heading: HEADINGS.sent, sent: 0 }, 'the form: nothing')
+    const other = await page('zed@example.com')
+    t.equal(other.sent, 1, 'another address: sent')
+    t.same({ ...other, sent: 0 }, suppressedPage, 'the page anyone else gets')
     // Any spelling of the inbox.
     t.equal((await request(r, 'Ada+x@Example.com')).sent.length, 0, 'another spelling: nothing')
 
