@@ -62,7 +62,8 @@ t.test('an expired link: one click, a new email, signed in', async (t) => {
   const answer = await press(me, 'Email me a new link')
   t.equal(answer.status(), 200)
   await heading(me, 'Check your email')
-  t.ok(await me.page.getByText('ada@example.com').isVisible(), 'the same person')
+  t.ok(await me.page.getByText('a•••@example.com').isVisible(), 'the same person, masked')
+  t.notOk((await me.page.content()).includes('ada@example.com'), 'the old link names nobody')
 
   const fresh = await latchkey.nextLink('ada@example.com')
   t.not(fresh, old, 'a new link arrived')

@@ -16,7 +16,12 @@ export function answerAsked(
   pages: PageReplies,
   request: FastifyRequest,
   reply: FastifyReply,
-  { asked, email, next }: { asked: AskResult; email: string; next: string | undefined },
+  {
+    asked,
+    email,
+    next,
+    masked = false,
+  }: { asked: AskResult; email: string; next: string | undefined; masked?: boolean },
 ): FastifyReply {
   switch (asked.kind) {
     case 'limited':
@@ -26,7 +31,7 @@ export function answerAsked(
       return pages.send(request, reply, page, 400)
     }
     case 'sent':
-      return pages.send(request, reply, { name: 'sent', email: email.trim(), next })
+      return pages.send(request, reply, { name: 'sent', email: email.trim(), next, masked })
   }
 }
 

@@ -29,7 +29,7 @@ export type Page =
    * After POST /login: the same page whatever the address, so it reveals no account. It has the
    * sign-in code form (POST /login/code); `codeError` is shown by the code field.
    */
-  | { name: 'sent'; email: string; next?: string; codeError?: MessageKey }
+  | { name: 'sent'; email: string; next?: string; codeError?: MessageKey; masked?: boolean }
   /** GET /login/link: changes nothing; one button posts the token back. */
   | { name: 'confirm'; maskedEmail: string; token: string; next?: string }
   /** The link was requested in another browser or device: a second, explicit confirmation. */

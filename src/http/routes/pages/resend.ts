@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { offersResend, resendLink } from '../../../auth/resend-link.js'
 import { toSeconds } from '../../../clock.js'
-import { answerAsked } from '../../pages/answers.js'
+import { answerAsked, mask } from '../../pages/answers.js'
 import type { ErrorHandler } from '../../pages/errors.js'
 import { memberOf, nextOf, ResendFormSchema, single } from '../../pages/forms.js'
 import type { Resend } from '../../pages/render.js'
@@ -56,10 +56,10 @@ export function resendRoutes(
     })
     // This browser asked: the new link opened here signs in with one click.
     if (asked.kind === 'sent') pages.browser.bind(reply, asked.userId, toSeconds(deps.clock()))
-    // The form's own page, address and code form included: the code form posts the address
-    // (hidden), so it is the user's own, unmasked. Whoever holds the failed link holds the email
-    // it came in, which names the address too ("Sent to …").
-    const email = asked.kind === 'sent' ? asked.email : ''
-    return answerAsked(pages, request, reply, { asked, email, next })
+    // The form's own page, with the address masked as the link's own page shows it: an old
+    // link (from a browser's history, a forwarded message) must not reveal whose it was. So no
+    // code form either, which would carry the address: the new link signs in here with one click.
+    const email = asked.kind === 'sent' ? mask(asked.email) : ''
+    return answerAsked(pages, request, reply, { asked, email, next, masked: true })
   })
 }
