@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import type { Suppression } from '../../../src/store/suppressions.js'
+import { until } from '../../helpers/poll.js'
 import { DAY, signedIn, T0, UNKNOWN_ID, type WithStore } from './fixtures.js'
 
 const HOSTED = { actor: 'hosted', ip: '198.51.100.4', userAgent: 'Mail/1.0' }
@@ -123,6 +124,12 @@ export function suppressionsContract(t: Test, withStore: WithStore): void {
     for (const type of ['user.reported', 'user.revoked', 'session.ended']) {
       t.ok(types.includes(type), `records ${type}`)
     }
+    // PostgreSQL's feed holds entries back behind any transaction still running on the server,
+    // other tests' included (postgres/audit.ts): wait for both before reading them.
+    await until(
+      async () => (await store.revocations(undefined, 10)).revocations.length === 2,
+      'two feed entries',
+    )
     const feed = await store.revocations(undefined, 10)
     t.same(
       feed.revocations.map((r) => [r.reason, r.rev, r.sessionId]).sort(),
