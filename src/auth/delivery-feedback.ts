@@ -9,7 +9,7 @@ import { SYSTEM } from '../store/audit.js'
 import type { DeliveryReport } from '../store/deliveries.js'
 import type { OutboxMessage } from '../store/outbox.js'
 import type { AuthDeps } from './deps.js'
-import { inboxOf } from './inbox.js'
+import { inboxOf, mailboxOf } from './inbox.js'
 
 /**
  * What became of a callback: `recorded`; `duplicate` (its id was processed before: a retry, or a
@@ -60,8 +60,9 @@ export async function receiveResendWebhook(
 
 /**
  * What one callback does to its email. A hard bounce (Resend's email.bounced is a permanent
- * rejection, so one without a type counts as hard) and any complaint stop email to the inbox for
- * good: every spelling of the address, as the recipient budget counts them (inbox.ts). A soft
+ * rejection, so one without a type counts as hard) stops email to that exact mailbox for good;
+ * any complaint stops it to the inbox, every spelling of the address, as the recipient budget
+ * counts them (inbox.ts). A soft
  * bounce (`Transient`, or `Undetermined`: we do not give up an inbox on a guess) is recorded
  * and suppresses nothing. A delay only marks the row. Events carry the row and what the provider
  * said of the bounce, never the content, the address or the provider's diagnostic text (it
@@ -74,8 +75,10 @@ function deliveryReport(
   now: number,
 ): DeliveryReport {
   const base = { eventId, messageId: message.id }
+  // A complaint came from a person who got the email: their inbox, every spelling. A bounce
+  // names one mailbox that does not exist, and only that one (see mailboxOf).
   const suppress = (reason: 'bounced' | 'complained') => ({
-    address: inboxOf(message.recipient),
+    address: reason === 'bounced' ? mailboxOf(message.recipient) : inboxOf(message.recipient),
     email: message.recipient,
     reason,
     createdAt: now,

@@ -28,6 +28,24 @@ export function inboxOf(email: string): string {
 }
 
 /**
+ * The one mailbox a normalised address names, as a bounce speaks of it: lower-cased, the `+tag`
+ * kept. A bounce says that this exact address does not exist, not that its inbox does not: many
+ * servers refuse `ada+x@corp.example` and deliver to `ada@corp.example`, so a bounce suppressed
+ * for the whole inbox would let anyone shut a person's sign-in emails off with one form post.
+ */
+export function mailboxOf(email: string): string {
+  return email.toLowerCase()
+}
+
+/**
+ * The addresses of the suppression list that can cover `email`: its inbox (a complaint, a
+ * "this wasn't me" pause) and its exact mailbox (a bounce).
+ */
+export function suppressionKeys(email: string): [inbox: string, mailbox: string] {
+  return [inboxOf(email), mailboxOf(email)]
+}
+
+/**
  * The domain of an address as the scanner telemetry groups it (link-stats.ts): lower-cased, and
  * googlemail.com is gmail.com, as for the inbox. The domain names the mail provider, whose
  * scanners are what the statistics are about; never the person.

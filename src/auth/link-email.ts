@@ -9,7 +9,7 @@ import { deriveCode, groupCode } from '../tokens/code.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent } from './check-user.js'
 import type { AuthDeps } from './deps.js'
-import { inboxOf } from './inbox.js'
+import { suppressionKeys } from './inbox.js'
 import { checkRedirect } from './redirect.js'
 import { mintReportToken } from './report.js'
 
@@ -42,8 +42,13 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
   const { config, clock, keyring, store } = deps
   const { payload } = job
   const user = await store.findById(job.userId ?? NO_USER)
-  // Every row asks the suppression list too, an unknown address's included (the same work).
-  const paused = await store.activeSuppression(inboxOf(job.recipient), clock())
+  // Every row asks the suppression list too, an unknown address's included (the same work):
+  // for its inbox (complaints, "this wasn't me") and its exact mailbox (bounces).
+  const now = clock()
+  const [inbox, mailbox] = suppressionKeys(job.recipient)
+  const byInbox = await store.activeSuppression(inbox, now)
+  const byMailbox = await store.activeSuppression(mailbox, now)
+  const paused = byInbox ?? byMailbox
   if (job.userId === null) return { suppress: 'unknown_address' }
   // "This wasn't me" (and later bounces): the requester was answered as always; nothing goes.
   if (paused) return { suppress: paused.reason }

@@ -2,7 +2,7 @@ import { InvalidRequest, NotFound } from '../errors.js'
 import type { Suppression } from '../store/suppressions.js'
 import type { AuthDeps } from './deps.js'
 import { normaliseEmail } from './email.js'
-import { inboxOf } from './inbox.js'
+import { suppressionKeys } from './inbox.js'
 
 export interface SuppressionPage {
   suppressions: Suppression[]
@@ -28,13 +28,16 @@ export async function listSuppressions(
 }
 
 /**
- * Lifts the entry that covers `email` (any spelling of the inbox: the entry is the inbox's),
- * whatever its reason: email flows to it again at once. NotFound when nothing covered it.
+ * Lifts the entries that cover `email` (the inbox's, any spelling of it, and a bounce's for that
+ * exact mailbox), whatever their reason: email flows to it again at once. NotFound when nothing
+ * covered it.
  */
 export async function liftSuppression(deps: AuthDeps, email: string): Promise<void> {
-  const address = inboxOf(normaliseEmail(email))
-  const entry = await deps.store.activeSuppression(address, deps.clock())
-  if (!entry || !(await deps.store.removeSuppression(address))) {
-    throw new NotFound('No suppression covers this address.')
+  let lifted = false
+  // The inbox's entry and the exact mailbox's (a bounce), whichever there are.
+  for (const address of new Set(suppressionKeys(normaliseEmail(email)))) {
+    const entry = await deps.store.activeSuppression(address, deps.clock())
+    if (entry && (await deps.store.removeSuppression(address))) lifted = true
   }
+  if (!lifted) throw new NotFound('No suppression covers this address.')
 }

@@ -89,8 +89,15 @@ t.test('known, unknown and disabled addresses: the same work after the answer', 
       bells: 1,
       handled: 1,
       // One claim per kind of job (emails, webhooks: each kind has its own lane); the user and
-      // the suppression list are looked up for every row alike.
-      worker: ['claimDue', 'claimDue', 'findById', 'activeSuppression', 'mark'],
+      // the suppression list (inbox and mailbox) are looked up for every row alike.
+      worker: [
+        'claimDue',
+        'claimDue',
+        'findById',
+        'activeSuppression',
+        'activeSuppression',
+        'mark',
+      ],
     },
     'a known address: three store calls, the bell, one row claimed, looked up and sent',
   )

@@ -202,6 +202,26 @@ for (const store of ['sqlite', 'postgres'] as const) {
     t.same(shape(third.res), shape(first.res))
   })
 
+  t.test(`${store}: a bounce of a +tag address stops that address, not its inbox`, async (t) => {
+    // Many servers refuse `+tag` addresses: were the bounce the inbox's, anyone could shut a
+    // person's sign-in emails off by asking for a link to their address with a tag.
+    const r = await rig(t, store)
+    const { h } = r
+    const tagged = await request(r, 'victim+nope@example.com')
+    t.same((await callback(h, payload('email.bounced', tagged.emailId as string, HARD))).json(), {
+      result: 'recorded',
+    })
+    t.match(await suppressions(h), [{ address: 'victim+nope@example.com', reason: 'bounced' }])
+    t.equal((await request(r, 'victim@example.com')).sent.length, 1, 'the inbox still gets mail')
+    t.equal((await request(r, 'Victim+Nope@example.com')).sent.length, 0, 'the bounced address not')
+    t.equal(
+      (await admin(h, 'DELETE', '/v1/admin/suppressions/victim%2Bnope%40example.com')).statusCode,
+      204,
+      'lifted by its own address',
+    )
+    t.equal((await request(r, 'victim+nope@example.com')).sent.length, 1, 'lifted: sent')
+  })
+
   t.test(`${store}: a complaint suppresses too; a soft bounce does not`, async (t) => {
     const r = await rig(t, store)
     const { h } = r
