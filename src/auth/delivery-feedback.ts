@@ -97,7 +97,8 @@ function deliveryReport(
         suppression: suppress('complained'),
       }
     case 'email.bounced': {
-      const permanent = event.bounceType === undefined || event.bounceType === 'Permanent'
+      const permanent =
+        event.bounceType === undefined || event.bounceType.toLowerCase() === 'permanent'
       const detail = {
         permanent,
         bounce_type: event.bounceType ?? null,

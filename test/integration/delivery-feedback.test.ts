@@ -249,6 +249,16 @@ for (const store of ['sqlite', 'postgres'] as const) {
     t.match(await outboxRows(h, 'cy@example.com'), [{ delivery: 'soft_bounced' }])
     t.same(await suppressions(h), [], 'not suppressed')
     t.equal((await request(r, 'cy@example.com')).sent.length, 1, 'a soft bounce: sent again')
+
+    // A type we cannot read is no reason to give an address up; any spelling of Permanent is.
+    const dee = await request(r, 'dee@example.com')
+    const odd = { type: 'x'.repeat(70), subType: 'General' }
+    await callback(h, payload('email.bounced', dee.emailId as string, odd))
+    t.same(await suppressions(h), [], 'an unreadable type: not suppressed')
+    const eve = await request(r, 'eve@example.com')
+    const lower = { type: 'permanent', subType: 'General' }
+    await callback(h, payload('email.bounced', eve.emailId as string, lower))
+    t.match(await suppressions(h), [{ address: 'eve@example.com', reason: 'bounced' }])
   })
 
   t.test(`${store}: delivered and delayed mark the row; the strongest report stays`, async (t) => {

@@ -106,7 +106,13 @@ t.test('reads the four events it acts on, and nothing more', async (t) => {
     type: 'email.bounced',
     data: { email_id: 'e3', bounce: { type: 'x'.repeat(65), subType: 'a\nb' } },
   })
-  t.match(long, { bounceType: undefined, bounceSubType: undefined }, 'no long or odd words')
+  t.match(long, { bounceType: 'unreadable', bounceSubType: undefined }, 'no long or odd words')
+  t.equal(
+    event({ type: 'email.bounced', data: { email_id: 'e\u0000' } }),
+    undefined,
+    'an id no database would take',
+  )
+  t.equal(event({ type: 'email.bounced', data: { email_id: '' } }), undefined, 'an empty id')
 })
 
 t.test('never throws, whatever arrives', async () => {
