@@ -6,19 +6,22 @@ import { pruneSessions } from './auth/manage-sessions.js'
 import { outboxJobs } from './auth/outbox-jobs.js'
 import { DEFAULT_PRUNE_OPTIONS, type PruneOptions, pruneUnused } from './auth/prune-unused.js'
 import { type Clock, systemClock } from './clock.js'
-import type { Config } from './config/index.js'
+import { type Config, SHIPPED_LOCALES } from './config/index.js'
 import { ConfigError } from './errors.js'
 import { webhookAnnouncer } from './events/webhooks.js'
 import { createHttpApp } from './http/http-app.js'
 import { appLogger } from './http/logging.js'
+import { PAGE_TEMPLATES } from './http/pages/render.js'
 import type { App, RouteDeps } from './http/types.js'
 import type { CounterLog } from './limits/counters.js'
 import { Limits } from './limits/limits.js'
-import { buildTexts } from './mail/locales/index.js'
+import { buildTexts, translator } from './mail/locales/index.js'
 import { LogTransport } from './mail/log-transport.js'
+import { loadLook, unknownTemplates } from './mail/look.js'
 import type { Mailer } from './mail/mailer.js'
 import { ResendTransport } from './mail/resend-transport.js'
 import { SmtpTransport } from './mail/smtp-transport.js'
+import { linkMessages, MAIL_TEMPLATES } from './mail/templates/link.js'
 import { Metrics } from './metrics/index.js'
 import { OutboxBell } from './outbox/bell.js'
 import { JOB_KINDS } from './outbox/jobs.js'
@@ -66,6 +69,12 @@ export async function buildDeps(
   const clock = overrides.clock ?? systemClock
   // What can still fail on the configuration comes first, before anything is opened.
   const sessions = await loadSessionKeys(config)
+  const look = loadLook(config.look)
+  const strays = unknownTemplates(look, [...PAGE_TEMPLATES, ...MAIL_TEMPLATES])
+  if (strays.length > 0) throw new ConfigError(strays)
+  // Every language's words, the operator's included, for checking their templates at start.
+  const everyLanguage = SHIPPED_LOCALES.map((locale) => translator(locale, look.catalogues[locale]))
+  const emails = linkMessages(look, { publicUrl: config.publicUrl, translators: everyLanguage })
   const outboxBell = new OutboxBell()
   // The store queues each recorded event's webhooks in the event's own transaction, and rings
   // the bell once they have committed. A store passed in announces nothing unless it was opened
@@ -100,7 +109,9 @@ export async function buildDeps(
     codeGuesses: limits.codeGuesses,
     metrics,
     observer: metrics.observer,
-    texts: buildTexts(config),
+    texts: buildTexts(config, look.catalogues),
+    emails,
+    look,
   }
 }
 

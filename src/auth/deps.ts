@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js'
 import type { RecipientLimiter } from '../limits/recipient-budget.js'
 import type { Texts } from '../mail/locales/index.js'
 import type { Mailer } from '../mail/mailer.js'
+import type { LinkMessages } from '../mail/templates/link.js'
 import type { OutboxBell } from '../outbox/bell.js'
 import type { SessionKeys } from '../sessions/jwt.js'
 import type { Store } from '../store/index.js'
@@ -25,6 +26,8 @@ export interface AuthDeps {
   readonly codeGuesses: RecipientLimiter
   /** The languages on offer and their words: the pages' and the emails'. */
   readonly texts: Texts
+  /** The sign-in email, with the operator's templates (TEMPLATES_DIR) and brand. */
+  readonly emails: LinkMessages
   /** Hears what happened (links issued, verifications, sessions, deliveries), for the metrics. */
   readonly observer: Observer
 }

@@ -1,7 +1,6 @@
 import { toSeconds } from '../clock.js'
 import { TokenInvalid, TokenRevoked, TokenUsed, UserDisabled } from '../errors.js'
 import type { MailMessage } from '../mail/mailer.js'
-import { linkMessage } from '../mail/templates/link.js'
 import { buildLink, buildReportLink } from '../outbox/email-link.js'
 import type { Job, JobHandler, Outcome } from '../outbox/jobs.js'
 import type { User } from '../store/users.js'
@@ -79,7 +78,7 @@ async function composeLinkEmail(deps: AuthDeps, job: Job<'email'>): Promise<Outc
     ...fields,
     issuedAt: payload.expiresAt - payload.ttlSeconds,
   })
-  const send = linkMessage(
+  const send = deps.emails.render(
     {
       to: job.recipient,
       link: buildLink(config.publicUrl, token, redirect),

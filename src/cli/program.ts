@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { type Locale, SHIPPED_LOCALES } from '../config/locale-settings.js'
+import { bestLocale } from '../mail/locales/negotiate.js'
 
 /** Where commander writes help, the version and usage errors (and run.ts its messages). */
 export interface Output {
@@ -83,9 +85,14 @@ export function buildProgram(output: Output): Command {
     .description('email tools for designers')
     .command('preview')
     .description(
-      'print a sample sign-in email (APP_NAME, PUBLIC_URL, LINK_TTL); needs no keys and no database',
+      'print the sign-in email as latchkey would send it (APP_NAME, PUBLIC_URL, LINK_TTL, TEMPLATES_DIR, BRAND_COLOR, LOGO_FILE); needs no keys and no database',
     )
     .option('--out <file>', 'write its HTML part to <file> instead', file)
+    .option(
+      '--locale <tag>',
+      `its language: ${SHIPPED_LOCALES.join(', ')} (default DEFAULT_LOCALE, else en)`,
+      locale,
+    )
     .action(async (options) => (await import('./mail-preview.js')).mailPreview(options))
 
   for (const command of withSubcommands(program)) {
@@ -106,6 +113,15 @@ function count(value: string): number {
     throw new InvalidArgumentError('Give a whole number from 1 to 9999.')
   }
   return Number(value)
+}
+
+function locale(value: string): Locale {
+  const match = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,6}$/.test(value)
+    ? bestLocale(value, SHIPPED_LOCALES)
+    : undefined
+  if (match === undefined)
+    throw new InvalidArgumentError(`Give one of ${SHIPPED_LOCALES.join(', ')}.`)
+  return match
 }
 
 function file(value: string): string {

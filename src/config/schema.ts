@@ -75,6 +75,12 @@ export const ConfigSchema = Type.Object({
   /** The languages of pages and emails, and the one used when no other matches. */
   locales: S.LOCALES.schema,
   defaultLocale: S.DEFAULT_LOCALE.schema,
+  /** Operator templates and strings, brand colour and logo (see mail/look.ts). */
+  look: Type.Object({
+    templatesDir: Type.Optional(S.TEMPLATES_DIR.schema),
+    brandColor: Type.Optional(S.BRAND_COLOR.schema),
+    logoFile: Type.Optional(S.LOGO_FILE.schema),
+  }),
   /** Signed webhooks: where to, with which key, and for which event types. */
   webhooks: Type.Object({
     /** Receivers; none turns webhooks off. */

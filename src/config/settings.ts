@@ -3,6 +3,7 @@ import Type from 'typebox'
 import Value from 'typebox/value'
 import { KEY_SETTINGS } from './key-settings.js'
 import { LOCALE_SETTINGS } from './locale-settings.js'
+import { LOOK_SETTINGS } from './look-settings.js'
 import type { Expected } from './messages.js'
 import * as parse from './parsers.js'
 import { RATE_SETTINGS } from './rate-settings.js'
@@ -327,6 +328,7 @@ export const TABLE = {
     doc: '`false`: the hosted form signs in existing users only',
   }),
   ...LOCALE_SETTINGS,
+  ...LOOK_SETTINGS,
   ...WEBHOOK_SETTINGS,
   LOG_LEVEL: oneOf(
     'logLevel',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
-import { TOKEN_ERROR_CODES } from '../../errors.js'
+import { ConfigError, TOKEN_ERROR_CODES } from '../../errors.js'
 import {
   type MessageKey,
   rich,
@@ -9,6 +9,8 @@ import {
   type Vars,
   type Wrap,
 } from '../../mail/locales/index.js'
+import { DEFAULT_BRAND_COLOR, LOGO_PATH, type Look, SHIPPED_LOOK } from '../../mail/look.js'
+import { templateProblem } from '../../mail/template-check.js'
 
 /** The failures of a link a person can be told about; every other error is not a link's. */
 export const LINK_ERROR_REASONS = TOKEN_ERROR_CODES
@@ -73,19 +75,10 @@ export interface Resend {
 }
 
 export const STYLESHEET_PATH = '/assets/latchkey.css'
+export const FAVICON_PATH = '/assets/favicon.svg'
 
-/**
- * Every value reaches the markup through `<%= %>`, which escapes it. The raw outputs are the
- * layout printing the body a content template rendered (markup, not data), and `it.rich`, which
- * escapes every part itself (mail/locales/rich.ts). There are no partials: an include would be
- * another raw output, so the few repeated fields are written out.
- */
-const eta = new Eta({ autoEscape: true, cache: true })
-
-// Compiled once, when this module loads: a page renders without reading a file, and a template
-// missing from the build fails at start-up rather than at the first visitor.
-const HERE = new URL('.', import.meta.url)
-const TEMPLATES = [
+/** Every page template, by name (`confirm` is confirm.eta); TEMPLATES_DIR may replace any. */
+export const PAGE_TEMPLATES = [
   'layout',
   'login',
   'sent',
@@ -100,25 +93,164 @@ const TEMPLATES = [
   'rate-limited',
   'unavailable',
 ] as const
-for (const name of TEMPLATES) {
-  eta.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))
+
+/** One of every page, and every variant with words of its own: what an override must render. */
+const SAMPLES: Page[] = [
+  { name: 'login', next: '/next', email: 'ada@example.com', error: 'login.invalidEmail' },
+  { name: 'login' },
+  { name: 'sent', email: 'ada@example.com', next: '/next', codeError: 'sent.wrongCode' },
+  { name: 'sent', email: 'ada@example.com' },
+  { name: 'confirm', maskedEmail: 'a•••@example.com', token: 'token', next: '/next' },
+  { name: 'elsewhere', maskedEmail: 'a•••@example.com', token: 'token' },
+  { name: 'signed-in', email: 'ada@example.com' },
+  { name: 'logout', next: '/next' },
+  ...LINK_ERROR_REASONS.map((reason): Page => ({ name: 'link-error', reason })),
+  {
+    name: 'link-error',
+    reason: 'token_expired',
+    next: '/next',
+    resend: { token: 't', next: '/n' },
+  },
+  { name: 'report', maskedEmail: 'a•••@example.com', token: 'token' },
+  { name: 'reported', maskedEmail: 'a•••@example.com', endedSessions: true },
+  { name: 'reported', maskedEmail: 'a•••@example.com', endedSessions: false },
+  { name: 'forbidden', message: 'forbidden.crossSite' },
+  ...(['ip', 'recipient', 'form', 'code'] as const).map(
+    (limit): Page => ({ name: 'rate-limited', limit, retryAfterSeconds: 900, next: '/next' }),
+  ),
+  { name: 'unavailable' },
+]
+
+const HERE = new URL('.', import.meta.url)
+const shipped = (file: string) => readFileSync(new URL(file, HERE), 'utf8')
+// Read once, when this module loads: a template missing from the build fails at start-up.
+const SOURCES = new Map(PAGE_TEMPLATES.map((name) => [name, shipped(`${name}.eta`)]))
+const CSS = shipped('assets/latchkey.css')
+const FAVICON = Buffer.from(shipped('assets/favicon.svg'))
+
+/** A file as it is served: its bytes, type and strong ETag (the bytes never change until a restart). */
+export interface Asset {
+  body: string | Buffer
+  type: string
+  etag: string
 }
 
-const CSS = readFileSync(new URL('assets/latchkey.css', HERE), 'utf8')
-// Strong: the bytes are exactly these until the process restarts with another build.
-const STYLESHEET = Object.freeze({
-  body: CSS,
-  etag: `"${createHash('sha256').update(CSS).digest('base64url')}"`,
+const asset = (body: string | Buffer, type: string): Asset => ({
+  body,
+  type,
+  etag: `"${createHash('sha256').update(body).digest('base64url')}"`,
 })
 
-/** The stylesheet every page links to, read once, and its strong ETag. */
-export function stylesheet(): { body: string; etag: string } {
-  return STYLESHEET
+/** The pages as this deployment shows them: its templates, stylesheet, logo and favicon. */
+export interface Pages {
+  render(page: Page & PageBase): string
+  readonly stylesheet: Asset
+  readonly favicon: Asset
+  readonly logo: Asset | undefined
 }
 
-/** One complete HTML document for `page`; every value in it is escaped. */
+/**
+ * The pages for a look: the shipped templates, any TEMPLATES_DIR replaced, compiled once. An
+ * operator's template is rendered here, once per language and variant, before the first
+ * visitor: one that throws refuses to start with its file and line (a ConfigError).
+ *
+ * Every value reaches the markup through `<%= %>`, which escapes it. The raw outputs are the
+ * layout printing the body a content template rendered (markup, not data), and `it.rich`, which
+ * escapes every part itself (mail/locales/rich.ts). There are no partials: an include would be
+ * another raw output, so the few repeated fields are written out.
+ */
+export function pageRenderer(look: Look = SHIPPED_LOOK, translators: Translator[] = []): Pages {
+  const engine = (debug: boolean) => {
+    const eta = new Eta({ autoEscape: true, cache: true, debug })
+    for (const name of PAGE_TEMPLATES) {
+      eta.loadTemplate(
+        `@${name}`,
+        look.templates.get(name)?.source ?? (SOURCES.get(name) as string),
+      )
+    }
+    return eta
+  }
+  const logo = look.logo ? asset(look.logo.body, look.logo.type) : undefined
+  const extra = { logo: logo ? LOGO_PATH : undefined }
+  if (PAGE_TEMPLATES.some((name) => look.templates.has(name))) {
+    checkOverrides(look, translators, extra)
+  }
+  const eta = engine(false)
+  return {
+    render: (page) => eta.render(`@${page.name}`, { ...view(page), ...extra }),
+    stylesheet: asset(CSS + brandCss(look.brandColor), 'text/css; charset=utf-8'),
+    favicon: asset(FAVICON, 'image/svg+xml'),
+    logo,
+  }
+
+  /** Each replaced template, rendered with every sample in every language, by a debug engine. */
+  function checkOverrides(look: Look, translators: Translator[], extra: object): void {
+    const eta = engine(true)
+    const problems: string[] = []
+    for (const name of PAGE_TEMPLATES) {
+      const override = look.templates.get(name)
+      if (!override) continue
+      try {
+        for (const translator of translators) {
+          const base: PageBase = { appName: 'Acme', csrf: 'csrf', translator }
+          if (name === 'layout') {
+            eta.render('@layout', {
+              ...view({ name: 'login', ...base }),
+              ...extra,
+              title: 'T',
+              body: '',
+            })
+            continue
+          }
+          for (const page of SAMPLES.filter((sample) => sample.name === name)) {
+            eta.render(`@${name}`, { ...view({ ...page, ...base }), ...extra })
+          }
+        }
+      } catch (error) {
+        problems.push(templateProblem(override.file, override.source, error))
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems)
+  }
+}
+
+/**
+ * BRAND_COLOR, as the custom properties the stylesheet draws buttons, links and the mark with:
+ * appended to the one stylesheet, so no inline style is needed and the CSP stays as it is.
+ */
+function brandCss(colour: string): string {
+  if (colour === DEFAULT_BRAND_COLOR) return ''
+  return `
+/* BRAND_COLOR */
+:root {
+  --primary: ${colour};
+  --primary-hover: color-mix(in srgb, ${colour} 85%, black);
+  --link: ${colour};
+  --focus: ${colour};
+  --primary-tint: color-mix(in srgb, ${colour} 15%, white);
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --primary: ${colour};
+    --primary-hover: color-mix(in srgb, ${colour} 85%, black);
+    --link: color-mix(in srgb, ${colour} 45%, white);
+    --focus: color-mix(in srgb, ${colour} 45%, white);
+    --primary-tint: color-mix(in srgb, ${colour} 25%, black);
+  }
+}
+`
+}
+
+const SHIPPED_PAGES = pageRenderer()
+
+/** The shipped stylesheet and its strong ETag. */
+export function stylesheet(): { body: string; etag: string } {
+  return SHIPPED_PAGES.stylesheet as { body: string; etag: string }
+}
+
+/** One complete HTML document for `page`, with the shipped templates; every value is escaped. */
 export function renderPage(page: Page & PageBase): string {
-  return eta.render(`@${page.name}`, view(page))
+  return SHIPPED_PAGES.render(page)
 }
 
 /** The page's own values, plus what its templates derive from them. */
@@ -132,6 +264,7 @@ function view(page: Page & PageBase) {
     rich: (key: MessageKey, vars: Vars, wraps: Record<string, Wrap>) =>
       rich(translator, key, vars, wraps),
     stylesheet: STYLESHEET_PATH,
+    favicon: FAVICON_PATH,
     // The app's initial, drawn as its mark; a whole character even outside the BMP.
     mark: Array.from(page.appName.trim())[0]?.toUpperCase() ?? '',
     // Back to the form, keeping the target: the query string is built here and escaped there.

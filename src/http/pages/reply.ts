@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config, Locale } from '../../config/index.js'
 import type { Texts } from '../../mail/locales/index.js'
+import type { Look } from '../../mail/look.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
-import { type Page, type PageLimit, renderPage } from './render.js'
+import { type Page, type PageLimit, type Pages, pageRenderer } from './render.js'
 
 /** How every page goes out: rendered for this app and this browser, under the page headers. */
 export interface PageReplies {
@@ -10,6 +11,8 @@ export interface PageReplies {
   readonly browser: BrowserSecurity
   /** The sites a successful sign-in may redirect to (ALLOWED_REDIRECTS). */
   readonly targets: readonly string[]
+  /** The templates, stylesheet, logo and favicon of this deployment. */
+  readonly pages: Pages
   /**
    * The language of this request's pages: the best of LOCALES for its Accept-Language, else
    * DEFAULT_LOCALE. An email the page asks for is written in it too.
@@ -28,8 +31,18 @@ export interface PageReplies {
   redirect(reply: FastifyReply, target: string): FastifyReply
 }
 
-export function pageReplies(config: Config, texts: Texts, browser: BrowserSecurity): PageReplies {
+export function pageReplies(
+  config: Config,
+  texts: Texts,
+  look: Look,
+  browser: BrowserSecurity,
+): PageReplies {
   const targets = config.allowedRedirects
+  // Rendered once per language on offer now: an operator's template that fails refuses to start.
+  const pages = pageRenderer(
+    look,
+    texts.locales.map((l) => texts.translator(l)),
+  )
   const locale = (request: FastifyRequest): Locale =>
     texts.negotiate(request.headers['accept-language'])
   const send: PageReplies['send'] = (request, reply, page, status = 200) => {
@@ -38,7 +51,7 @@ export function pageReplies(config: Config, texts: Texts, browser: BrowserSecuri
       .header('content-language', chosen)
       .header('vary', 'Accept-Language')
       .send(
-        renderPage({
+        pages.render({
           ...page,
           appName: config.mail.appName,
           csrf: browser.csrfToken(request, reply),
@@ -49,6 +62,7 @@ export function pageReplies(config: Config, texts: Texts, browser: BrowserSecuri
   return {
     browser,
     targets,
+    pages,
     locale,
     send,
     tooMany(request, reply, limit, retryAfterSeconds, next) {

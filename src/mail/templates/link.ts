@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
+import { ConfigError } from '../../errors.js'
 import {
   CATALOGUES,
   type MessageKey,
@@ -9,7 +10,9 @@ import {
   type Vars,
   type Wrap,
 } from '../locales/index.js'
+import { LOGO_PATH, type Look, SHIPPED_LOOK } from '../look.js'
 import type { MailMessage } from '../mailer.js'
+import { templateProblem } from '../template-check.js'
 
 export interface LinkMessageInput {
   to: string
@@ -37,57 +40,137 @@ interface LinkTemplateData {
   lang: string
   t: Translator['t']
   rich: (key: MessageKey, vars: Vars, wraps: Record<string, Wrap>) => string
+  /** BRAND_COLOR: the button and the link (inline styles: mail clients drop stylesheets). */
+  brand: string
+  /** The logo at PUBLIC_URL/assets/logo, served by latchkey itself, or none. */
+  logoUrl: string | undefined
+}
+
+/** Every email template, by name (`link.html` is link.html.eta); TEMPLATES_DIR may replace any. */
+export const MAIL_TEMPLATES = ['layout.html', 'link.html', 'link.txt'] as const
+
+/** Renders the sign-in email in the language of `words`. */
+export interface LinkMessages {
+  render(input: LinkMessageInput, words: Translator): MailMessage
 }
 
 /** The words when none are given: the shipped English. */
 const ENGLISH = translator('en', CATALOGUES.en)
 
+// Read once, when this module loads: rendering a message reads no file, and a template missing
+// from the build fails at start-up rather than at the first email.
+const HERE = new URL('.', import.meta.url)
+const SOURCES = new Map(
+  MAIL_TEMPLATES.map((name) => [name, readFileSync(new URL(`${name}.eta`, HERE), 'utf8')]),
+)
+
 /**
+ * The sign-in email for a look: the shipped templates, any TEMPLATES_DIR replaced, compiled once;
+ * an operator's template is rendered here once per language (code or not, report link or not),
+ * and one that throws refuses to start with its file and line.
+ *
  * Both engines escape every `<%= %>`; the templates never use raw output for data. The HTML
  * engine keeps Eta's XML escaping. Plain text has no markup to escape, and HTML entities would
  * corrupt a link (`&` → `&amp;`), so its escape is `oneLine`: no value can add a line, which
  * keeps the link alone on its line and stops an app name from forging the lines around it.
  */
-const html = new Eta({ autoEscape: true, cache: true })
-// autoTrim off: in plain text every line break in the template is content.
-const text = new Eta({ autoEscape: true, cache: true, escapeFunction: oneLine, autoTrim: false })
+export function linkMessages(
+  look: Look = SHIPPED_LOOK,
+  options: { publicUrl?: string | undefined; translators?: Translator[] } = {},
+): LinkMessages {
+  const engines = (debug: boolean) => {
+    const html = new Eta({ autoEscape: true, cache: true, debug })
+    // autoTrim off: in plain text every line break in the template is content.
+    const text = new Eta({
+      autoEscape: true,
+      cache: true,
+      escapeFunction: oneLine,
+      autoTrim: false,
+      debug,
+    })
+    for (const name of MAIL_TEMPLATES) {
+      const source = look.templates.get(name)?.source ?? (SOURCES.get(name) as string)
+      ;(name === 'link.txt' ? text : html).loadTemplate(`@${name}`, source)
+    }
+    return { html, text }
+  }
+  const logoUrl =
+    look.logo && options.publicUrl !== undefined ? `${options.publicUrl}${LOGO_PATH}` : undefined
+  const renderWith =
+    ({ html, text }: ReturnType<typeof engines>) =>
+    (input: LinkMessageInput, words: Translator, only?: 'html' | 'text'): MailMessage => {
+      const { to, link, appName, ttlSeconds, oneTime, code, reportLink } = input
+      const data: LinkTemplateData = {
+        to,
+        link,
+        appName,
+        duration: words.duration(ttlSeconds),
+        oneTime,
+        code,
+        reportLink,
+        lang: words.locale,
+        t: words.t,
+        rich: (key, vars, wraps) => rich(words, key, vars, wraps),
+        brand: look.brandColor,
+        logoUrl,
+      }
+      return {
+        to,
+        // A header: whatever the transport does with line breaks, the subject has none.
+        subject: oneLine(words.t('email.subject', { app: appName })),
+        text: only === 'html' ? '' : text.render('@link.txt', data),
+        html: only === 'text' ? '' : html.render('@link.html', data),
+        lang: words.locale,
+      }
+    }
+  if (MAIL_TEMPLATES.some((name) => look.templates.has(name))) {
+    const render = renderWith(engines(true))
+    const problems: string[] = []
+    for (const name of MAIL_TEMPLATES) {
+      const override = look.templates.get(name)
+      if (!override) continue
+      try {
+        for (const words of options.translators ?? [ENGLISH]) {
+          for (const sample of SAMPLES) render(sample, words, name === 'link.txt' ? 'text' : 'html')
+        }
+      } catch (error) {
+        problems.push(templateProblem(override.file, override.source, error))
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems)
+  }
+  const render = renderWith(engines(false))
+  return { render: (input, words) => render(input, words) }
+}
 
-// Compiled once, when this module loads: rendering a message reads no file, and a template
-// missing from the build fails at start-up rather than at the first email.
-const HERE = new URL('.', import.meta.url)
-const load = (engine: Eta, name: string) =>
-  engine.loadTemplate(`@${name}`, readFileSync(new URL(`${name}.eta`, HERE), 'utf8'))
-load(html, 'layout.html')
-load(html, 'link.html')
-load(text, 'link.txt')
+/** The variants an override must render: with a code and a report link, and an access link. */
+const SAMPLES: LinkMessageInput[] = [
+  {
+    to: 'ada@example.com',
+    link: 'https://login.example/login/link?token=t',
+    appName: 'Acme',
+    ttlSeconds: 900,
+    oneTime: true,
+    code: 'K7QM-4TZP',
+    reportLink: 'https://login.example/login/report?token=r',
+  },
+  {
+    to: 'ada@example.com',
+    link: 'https://login.example/login/link?token=t',
+    appName: 'Acme',
+    ttlSeconds: 86400,
+    oneTime: false,
+  },
+]
+
+const SHIPPED = linkMessages()
 
 /**
- * The sign-in email in the language of `words` (the person who asked: see auth/link-email.ts): a
- * plain-text and an HTML part, every interpolated value escaped, and its language for the
- * Content-Language header.
+ * The sign-in email with the shipped templates, in the language of `words` (English unless
+ * given): a plain-text and an HTML part, every interpolated value escaped, and its language.
  */
 export function linkMessage(input: LinkMessageInput, words: Translator = ENGLISH): MailMessage {
-  const { to, link, appName, ttlSeconds, oneTime, code, reportLink } = input
-  const data: LinkTemplateData = {
-    to,
-    link,
-    appName,
-    duration: words.duration(ttlSeconds),
-    oneTime,
-    code,
-    reportLink,
-    lang: words.locale,
-    t: words.t,
-    rich: (key, vars, wraps) => rich(words, key, vars, wraps),
-  }
-  return {
-    to,
-    // A header: whatever the transport does with line breaks, the subject has none.
-    subject: oneLine(words.t('email.subject', { app: appName })),
-    text: text.render('@link.txt', data),
-    html: html.render('@link.html', data),
-    lang: words.locale,
-  }
+  return SHIPPED.render(input, words)
 }
 
 /** "15 minutes", "1 hour": a length of time in English, as the email says it. */

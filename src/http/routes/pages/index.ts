@@ -1,11 +1,10 @@
 import type { BrowserSecurity } from '../../browser.js'
 import { linkErrorHandler, pageErrorHandler } from '../../pages/errors.js'
 import { memberOf } from '../../pages/forms.js'
-import { STYLESHEET_PATH } from '../../pages/render.js'
 import { pageReplies } from '../../pages/reply.js'
 import type { RateLimits } from '../../rate-limit/limits.js'
 import type { App, RouteDeps } from '../../types.js'
-import { assetRoutes } from './assets.js'
+import { ASSET_PATHS, assetRoutes } from './assets.js'
 import { codePageRoutes } from './code.js'
 import { linkPageRoutes } from './link.js'
 import { loginRoutes } from './login.js'
@@ -23,7 +22,7 @@ export function pageRoutes(
   deps: RouteDeps,
   { browser, limits }: { browser: BrowserSecurity; limits: RateLimits },
 ): void {
-  const pages = pageReplies(deps.config, deps.texts, browser)
+  const pages = pageReplies(deps.config, deps.texts, deps.look, browser)
   const pageErrors = pageErrorHandler(pages)
   app.setErrorHandler(pageErrors)
 
@@ -31,7 +30,7 @@ export function pageRoutes(
   // request. The stylesheet counts too, in an allowance of its own: a browser asks for it about
   // once an hour (it is cached), and the page saying "too many requests" needs it as well.
   app.addHook('onRequest', async (request, reply) => {
-    const asset = request.routeOptions.url === STYLESHEET_PATH
+    const asset = ASSET_PATHS.has(request.routeOptions.url ?? '')
     const verdict = await limits.clientIp(request, asset ? 'ip-asset' : 'ip')
     if (!verdict.allowed) return pages.tooMany(request, reply, 'ip', verdict.retryAfterSeconds)
   })
@@ -46,7 +45,7 @@ export function pageRoutes(
     }
   })
 
-  assetRoutes(app)
+  assetRoutes(app, pages.pages)
   loginRoutes(app, deps, { pages, limits })
   codePageRoutes(app, deps, pages)
   const linkErrors = linkErrorHandler(pages, pageErrors)
