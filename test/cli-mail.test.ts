@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from './helpers/cli.js'
@@ -73,3 +73,66 @@ t.test('mail with no or another subcommand, or a bad LINK_TTL, says what to do',
   t.equal(badTtl?.stdout, '')
   t.same(readdirSync(dir), [], 'nothing written')
 })
+
+t.test('mail preview --locale renders the email in each language, lang and all', async (t) => {
+  const dir = tempDir(t)
+  const expected = {
+    en: ['Sign in to Acme', 'This link works once and expires in 1 hour.'],
+    de: ['Bei Acme anmelden', 'Dieser Link funktioniert nur einmal und läuft in 1 Stunde ab.'],
+    fr: ['Se connecter à Acme', 'Ce lien ne fonctionne qu’une fois et expire dans 1\u00a0heure.'],
+    es: ['Inicia sesión en Acme', 'Este enlace funciona una sola vez y caduca dentro de 1 hora.'],
+  } as const
+  const runs = await Promise.all(
+    Object.keys(expected).map((locale) =>
+      cli(join(dir, 'data'), ['mail', 'preview', '--locale', locale], {
+        APP_NAME: 'Acme',
+        LINK_TTL: '3600',
+      }),
+    ),
+  )
+  for (const [i, [locale, [subject, validity]]] of Object.entries(expected).entries()) {
+    const run = runs[i]
+    t.equal(run?.code, 0, run?.stderr ?? '')
+    t.match(
+      run?.stdout,
+      new RegExp(`^To: .+\\nSubject: ${subject}\\nContent-Language: ${locale}\\n`),
+    )
+    t.match(run?.stdout, new RegExp(`<html lang="${locale}" dir="ltr">`), `${locale}: <html lang>`)
+    const [text = ''] = (run?.stdout ?? '').split('--- text/html ---')
+    t.ok(text.includes(validity), `${locale}: the expiry, in words`)
+  }
+
+  const regional = await cli(join(dir, 'data'), ['mail', 'preview', '--locale', 'de-CH'])
+  t.match(regional.stdout, /Content-Language: de\n/, 'a region falls back to its language')
+  const fallback = await cli(join(dir, 'data'), ['mail', 'preview'], { DEFAULT_LOCALE: 'fr' })
+  t.match(fallback.stdout, /Content-Language: fr\n/, 'DEFAULT_LOCALE when none is asked for')
+  const unknown = await cli(join(dir, 'data'), ['mail', 'preview', '--locale', 'pt'])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /argument 'pt' is invalid\. Give one of en, de, fr, es\./)
+  t.same(readdirSync(dir), [], 'nothing written')
+})
+
+t.test(
+  'mail preview shows the operator’s templates and colour, and refuses broken ones',
+  async (t) => {
+    const dir = tempDir(t)
+    const templates = join(dir, 'templates')
+    mkdirSync(join(templates, 'strings'), { recursive: true })
+    writeFileSync(join(templates, 'strings', 'de.json'), '{"email.heading": "Willkommen zurück"}')
+    const run = await cli(join(dir, 'data'), ['mail', 'preview', '--locale', 'de'], {
+      TEMPLATES_DIR: templates,
+      BRAND_COLOR: '#be123c',
+    })
+    t.equal(run.code, 0, run.stderr)
+    t.match(run.stdout, />Willkommen zurück<\/h1>/)
+    t.match(run.stdout, /bgcolor="#be123c"/)
+
+    writeFileSync(join(templates, 'link.html.eta'), 'one\n<%= it.nope.nope %>\n')
+    const broken = await cli(join(dir, 'data'), ['mail', 'preview'], { TEMPLATES_DIR: templates })
+    t.equal(broken.code, 1)
+    t.match(broken.stderr, /link\.html\.eta, line 2: Cannot read properties of undefined/)
+    const colour = await cli(join(dir, 'data'), ['mail', 'preview'], { BRAND_COLOR: 'blue' })
+    t.equal(colour.code, 1)
+    t.match(colour.stderr, /BRAND_COLOR: "blue" is not a colour/)
+  },
+)

@@ -160,13 +160,17 @@ export interface Pages {
  * another raw output, so the few repeated fields are written out.
  */
 export function pageRenderer(look: Look = SHIPPED_LOOK, translators: Translator[] = []): Pages {
-  const engine = (debug: boolean) => {
+  // Compiling is loading: a template that does not parse fails here, and is named in `problems`.
+  const engine = (debug: boolean, problems?: Map<string, string>) => {
     const eta = new Eta({ autoEscape: true, cache: true, debug })
     for (const name of PAGE_TEMPLATES) {
-      eta.loadTemplate(
-        `@${name}`,
-        look.templates.get(name)?.source ?? (SOURCES.get(name) as string),
-      )
+      const override = look.templates.get(name)
+      try {
+        eta.loadTemplate(`@${name}`, override?.source ?? (SOURCES.get(name) as string))
+      } catch (error) {
+        if (!override || !problems) throw error
+        problems.set(name, templateProblem(override.file, override.source, error))
+      }
     }
     return eta
   }
@@ -185,11 +189,12 @@ export function pageRenderer(look: Look = SHIPPED_LOOK, translators: Translator[
 
   /** Each replaced template, rendered with every sample in every language, by a debug engine. */
   function checkOverrides(look: Look, translators: Translator[], extra: object): void {
-    const eta = engine(true)
-    const problems: string[] = []
+    const failed = new Map<string, string>()
+    const eta = engine(true, failed)
+    const problems: string[] = [...failed.values()]
     for (const name of PAGE_TEMPLATES) {
       const override = look.templates.get(name)
-      if (!override) continue
+      if (!override || failed.has(name)) continue
       try {
         for (const translator of translators) {
           const base: PageBase = { appName: 'Acme', csrf: 'csrf', translator }

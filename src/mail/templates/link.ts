@@ -78,7 +78,8 @@ export function linkMessages(
   look: Look = SHIPPED_LOOK,
   options: { publicUrl?: string | undefined; translators?: Translator[] } = {},
 ): LinkMessages {
-  const engines = (debug: boolean) => {
+  // Compiling is loading: a template that does not parse fails here, and is named in `problems`.
+  const engines = (debug: boolean, problems?: Map<string, string>) => {
     const html = new Eta({ autoEscape: true, cache: true, debug })
     // autoTrim off: in plain text every line break in the template is content.
     const text = new Eta({
@@ -89,8 +90,14 @@ export function linkMessages(
       debug,
     })
     for (const name of MAIL_TEMPLATES) {
-      const source = look.templates.get(name)?.source ?? (SOURCES.get(name) as string)
-      ;(name === 'link.txt' ? text : html).loadTemplate(`@${name}`, source)
+      const override = look.templates.get(name)
+      try {
+        const source = override?.source ?? (SOURCES.get(name) as string)
+        ;(name === 'link.txt' ? text : html).loadTemplate(`@${name}`, source)
+      } catch (error) {
+        if (!override || !problems) throw error
+        problems.set(name, templateProblem(override.file, override.source, error))
+      }
     }
     return { html, text }
   }
@@ -124,11 +131,12 @@ export function linkMessages(
       }
     }
   if (MAIL_TEMPLATES.some((name) => look.templates.has(name))) {
-    const render = renderWith(engines(true))
-    const problems: string[] = []
+    const failed = new Map<string, string>()
+    const render = renderWith(engines(true, failed))
+    const problems: string[] = [...failed.values()]
     for (const name of MAIL_TEMPLATES) {
       const override = look.templates.get(name)
-      if (!override) continue
+      if (!override || failed.has(name)) continue
       try {
         for (const words of options.translators ?? [ENGLISH]) {
           for (const sample of SAMPLES) render(sample, words, name === 'link.txt' ? 'text' : 'html')
