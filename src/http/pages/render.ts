@@ -100,6 +100,7 @@ const SAMPLES: Page[] = [
   { name: 'login' },
   { name: 'sent', email: 'ada@example.com', next: '/next', codeError: 'sent.wrongCode' },
   { name: 'sent', email: 'ada@example.com' },
+  { name: 'sent', email: 'a•••@example.com', masked: true },
   { name: 'confirm', maskedEmail: 'a•••@example.com', token: 'token', next: '/next' },
   { name: 'elsewhere', maskedEmail: 'a•••@example.com', token: 'token' },
   { name: 'signed-in', email: 'ada@example.com' },
