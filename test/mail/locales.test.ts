@@ -123,7 +123,10 @@ t.test('the expiry and waiting words, in each language, for one and many', async
   // Large numbers take the language's digit grouping, and French and Spanish their "many" form.
   t.equal(translator('en', CATALOGUES.en).duration(60_000_000), '1,000,000 minutes')
   t.equal(translator('de', CATALOGUES.de).duration(60_000_000), '1.000.000 Minuten')
-  t.equal(translator('fr', CATALOGUES.fr).duration(60_000_000), '1\u202f000\u202f000 de minutes')
+  t.equal(
+    translator('fr', CATALOGUES.fr).duration(60_000_000),
+    '1\u202f000\u202f000\u00a0de minutes',
+  )
   t.equal(translator('es', CATALOGUES.es).duration(60_000_000), '1.000.000 de minutos')
 
   const wait = translator('de', CATALOGUES.de).wait

@@ -144,22 +144,22 @@ export const fr = {
 
   'duration.seconds': {
     one: '{count}\u00a0seconde',
-    many: '{count} de secondes',
+    many: '{count}\u00a0de secondes',
     other: '{count}\u00a0secondes',
   },
   'duration.minutes': {
     one: '{count}\u00a0minute',
-    many: '{count} de minutes',
+    many: '{count}\u00a0de minutes',
     other: '{count}\u00a0minutes',
   },
   'duration.hours': {
     one: '{count}\u00a0heure',
-    many: '{count} d’heures',
+    many: '{count}\u00a0d’heures',
     other: '{count}\u00a0heures',
   },
   'duration.days': {
     one: '{count}\u00a0jour',
-    many: '{count} de jours',
+    many: '{count}\u00a0de jours',
     other: '{count}\u00a0jours',
   },
 
