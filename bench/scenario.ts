@@ -6,6 +6,11 @@ export interface Scenario {
   port: number
   path: string
   /**
+   * The status every answer should have: 2xx when unset. A scenario that expects an error (a
+   * forged token's 401) does not count those answers as errors; its onResponse checks their body.
+   */
+  expectStatus?: number
+  /**
    * Runs before the warm-up and again before the timed run, outside the timing: makes what the
    * run is about to consume (sessions), so no run inherits the state a cut-off one left behind.
    */
@@ -17,7 +22,10 @@ export interface Scenario {
 }
 
 export interface Faults {
-  /** 2xx answers that are not what was asked for (an inactive introspection): errors too. */
+  /**
+   * Answers that are not what was asked for (an inactive introspection; a forged token's answer
+   * that is not a 401 token_invalid): errors too.
+   */
   wrong: number
   /** Every problem, named, the wrong answers included. */
   lines: string[]
@@ -28,7 +36,7 @@ export class FaultTally {
   #wrong = new Map<string, number>()
   #other = new Map<string, number>()
 
-  /** A 2xx answer that is still wrong. */
+  /** An answer with the expected status that is still wrong, or one with another status. */
   wrong(kind: string): void {
     this.#wrong.set(kind, (this.#wrong.get(kind) ?? 0) + 1)
   }

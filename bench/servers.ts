@@ -4,8 +4,10 @@
  *
  * Two servers on 127.0.0.1, port 0:
  * - latchkey itself, built by buildApp from the configuration the parent made (real SQLite file);
- * - the baseline: a bare Fastify route that only signs the same session JWT with jose (same
- *   key, same algorithm, same header, same claims), the cost no sign-in service can avoid.
+ * - the baseline: bare Fastify routes on one server. POST /sign only signs the same session JWT
+ *   with jose (same key, same algorithm, same header, same claims), the cost no sign-in service
+ *   can avoid; POST /constant parses the same body and answers a constant JSON, the cost of
+ *   Fastify itself, which rejecting a forged token is measured against.
  *
  * IPC: sends {type: 'ready', latchkey, baseline} (ports); answers 'cpu' with the CPU time this
  * process has used (user + system, µs); on 'stop' closes both servers and sends
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
       .sign(key)
     return { jwt, expires_at: exp }
   })
+  // Parses the body like /sign (and verify) does, then answers the same bytes every time.
+  baseline.post('/constant', async () => ({ ok: true }))
   await baseline.listen({ host: HOST, port: 0 })
 
   let closing: Promise<void> | undefined

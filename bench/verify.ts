@@ -9,20 +9,27 @@
  *
  * Scenarios, each a warm-up and then a timed run with the same settings:
  * - baseline: POST /sign on the bare route (same body and headers as verify, ignored);
+ * - constant floor: POST /constant on the same bare server, which parses the same body and answers
+ *   a constant JSON: Fastify alone;
  * - one-time: POST /v1/links/verify, every request with a fresh one-time login token (the
  *   conditional seq update). A user goes back into the pool only after a 200, with seq + 1, so a
  *   token is never stale, whatever the run's length;
  * - reusable: the same with one_time false tokens (touchLogin instead of consume);
  * - refresh: POST /v1/sessions/refresh under rotation, one chain of refresh tokens per request
  *   in flight, each request presenting the latest token of its chain (bench/sessions.ts);
- * - introspect: POST /v1/sessions/introspect {jwt} with JWTs of sessions opened just before.
- * Every scenario's throughput is also given as a ratio to the baseline's.
+ * - introspect: POST /v1/sessions/introspect {jwt} with JWTs of sessions opened just before;
+ * - forged: POST /v1/links/verify with a well-formed 64-character token whose MAC is wrong (made
+ *   with another secret under the same kid), which must answer 401 token_invalid: decoding, one
+ *   HMAC and the problem answer, never the store.
+ * Every scenario's throughput is also given as a ratio to the baseline's (the signing floor) and
+ * to the constant floor's (issue 15's target for the forged token is ≥ 0.8× the constant floor).
  *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000), and
  * BENCH_DATABASE_URL: a postgres:// URL of an empty database to measure on PostgreSQL instead of
  * the embedded SQLite file (its tables are filled with the bench users and left there).
- * Exits non-zero, and says so, when any response was not 2xx, any request failed, or a 2xx answer
- * was not the expected one (an introspection saying inactive).
+ * Exits non-zero, and says so, when any response was not 2xx (401 token_invalid for the forged
+ * token), any request failed, or an answer was not the expected one (an introspection saying
+ * inactive).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -150,6 +157,20 @@ async function main(): Promise<number> {
   const pool = new Ring<BenchUser>(users)
   const oneTimeFaults = new FaultTally()
   const reusableFaults = new FaultTally()
+  const forgedFaults = new FaultTally()
+  // Same kid, another secret: the token decodes and names a real user, and only its MAC is wrong.
+  const forger = new KeyRing([
+    { kid: config.linkSecrets[0]?.kid as number, secret: randomBytes(32) },
+  ])
+  const forged = (): string =>
+    forger.mint({
+      purpose: Purpose.Login,
+      flags: 0,
+      userId: (users[nextReusable++ % users.length] as BenchUser).id,
+      expiresAt: Math.floor(Date.now() / 1000) + config.linkTtl,
+      rev: 0,
+      seq: 0,
+    })
   const staleToken = mintLogin({ ...(users[0] as BenchUser), seq: 0xffffffff }, true)
   let nextReusable = 0
   const reusable = (): string => mintLogin(users[nextReusable++ % users.length] as BenchUser, false)
@@ -167,6 +188,12 @@ async function main(): Promise<number> {
       name: 'baseline: bare Fastify, jose sign',
       port: ports.baseline,
       path: '/sign',
+      setupRequest: (request) => withToken(request, reusable()),
+    },
+    {
+      name: 'constant floor: bare Fastify, constant JSON',
+      port: ports.baseline,
+      path: '/constant',
       setupRequest: (request) => withToken(request, reusable()),
     },
     {
@@ -204,6 +231,19 @@ async function main(): Promise<number> {
     },
     refreshScenario(ports.latchkey, sessionSource, CONNECTIONS * PIPELINING),
     introspectScenario(ports.latchkey, sessionSource, INTROSPECTED_SESSIONS),
+    {
+      name: 'latchkey reject a forged token',
+      port: ports.latchkey,
+      path: '/v1/links/verify',
+      expectStatus: 401,
+      setupRequest: (request) => withToken(request, forged()),
+      onResponse: (status, body) => {
+        if (status !== 401) forgedFaults.wrong(`${status} instead of 401`)
+        else if (!body.includes('"code":"token_invalid"'))
+          forgedFaults.wrong('401 not token_invalid')
+      },
+      takeFaults: () => forgedFaults.take(),
+    },
   ]
 
   const cpu = cpus()
@@ -232,11 +272,15 @@ async function main(): Promise<number> {
     const cpuMicros = (await serverCpu(server)) - cpuBefore
     const faults = scenario.takeFaults?.()
     const failures = [
-      ...[...problems(warmup.result), ...(warmupFaults?.lines ?? [])].map((p) => `warm-up: ${p}`),
-      ...problems(run.result),
+      ...[...problems(warmup.result, scenario), ...(warmupFaults?.lines ?? [])].map(
+        (p) => `warm-up: ${p}`,
+      ),
+      ...problems(run.result, scenario),
       ...(faults?.lines ?? []),
     ]
-    const errors = run.result.non2xx + run.result.errors + (faults?.wrong ?? 0)
+    // An expected error status is not an error; any other status is one of the scenario's faults.
+    const unexpected = scenario.expectStatus === undefined ? run.result.non2xx : 0
+    const errors = unexpected + run.result.errors + (faults?.wrong ?? 0)
     outcomes.push({ scenario, ...run, cpuMicros, errors, failures })
   }
 
@@ -265,7 +309,7 @@ async function main(): Promise<number> {
 
 interface Run {
   result: autocannon.Result
-  /** Latency of every 2xx response, ms, at full resolution (autocannon's histogram keeps whole ms). */
+  /** Latency of every expected (2xx) response, ms, at full resolution (autocannon's histogram keeps whole ms). */
   latencies: Float64Array
 }
 
@@ -280,7 +324,7 @@ function fire(scenario: Scenario, headers: Record<string, string>, seconds: numb
         duration: seconds,
         setupClient: (client) => {
           client.on('response', (status: number, _bytes: number, ms: number) => {
-            if (status >= 200 && status < 300) latencies.push(ms)
+            if (expected(status, scenario)) latencies.push(ms)
           })
         },
         requests: [
@@ -312,10 +356,23 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number
 }
 
-/** Every way a run can be wrong; empty when every request got a 2xx answer. */
-function problems(result: autocannon.Result): string[] {
+/** Whether a status is the one the scenario expects: 2xx unless it says otherwise. */
+function expected(status: number, scenario: Scenario): boolean {
+  return scenario.expectStatus === undefined
+    ? status >= 200 && status < 300
+    : status === scenario.expectStatus
+}
+
+/**
+ * Every way a run can be wrong; empty when every request got a 2xx answer (the scenario's expected
+ * status instead, whose other answers its onResponse counts as faults).
+ */
+function problems(result: autocannon.Result, scenario: Scenario): string[] {
   const found: string[] = []
-  if (result.non2xx > 0) {
+  if (scenario.expectStatus !== undefined) {
+    const count = result.statusCodeStats?.[`${scenario.expectStatus}`]?.count ?? 0
+    if (count === 0) found.push(`no ${scenario.expectStatus} response at all`)
+  } else if (result.non2xx > 0) {
     const codes = Object.entries(result.statusCodeStats ?? {})
       .filter(([code]) => !code.startsWith('2'))
       .map(([code, stat]) => `${code} × ${stat.count ?? 0}`)
@@ -323,12 +380,16 @@ function problems(result: autocannon.Result): string[] {
   }
   if (result.errors > 0) found.push(`${result.errors} errors (${result.timeouts} timeouts)`)
   if (result.resets > 0) found.push(`${result.resets} request pipeline resets`)
-  if (result['2xx'] === 0) found.push('no successful response at all')
+  if (scenario.expectStatus === undefined && result['2xx'] === 0) {
+    found.push('no successful response at all')
+  }
   return found
 }
 
 function printTable(outcomes: Outcome[]): void {
   const base = outcomes[0]?.result.requests.mean ?? Number.NaN
+  const constant =
+    outcomes.find((o) => o.scenario.path === '/constant')?.result.requests.mean ?? Number.NaN
   const rows = [
     [
       'scenario',
@@ -336,6 +397,7 @@ function printTable(outcomes: Outcome[]): void {
       'p50 ms',
       'p99 ms',
       'vs baseline',
+      'vs constant',
       'server CPU µs/req',
       'requests',
       'errors',
@@ -346,6 +408,7 @@ function printTable(outcomes: Outcome[]): void {
       percentile(latencies, 50).toFixed(2),
       percentile(latencies, 99).toFixed(2),
       `${(result.requests.mean / base).toFixed(2)}×`,
+      `${(result.requests.mean / constant).toFixed(2)}×`,
       (cpuMicros / Math.max(1, result['2xx'] + result.non2xx)).toFixed(0),
       String(result['2xx'] + result.non2xx),
       String(errors),
@@ -362,7 +425,13 @@ function printTable(outcomes: Outcome[]): void {
     )
   }
   out('server CPU µs/req: user + system time of the server process over the run, per response')
-  out('errors: non-2xx answers, failed requests and wrong 2xx answers of the timed run')
+  out('vs baseline: throughput against the signing floor; vs constant: against the constant floor')
+  out('errors: unexpected statuses, failed requests and wrong answers of the timed run')
+  const forged = outcomes.find((o) => o.scenario.expectStatus === 401)
+  if (forged) {
+    const ratio = forged.result.requests.mean / constant
+    out(`forged token vs constant floor: ${ratio.toFixed(2)}× (issue 15's target: ≥ 0.80×)`)
+  }
 }
 
 /**
