@@ -42,9 +42,26 @@ export type ErrorCode = (typeof ERROR_CODES)[number]
 
 export abstract class LatchkeyError extends Error {
   abstract readonly code: ErrorCode | 'config_invalid'
+  /**
+   * Whether the error is ours rather than the client's (a 5xx, a configuration error): only those
+   * capture a stack trace, which is what their log line needs. A client's error (a forged token,
+   * a validation failure) is an expected answer, and capturing a stack for it is the largest cost
+   * of rejecting it; nothing logs or shows the stack of one.
+   */
+  protected static readonly keepsStack: boolean = false
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    if ((new.target as unknown as typeof LatchkeyError).keepsStack) {
+      super(message, options)
+    } else {
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 0
+      try {
+        super(message, options)
+      } finally {
+        Error.stackTraceLimit = limit
+      }
+    }
     this.name = new.target.name
   }
 }
@@ -131,11 +148,13 @@ export class RateLimited extends LatchkeyError {
 /** The store (database) cannot be reached; the request may be retried. */
 export class Unavailable extends LatchkeyError {
   readonly code = 'unavailable' satisfies ErrorCode
+  protected static override readonly keepsStack = true
 }
 
 /** Configuration that is missing or unsafe. Lists every problem at once. */
 export class ConfigError extends LatchkeyError {
   readonly code = 'config_invalid'
+  protected static override readonly keepsStack = true
   constructor(readonly problems: string[]) {
     super(`latchkey cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
   }

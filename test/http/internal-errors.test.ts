@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import t from 'tap'
 import { buildDeps } from '../../src/app.js'
+import { Unavailable } from '../../src/errors.js'
 import { createHttpApp } from '../../src/http/http-app.js'
 import { appLogger } from '../../src/http/logging.js'
 import { listenLocal, testConfig } from '../helpers/app.js'
@@ -96,6 +97,13 @@ app.get('/test/after-headers', async (_request, reply) => {
   throw new Error(CAUSE)
 })
 
+app.get('/test/unavailable', async () => {
+  throw new Unavailable('The store is down.')
+})
+app.get('/test/bug', async () => {
+  throw new TypeError(CAUSE)
+})
+
 let release: () => void = () => undefined
 let started: () => void = () => undefined
 const slowStarted = new Promise<void>((resolve) => {
@@ -168,6 +176,22 @@ t.test(
     t.notMatch(text, /\r\n0\r\n\r\n$/, 'and the first never ends as if complete')
   },
 )
+
+// Client errors capture no stack (src/errors.ts); the errors a 5xx logs must keep theirs.
+t.test('a 5xx is logged with the stack of its error', async (t) => {
+  for (const [url, status] of [
+    ['/test/unavailable', 503],
+    ['/test/bug', 500],
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, status)
+    const line = logs.find(
+      (l) => l.includes(res.headers['x-request-id'] as string) && l.includes('"level":50'),
+    )
+    const stack = String(JSON.parse(line ?? '{}').err?.stack ?? '')
+    t.match(stack, /\n\s+at /, `${url}: the logged error has stack frames`)
+  }
+})
 
 // Last: it closes the app. A request on a connection still open while the service stops used to
 // get Fastify's own JSON 503.
