@@ -16,7 +16,7 @@ import {
   toRevocation,
 } from '../rows.js'
 import type { EndReason } from '../sessions.js'
-import type { Connection } from './connection.js'
+import type { Connection, Statement } from './connection.js'
 import { outboxInsertJson } from './outbox-insert.js'
 
 const XID8_MAX = 2n ** 64n - 1n
@@ -104,6 +104,25 @@ export class Announcements {
   ring(): void {
     if (this.#queued > 0) this.announcer.queued()
   }
+}
+
+/**
+ * A store's runner for statements that record events: `values` are the statement's own, then come
+ * the events' and the rows they announce (Announcements.params), then `last`. The whole query
+ * result is answered, announced once committed.
+ */
+export function recorder(db: Connection, announcer: EventAnnouncer) {
+  return <R extends pg.QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+    context: AuditContext,
+    now: number,
+    types: AuditType[],
+    last: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> =>
+    announcing(announcer, (announce) =>
+      db.query<R>(statement, [...values, ...announce.params(context, now, types), ...last]),
+    )
 }
 
 /**

@@ -11,8 +11,8 @@ import {
   toMessage,
   zeroCounts,
 } from '../rows.js'
-import { announced, announcing, eventFrom } from './audit.js'
-import type { Connection } from './connection.js'
+import { announced, eventFrom, recorder } from './audit.js'
+import type { Connection, Statement } from './connection.js'
 import { outboxInsertJson } from './outbox-insert.js'
 
 export { outboxInsertJson }
@@ -110,16 +110,14 @@ const SQL = {
 export function postgresOutbox(db: Connection, announcer: EventAnnouncer): OutboxStore {
   // An email's statements record its event (none for other kinds: their rows then match no
   // event, and announce nothing); the values end with the event's and its rows'.
-  const recording = <T extends pg.QueryResultRow>(
-    statement: { name: string; text: string },
+  const record = recorder(db, announcer)
+  const recording = async <T extends pg.QueryResultRow>(
+    statement: Statement,
     values: unknown[],
     context: AuditContext,
     now: number,
     type: AuditType,
-  ) =>
-    announcing(announcer, (announce) =>
-      db.rows<T>(statement, [...values, ...announce.params(context, now, [type])]),
-    )
+  ) => (await record<T>(statement, values, context, now, [type])).rows
   return {
     async enqueue(message, audit = SYSTEM) {
       const values = newOutboxValues(message)

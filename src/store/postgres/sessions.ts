@@ -1,5 +1,5 @@
 import type { EventAnnouncer } from '../announce.js'
-import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
+import { type AuditType, SYSTEM } from '../audit.js'
 import {
   EVENT_COLUMNS,
   newSessionValues,
@@ -16,6 +16,7 @@ import {
   endUserSessions,
   eventFrom,
   oneEvent,
+  recorder,
   verifiedDetail,
 } from './audit.js'
 import type { Connection, Statement } from './connection.js'
@@ -117,22 +118,10 @@ export function postgresSessions(db: Connection, announcer: EventAnnouncer): Ses
     const [row] = await db.rows<SessionUserRow>(statement, values)
     return row && toSessionWithUser(row)
   }
-  // A statement that records `types`: its values end with the events' and their rows'.
-  const recording = (
-    statement: Statement,
-    values: unknown[],
-    context: AuditContext,
-    now: number,
-    types: AuditType[],
-    last: unknown[] = [],
-  ) =>
-    announcing(announcer, (announce) =>
-      db.rows<SessionUserRow>(statement, [
-        ...values,
-        ...announce.params(context, now, types),
-        ...last,
-      ]),
-    )
+  const record = recorder(db, announcer)
+  // A statement that records `types`: its answer is the session rows it returns.
+  const recording = async (...args: Parameters<typeof record>) =>
+    (await record<SessionUserRow>(...args)).rows
   const opened = async (rows: Promise<SessionUserRow[]>) => {
     const [row] = await rows
     return row && toSessionWithUser(row)

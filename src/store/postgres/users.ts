@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { v7 as uuidv7 } from 'uuid'
 import type { EventAnnouncer } from '../announce.js'
-import { type AuditContext, type AuditType, SYSTEM } from '../audit.js'
+import { type AuditContext, SYSTEM } from '../audit.js'
 import type { Prunable } from '../compose.js'
 import { EVENT_COLUMNS, toUser, type UserRow } from '../rows.js'
 import type { EndReason } from '../sessions.js'
@@ -14,6 +14,7 @@ import {
   eventFrom,
   oneEvent,
   recordDeleted,
+  recorder,
   recordOn,
   verifiedDetail,
 } from './audit.js'
@@ -239,17 +240,7 @@ export function postgresUsers(db: Connection, announcer: EventAnnouncer): UserSt
   ): Promise<ChangedUser | undefined> =>
     changed ?? (await user(SQL.findById, [id]).then((u) => u && { ...u, endedSessions: 0 }))
   // A statement that records `types`: its values end with the events' and their rows'.
-  const recording = (
-    statement: Statement,
-    values: unknown[],
-    context: AuditContext,
-    now: number,
-    types: AuditType[],
-    last: unknown[] = [],
-  ) =>
-    announcing(announcer, (announce) =>
-      db.query(statement, [...values, ...announce.params(context, now, types), ...last]),
-    )
+  const recording = recorder(db, announcer)
   const changed = async (result: Promise<{ rows: unknown[] }>) => {
     const [row] = (await result).rows as UserRow[]
     return row && toUser(row)
