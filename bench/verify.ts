@@ -22,7 +22,7 @@
  *   with another secret under the same kid), which must answer 401 token_invalid: decoding, one
  *   HMAC and the problem answer, never the store.
  * Every scenario's throughput is also given as a ratio to the baseline's (the signing floor) and
- * to the constant floor's (issue 15's target for the forged token is ≥ 0.8× the constant floor).
+ * to the constant floor's (the target for the forged token is ≥ 0.8× the constant floor).
  *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000), and
  * BENCH_DATABASE_URL: a postgres:// URL of an empty database to measure on PostgreSQL instead of
@@ -430,7 +430,7 @@ function printTable(outcomes: Outcome[]): void {
   const forged = outcomes.find((o) => o.scenario.expectStatus === 401)
   if (forged) {
     const ratio = forged.result.requests.mean / constant
-    out(`forged token vs constant floor: ${ratio.toFixed(2)}× (issue 15's target: ≥ 0.80×)`)
+    out(`forged token vs constant floor: ${ratio.toFixed(2)}× (target: ≥ 0.80×)`)
   }
 }
 

@@ -2,12 +2,12 @@ import t, { type Test } from 'tap'
 import {
   confirmPosts,
   launchChromium,
-  newTab,
   press,
   requestLink,
   SESSION_COOKIE,
   startLatchkey,
   type Tab,
+  tabFor,
 } from './helpers.js'
 
 // The sign-in code in a real browser (DESIGN "HTTP API", requirement 18): the person asks on
@@ -18,11 +18,7 @@ import {
 const browser = await launchChromium()
 t.teardown(() => browser.close())
 
-async function tab(t: Test): Promise<Tab> {
-  const opened = await newTab(browser)
-  t.teardown(() => opened.context.close())
-  return opened
-}
+const tab = (t: Test) => tabFor(t, browser)
 
 const heading = (tab: Tab, name: string | RegExp) => tab.page.getByRole('heading', { name })
 

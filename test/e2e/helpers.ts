@@ -86,6 +86,13 @@ export interface Tab {
   cookie(name: string): Promise<Cookie | undefined>
 }
 
+/** A new tab in `browser` for a test, closed with it. */
+export async function tabFor(t: Test, browser: Browser): Promise<Tab> {
+  const opened = await newTab(browser)
+  t.teardown(() => opened.context.close())
+  return opened
+}
+
 /** `locale`: the browser's language, which it sends as Accept-Language (en-US unless told). */
 export async function newTab(browser: Browser, { locale = 'en-US' } = {}): Promise<Tab> {
   const context = await browser.newContext({

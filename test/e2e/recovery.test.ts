@@ -3,15 +3,15 @@ import { until } from '../helpers/poll.js'
 import {
   type Latchkey,
   launchChromium,
-  newTab,
   press,
   requestLink,
   SESSION_COOKIE,
   startLatchkey,
   type Tab,
+  tabFor,
 } from './helpers.js'
 
-// Issue 13, parts 2 and 3, in Chromium against the real service (fake Resend, real SQLite, the
+// One-click recovery and "this wasn't me" in Chromium, against the real service (fake Resend, real SQLite, the
 // outbox worker running on its own): an expired link renewed with one click, and a "this wasn't
 // me" report that stops the emails for a day, kills the pending link, and ends sessions only on
 // the second button. The service's clock is a ManualClock on the real time, moved forward.
@@ -19,11 +19,7 @@ import {
 const browser = await launchChromium()
 t.teardown(() => browser.close())
 
-async function tab(t: Test): Promise<Tab> {
-  const opened = await newTab(browser)
-  t.teardown(() => opened.context.close())
-  return opened
-}
+const tab = (t: Test) => tabFor(t, browser)
 
 const heading = (tab: Tab, name: string) =>
   tab.page.getByRole('heading', { level: 1, name }).waitFor()

@@ -4,12 +4,12 @@ import {
   BINDING_COOKIE,
   confirmPosts,
   launchChromium,
-  newTab,
   press,
   requestLink,
   SESSION_COOKIE,
   startPair,
   type Tab,
+  tabFor,
 } from './helpers.js'
 import { reached, tour } from './tour.js'
 
@@ -23,11 +23,7 @@ const [browser, cookieMode, codeMode] = await Promise.all([
 ])
 t.teardown(() => browser.close())
 
-async function tab(t: Test): Promise<Tab> {
-  const opened = await newTab(browser)
-  t.teardown(() => opened.context.close())
-  return opened
-}
+const tab = (t: Test) => tabFor(t, browser)
 
 const heading = (tab: Tab, name: string | RegExp) => tab.page.getByRole('heading', { name })
 

@@ -3,8 +3,7 @@ import { adminKey, asAdmin, asService, build, serviceKey } from '../helpers/app.
 import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
 import { Browser, mailedLink, mustForm, requestLink, tokenIn } from '../helpers/pages.js'
 
-// The audit trail through the API (DESIGN "Audit, events and the revocation feed"; issue 12
-// item 1): who did what, named by their API key, with no token, code, JWT or key anywhere.
+// The audit trail through the API (DESIGN "Audit, events and the revocation feed"): who did what, named by their API key, with no token, code, JWT or key anywhere.
 
 const DAY = 86_400
 let counter = 0

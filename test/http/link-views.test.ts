@@ -20,7 +20,7 @@ import {
 import { createDatabase } from '../helpers/postgres.js'
 import { tempDir } from '../helpers/temp.js'
 
-// Scanner telemetry (issue 13, part 4), on both stores: every GET and HEAD of a link's page whose
+// Scanner telemetry, on both stores: every GET and HEAD of a link's page whose
 // MAC passes is recorded as link.viewed, and GET /v1/admin/stats/link-views tells a mail
 // scanner's prefetch from the person's own click.
 

@@ -8,7 +8,7 @@ import { postLink } from '../helpers/http.js'
 import { Browser, heading } from '../helpers/pages.js'
 import { tempDir } from '../helpers/temp.js'
 
-// Issue 14, part 4: an operator's own templates and words (TEMPLATES_DIR), BRAND_COLOR, a logo
+// An operator's own templates and words (TEMPLATES_DIR), BRAND_COLOR, a logo
 // served by latchkey itself, and a favicon; a template that does not render refuses to start.
 
 const PNG = Buffer.concat([

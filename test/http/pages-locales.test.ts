@@ -4,7 +4,7 @@ import { build } from '../helpers/app.js'
 import { postLink } from '../helpers/http.js'
 import { Browser, heading, mustForm, SAME_ORIGIN } from '../helpers/pages.js'
 
-// Issue 14, part 3: the pages in the language the browser asks for (Accept-Language, limited to
+// The pages in the language the browser asks for (Accept-Language, limited to
 // LOCALES, else DEFAULT_LOCALE), and the email in the language of whoever asked for it: the
 // hosted form's page language, remembered in the outbox row, or the API's `locale`.
 

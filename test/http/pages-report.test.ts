@@ -24,7 +24,7 @@ import { until } from '../helpers/poll.js'
 import { createDatabase } from '../helpers/postgres.js'
 import { startReceiver } from '../helpers/webhook-receiver.js'
 
-// "This wasn't me" (issue 13, part 3), on both stores: every sign-in email carries a report
+// "This wasn't me", on both stores: every sign-in email carries a report
 // link; its page changes nothing; its buttons void the pending links, pause sign-in emails to
 // the inbox for 24 hours (the requester is answered as always) and, on the second button, end
 // every session.

@@ -24,7 +24,7 @@ import {
 } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
 
-// One-click recovery (issue 13, part 2): the page of an expired or used login link offers
+// One-click recovery: the page of an expired or used login link offers
 // "Email me a new link", which sends a fresh, browser-bound link to the same person, on both
 // stores. Forged, revoked, disabled and access links get no such button.
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { asAdmin, asService, build } from '../helpers/app.js'
 import { apiLink, assertProblem, postVerify } from '../helpers/http.js'
 
-// The revocation feed (DESIGN; issue 12 item 4): what a backend that verifies JWTs locally
+// The revocation feed (DESIGN): what a backend that verifies JWTs locally
 // follows to learn of revoked users and ended sessions, with a cursor it keeps between reads.
 
 let counter = 0

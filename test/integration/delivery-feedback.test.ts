@@ -9,7 +9,7 @@ import { Browser, HEADINGS, heading, requestLink } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
 import { startReceiver } from '../helpers/webhook-receiver.js'
 
-// Delivery feedback end to end (issue 14, part 1), on both stores: emails go out through the real
+// Delivery feedback end to end, on both stores: emails go out through the real
 // Resend SDK to the local fake Resend, which gives each its id; callbacks are signed here as
 // Resend (Svix) signs them, with the standardwebhooks library, the whsec_ secret and svix-*
 // headers; what they change is read through the admin API.
