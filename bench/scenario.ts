@@ -1,9 +1,11 @@
 import type autocannon from 'autocannon'
+import type { Server } from './children.js'
 
 /** One row of the table: a warm-up and then a timed run against one route. */
 export interface Scenario {
   name: string
-  port: number
+  /** The server the requests go to; its process's CPU time is read around the timed run. */
+  server: Server
   path: string
   /**
    * The status every answer should have: 2xx when unset. A scenario that expects an error (a

@@ -3,12 +3,13 @@
  * generator opens itself through POST /v1/links/verify, outside the timing.
  */
 import type autocannon from 'autocannon'
+import type { Server } from './children.js'
 import { Ring } from './ring.js'
 import { FaultTally, type Scenario } from './scenario.js'
 
 /** Where the sessions are opened, and how to sign a login link for the next one. */
 export interface SessionSource {
-  url: string
+  server: Server
   headers: Record<string, string>
   /** A reusable login token for some bench user: many sessions per user are fine. */
   loginToken: () => string
@@ -25,7 +26,7 @@ interface Opened {
 export async function openSessions(source: SessionSource, count: number): Promise<Opened[]> {
   const opened: Opened[] = []
   const openOne = async (): Promise<void> => {
-    const response = await fetch(`${source.url}/v1/links/verify`, {
+    const response = await fetch(`${source.server.url}/v1/links/verify`, {
       method: 'POST',
       headers: source.headers,
       body: JSON.stringify({ token: source.loginToken() }),
@@ -68,12 +69,12 @@ interface ChainSlot {
  * session per request in flight, made fresh before each run: a run cut off at its end leaves
  * tokens whose rotation may or may not have landed, which the next run must not inherit.
  */
-export function refreshScenario(port: number, source: SessionSource, inFlight: number): Scenario {
+export function refreshScenario(source: SessionSource, inFlight: number): Scenario {
   let pool = new Ring<Chain>([])
   const faults = new FaultTally()
   return {
     name: 'latchkey refresh, rotating',
-    port,
+    server: source.server,
     path: '/v1/sessions/refresh',
     prepare: async () => {
       const opened = await openSessions(source, inFlight)
@@ -111,13 +112,13 @@ export function refreshScenario(port: number, source: SessionSource, inFlight: n
  * Introspection of live session JWTs, round robin over sessions opened before each run (a JWT
  * lives SESSION_TTL, so each run gets its own). Every answer must say active.
  */
-export function introspectScenario(port: number, source: SessionSource, count: number): Scenario {
+export function introspectScenario(source: SessionSource, count: number): Scenario {
   let jwts: string[] = []
   let next = 0
   const faults = new FaultTally()
   return {
     name: 'latchkey introspect',
-    port,
+    server: source.server,
     path: '/v1/sessions/introspect',
     prepare: async () => {
       jwts = (await openSessions(source, count)).map((s) => s.jwt)

@@ -1,0 +1,85 @@
+/**
+ * The parent's side of bench/servers.mjs: one child process per server, run by plain node, and
+ * what the parent asks of it (its port, its CPU time so far, its peak RSS once stopped).
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { HOST } from './options.js'
+import { atExit } from './run.js'
+
+/** What a server child runs: latchkey, the signing floor or the constant floor. */
+export type Role = 'latchkey' | 'signing' | 'constant'
+
+/** What a server child says over IPC. */
+type ServerMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'stopped'; maxRssKiB: number }
+
+export interface Server {
+  role: Role
+  port: number
+  url: string
+  /** CPU time (user + system) the server's process has used so far, µs. */
+  cpuMicros(): Promise<number>
+  /** Closes the server and ends its process; resolves to its peak RSS (maxRSS), KiB. */
+  stop(): Promise<number>
+}
+
+/**
+ * Forks `servers.mjs <role>` with these extra environment variables, and waits until it listens.
+ * The child runs without this process's TypeScript loader (execArgv empty).
+ */
+export async function startServer(role: Role, env: Record<string, string>): Promise<Server> {
+  const child = fork(fileURLToPath(new URL('./servers.mjs', import.meta.url)), [role], {
+    env: { ...process.env, ...env },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  atExit(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill()
+  })
+  const { port } = await nextMessage(child, 'ready')
+  return {
+    role,
+    port,
+    url: `http://${HOST}:${port}`,
+    async cpuMicros() {
+      const answer = nextMessage(child, 'cpu')
+      child.send({ type: 'cpu' })
+      return (await answer).micros
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const stopped = nextMessage(child, 'stopped')
+      child.send({ type: 'stop' })
+      const { maxRssKiB } = await stopped
+      await exited
+      return maxRssKiB
+    },
+  }
+}
+
+/** Resolves with the child's next message of this type; rejects if it exits first. */
+function nextMessage<T extends ServerMessage['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<ServerMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ServerMessage) => {
+      if (message.type !== type) return
+      settle()
+      resolve(message as Extract<ServerMessage, { type: T }>)
+    }
+    const onExit = (code: number | null, signal: string | null) => {
+      settle()
+      reject(new Error(`bench server exited (${signal ?? code}) before "${type}"`))
+    }
+    const settle = () => {
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
