@@ -45,19 +45,30 @@ export async function startServer(role: Role, env: Record<string, string>): Prom
     port,
     url: `http://${HOST}:${port}`,
     async cpuMicros() {
-      const answer = nextMessage(child, 'cpu')
-      child.send({ type: 'cpu' })
-      return (await answer).micros
+      return (await ask(child, 'cpu', 'cpu')).micros
     },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve))
-      const stopped = nextMessage(child, 'stopped')
-      child.send({ type: 'stop' })
-      const { maxRssKiB } = await stopped
+      const { maxRssKiB } = await ask(child, 'stop', 'stopped')
       await exited
       return maxRssKiB
     },
   }
+}
+
+/** Sends a request and resolves with the answer; rejects when the child is gone. */
+async function ask<T extends ServerMessage['type']>(
+  child: ChildProcess,
+  request: 'cpu' | 'stop',
+  answer: T,
+): Promise<Extract<ServerMessage, { type: T }>> {
+  const answered = nextMessage(child, answer)
+  // With a callback, a closed channel fails the send instead of an 'error' event on the child.
+  const sent = new Promise<void>((resolve, reject) =>
+    child.send({ type: request }, (error) => (error ? reject(error) : resolve())),
+  )
+  const [message] = await Promise.all([answered, sent])
+  return message
 }
 
 /** Resolves with the child's next message of this type; rejects if it exits first. */

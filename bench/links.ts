@@ -46,6 +46,7 @@ export function oneTimeScenario(
     name,
     server,
     path: PATH,
+    headers: latchkey.headers,
     setupRequest: (request, context) => {
       const user = pool.shift()
       ;(context as Slot).user = user
@@ -75,6 +76,7 @@ export function reusableScenario(server: Server, users: BenchUser[], latchkey: L
     name: 'latchkey verify, reusable link',
     server,
     path: PATH,
+    headers: latchkey.headers,
     setupRequest: (request) => withToken(request, token()),
     onResponse: (status, body) => {
       if (status === 200) checkOpened(body, faults)
@@ -94,6 +96,7 @@ export function forgedScenario(server: Server, users: BenchUser[], latchkey: Lat
     name: 'latchkey reject a forged token',
     server,
     path: PATH,
+    headers: latchkey.headers,
     expectStatus: 401,
     setupRequest: (request) =>
       withToken(request, latchkey.forgeLogin(users[next++ % users.length] as BenchUser)),
@@ -110,14 +113,14 @@ export function floorScenario(
   name: string,
   server: Server,
   path: string,
-  users: BenchUser[],
   latchkey: Latchkey,
+  token: () => string,
 ): Scenario {
-  const token = reusableTokens(users, latchkey)
   return {
     name,
     server,
     path,
+    headers: latchkey.headers,
     setupRequest: (request) => withToken(request, token()),
   }
 }

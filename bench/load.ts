@@ -23,17 +23,53 @@ export interface Outcome extends Run {
   failures: string[]
 }
 
+/**
+ * A scenario's median round by throughput (the lower middle one of an even count), with the
+ * slowest response, the errors and the failures of all its rounds.
+ */
+export interface Measured extends Outcome {
+  /** Every round's throughput, req/s, in the order run. */
+  rounds: number[]
+}
+
+/**
+ * Every scenario `rounds` times, round robin, so the slow drift of a shared machine falls on all
+ * of them alike; for each, its median round.
+ */
+export async function measureRounds(
+  scenarios: readonly Scenario[],
+  rounds: number,
+): Promise<Map<Scenario, Measured>> {
+  const runs = new Map<Scenario, Outcome[]>(scenarios.map((s) => [s, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) runs.get(scenario)?.push(await measure(scenario))
+  }
+  return new Map(
+    [...runs].map(([scenario, outcomes]) => {
+      const sorted = [...outcomes].sort((a, b) => a.result.requests.mean - b.result.requests.mean)
+      const median = sorted[Math.floor((sorted.length - 1) / 2)] as Outcome
+      const measured: Measured = {
+        ...median,
+        rounds: outcomes.map((o) => o.result.requests.mean),
+        maxMs: Math.max(...outcomes.map((o) => o.maxMs)),
+        errors: outcomes.reduce((sum, o) => sum + o.errors, 0),
+        failures: outcomes.flatMap((o, i) =>
+          o.failures.map((f) => (rounds > 1 ? `round ${i + 1}: ${f}` : f)),
+        ),
+      }
+      return [scenario, measured]
+    }),
+  )
+}
+
 /** Warms the scenario up, then times it; reads the server's CPU time around the timed run. */
-export async function measure(
-  scenario: Scenario,
-  headers: Record<string, string>,
-): Promise<Outcome> {
+async function measure(scenario: Scenario): Promise<Outcome> {
   await scenario.prepare?.()
-  const warmup = await fire(scenario, headers, WARMUP_SECONDS)
+  const warmup = await fire(scenario, WARMUP_SECONDS)
   const warmupFaults = scenario.takeFaults?.()
   await scenario.prepare?.()
   const cpuBefore = await scenario.server.cpuMicros()
-  const run = await fire(scenario, headers, SECONDS)
+  const run = await fire(scenario, SECONDS)
   const cpuMicros = (await scenario.server.cpuMicros()) - cpuBefore
   const faults = scenario.takeFaults?.()
   const failures = [
@@ -49,7 +85,7 @@ export async function measure(
   return { scenario, ...run, cpuMicros, errors, failures }
 }
 
-function fire(scenario: Scenario, headers: Record<string, string>, seconds: number): Promise<Run> {
+function fire(scenario: Scenario, seconds: number): Promise<Run> {
   const latencies: number[] = []
   let maxMs = 0
   return new Promise((resolve, reject) => {
@@ -69,7 +105,7 @@ function fire(scenario: Scenario, headers: Record<string, string>, seconds: numb
           {
             method: 'POST',
             path: scenario.path,
-            headers,
+            headers: scenario.headers,
             setupRequest: scenario.setupRequest,
             onResponse: scenario.onResponse,
           },

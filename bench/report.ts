@@ -4,12 +4,12 @@
  */
 import { execFileSync } from 'node:child_process'
 import { arch, cpus, loadavg, platform } from 'node:os'
-import { type Outcome, percentile } from './load.js'
+import { type Measured, percentile } from './load.js'
 import { CONNECTIONS, PIPELINING, SECONDS, WARMUP_SECONDS } from './options.js'
 import { out } from './run.js'
 
 /** The title, the commit measured, the machine and the load settings. */
-export function printHeader(title: string): void {
+export function printHeader(title: string, rounds: number): void {
   const cpu = cpus()
   out(title)
   out(`commit ${commit()} · node ${process.version} · ${platform()} ${arch()}`)
@@ -19,7 +19,8 @@ export function printHeader(title: string): void {
   )
   out(
     `run  ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
-      `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario`,
+      `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario and round, ` +
+      `${rounds} round${rounds === 1 ? '' : 's'} (the median shown)`,
   )
 }
 
@@ -38,7 +39,7 @@ function commit(): string {
 /** The columns every scenario row has: throughput, latency, server CPU, counts. */
 export const OUTCOME_COLUMNS = ['req/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU µs/req']
 
-export function outcomeCells(o: Outcome): string[] {
+export function outcomeCells(o: Measured): string[] {
   return [
     o.result.requests.mean.toFixed(0),
     percentile(o.latencies, 50).toFixed(2),
@@ -49,14 +50,17 @@ export function outcomeCells(o: Outcome): string[] {
 }
 
 export const LEGEND = [
-  'max ms: the slowest response of the timed run, whatever its status',
+  'max ms: the slowest response of the timed runs (every round), whatever its status',
   'server CPU µs/req: user + system time of the server process over the run, per response ' +
     "(PostgreSQL's own not included)",
-  'errors: unexpected statuses, failed requests and wrong answers of the timed run',
+  'errors: unexpected statuses, failed requests and wrong answers of the timed runs (every round)',
 ]
 
-export const p99 = (o: Outcome): number => percentile(o.latencies, 99)
-export const reqPerSecond = (o: Outcome): number => o.result.requests.mean
+export const p99 = (o: Measured): number => percentile(o.latencies, 99)
+export const reqPerSecond = (o: Measured): number => o.result.requests.mean
+/** Every round's throughput, when there was more than one. */
+export const roundsCell = (o: Measured): string =>
+  o.rounds.length > 1 ? o.rounds.map((r) => r.toFixed(0)).join(' ') : ''
 export const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`
 
 /** Columns aligned: the first to the left, the others to the right. */

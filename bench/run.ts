@@ -5,6 +5,7 @@
 
 const undo: (() => void | Promise<void>)[] = []
 let cleaning: Promise<void> | undefined
+let interrupted = false
 
 /** Registers something to undo at the end, last registered first; returns the same function. */
 export function atExit<T extends () => void | Promise<void>>(fn: T): T {
@@ -29,13 +30,17 @@ function cleanUp(): Promise<void> {
 export async function runBench(main: () => Promise<number>): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true
       void cleanUp().then(() => process.exit(signal === 'SIGINT' ? 130 : 143))
     })
   }
   try {
     process.exitCode = await main()
   } catch (error) {
-    process.stderr.write(`\nBENCHMARK FAILED: ${error instanceof Error ? error.stack : error}\n`)
+    // Interrupted, what main was waiting for went away: nothing to report.
+    if (!interrupted) {
+      process.stderr.write(`\nBENCHMARK FAILED: ${error instanceof Error ? error.stack : error}\n`)
+    }
     process.exitCode = 1
   } finally {
     await cleanUp()

@@ -7,6 +7,8 @@ export interface Scenario {
   /** The server the requests go to; its process's CPU time is read around the timed run. */
   server: Server
   path: string
+  /** The request's headers: a backend's API key, and JSON bodies. */
+  headers: Record<string, string>
   /**
    * The status every answer should have: 2xx when unset. A scenario that expects an error (a
    * forged token's 401) does not count those answers as errors; its onResponse checks their body.

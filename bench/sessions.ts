@@ -75,6 +75,7 @@ export function refreshScenario(source: SessionSource, inFlight: number): Scenar
   return {
     name: 'latchkey refresh, rotating',
     server: source.server,
+    headers: source.headers,
     path: '/v1/sessions/refresh',
     prepare: async () => {
       const opened = await openSessions(source, inFlight)
@@ -119,6 +120,7 @@ export function introspectScenario(source: SessionSource, count: number): Scenar
   return {
     name: 'latchkey introspect',
     server: source.server,
+    headers: source.headers,
     path: '/v1/sessions/introspect',
     prepare: async () => {
       jwts = (await openSessions(source, count)).map((s) => s.jwt)

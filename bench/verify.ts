@@ -39,8 +39,10 @@
  * existing, empty database to use instead (its tables are filled with the bench users and left
  * there). The users are written in bulk before the servers start (bench/seed.ts).
  *
- * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_USERS (10000: users in the
- * store; requests draw from 10,000 of them at most, picked at random), and the store's above.
+ * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (1: with more, every
+ * scenario runs that many times, round robin, and the table shows each one's median round, with
+ * the slowest response and the errors of all), BENCH_USERS (10000: users in the store; requests
+ * draw from 10,000 of them at most, picked at random), and the store's above.
  * Exits non-zero, and says so, when any response was not 2xx (401 token_invalid for the forged
  * token), any request failed, or an answer was not the expected one (an introspection saying
  * inactive). A target not met is reported, not a failure of the run.
@@ -58,7 +60,7 @@ import {
   reusableScenario,
   reusableTokens,
 } from './links.js'
-import { measure, type Outcome, reportFailures } from './load.js'
+import { type Measured, measureRounds, reportFailures } from './load.js'
 import { CONNECTIONS, PIPELINING, positiveInt } from './options.js'
 import {
   LEGEND,
@@ -70,6 +72,7 @@ import {
   printTable,
   printTarget,
   reqPerSecond,
+  roundsCell,
 } from './report.js'
 import { atExit, out, runBench } from './run.js'
 import type { Scenario } from './scenario.js'
@@ -77,6 +80,7 @@ import { seedUsers } from './seed.js'
 import { introspectScenario, refreshScenario, type SessionSource } from './sessions.js'
 
 const USERS = positiveInt('BENCH_USERS', 10_000)
+const ROUNDS = positiveInt('BENCH_ROUNDS', 1)
 /** The most users requests draw from: enough to spread them over the store. */
 const SAMPLE = 10_000
 // Distinct sessions the introspection run cycles through.
@@ -101,29 +105,20 @@ async function main(): Promise<number> {
     await startServer('constant', {}),
   ] as const
   const { headers } = latchkey
-  await checkSameJwtShape(server, signing, headers, reusableTokens(users, latchkey)())
+  const token = reusableTokens(users, latchkey)
+  await checkSameJwtShape(server, signing, headers, token())
 
   const sessionSource: SessionSource = {
     server,
     headers,
-    loginToken: reusableTokens(users, latchkey),
+    loginToken: token,
     concurrency: CONNECTIONS,
   }
+  const floor = (name: string, on: Server, path: string) =>
+    floorScenario(name, on, path, latchkey, token)
   const floors = {
-    signing: floorScenario(
-      'signing floor: bare Fastify, jose sign',
-      signing,
-      '/sign',
-      users,
-      latchkey,
-    ),
-    constant: floorScenario(
-      'constant floor: bare Fastify, constant JSON',
-      constant,
-      '/constant',
-      users,
-      latchkey,
-    ),
+    signing: floor('signing floor: bare Fastify, jose sign', signing, '/sign'),
+    constant: floor('constant floor: bare Fastify, constant JSON', constant, '/constant'),
   }
   const ours = {
     oneTime: oneTimeScenario(server, users, latchkey),
@@ -133,25 +128,31 @@ async function main(): Promise<number> {
     forged: forgedScenario(server, users, latchkey),
   }
 
-  printHeader('latchkey benchmark: verify, refresh, introspect, against two bare floors')
+  printHeader('latchkey benchmark: verify, refresh, introspect, against two bare floors', ROUNDS)
   out(`data ${USERS} users in ${store.label} (written in ${setupSeconds.toFixed(1)} s)`)
   out()
 
-  const outcomes = new Map<Scenario, Outcome>()
-  for (const scenario of [...Object.values(floors), ...Object.values(ours)]) {
-    outcomes.set(scenario, await measure(scenario, headers))
-  }
+  const scenarios = [...Object.values(floors), ...Object.values(ours)]
+  const outcomes = await measureRounds(scenarios, ROUNDS)
   const rss = {
     latchkey: await server.stop(),
     signing: await signing.stop(),
     constant: await constant.stop(),
   }
 
-  const of = (scenario: Scenario) => outcomes.get(scenario) as Outcome
+  const of = (scenario: Scenario) => outcomes.get(scenario) as Measured
   const signingRate = reqPerSecond(of(floors.signing))
   const constantRate = reqPerSecond(of(floors.constant))
   printTable([
-    ['scenario', ...OUTCOME_COLUMNS, 'vs signing', 'vs constant', 'requests', 'errors'],
+    [
+      'scenario',
+      ...OUTCOME_COLUMNS,
+      'vs signing',
+      'vs constant',
+      'requests',
+      'errors',
+      'rounds req/s',
+    ],
     ...[...outcomes.values()].map((o) => [
       o.failures.length > 0 ? `${o.scenario.name} (FAILED)` : o.scenario.name,
       ...outcomeCells(o),
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
       `${(reqPerSecond(o) / constantRate).toFixed(2)}×`,
       String(o.result['2xx'] + o.result.non2xx),
       String(o.errors),
+      roundsCell(o),
     ]),
   ])
   for (const line of LEGEND) out(line)
@@ -183,7 +185,7 @@ async function main(): Promise<number> {
     `(3) introspect: ${ratio(ours.introspect, signingRate).toFixed(2)}× the signing floor (reported, no target)`,
   )
   const latchkeyRuns = Object.values(ours).map(of)
-  const slowest = (value: (o: Outcome) => number) =>
+  const slowest = (value: (o: Measured) => number) =>
     latchkeyRuns.reduce((worst, o) => (value(o) > value(worst) ? o : worst))
   const worstP99 = slowest(p99)
   const floorP99 = p99(of(floors.signing))
