@@ -30,7 +30,7 @@ export interface Latchkey {
   headers: Record<string, string>
   /** A login token for the user as the store holds them (one-time: for their current seq). */
   mintLogin(user: BenchUser, oneTime: boolean): string
-  /** A well-formed login token under the right kid whose MAC is wrong (made with another secret). */
+  /** A well-formed login token under the right kid whose MAC is wrong (another secret made it). */
   forgeLogin(user: BenchUser): string
 }
 

@@ -8,7 +8,10 @@ import type { Scenario } from './scenario.js'
 
 export interface Run {
   result: autocannon.Result
-  /** Latency of every expected response, ms, sorted, at full resolution (autocannon's histogram keeps whole ms). */
+  /**
+   * Latency of every expected response, ms, sorted, at full resolution (autocannon's histogram
+   * keeps whole ms).
+   */
   latencies: Float64Array
   /** The slowest response of the run, whatever its status, ms. */
   maxMs: number

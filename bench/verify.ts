@@ -35,9 +35,10 @@
  *
  * Store: the embedded SQLite file; `npm run bench -- --postgres` (or BENCH_POSTGRES=1) measures
  * on a PostgreSQL database the bench creates on the server the tests use (POSTGRES_TEST_URL,
- * postgres://postgres@127.0.0.1:5432/postgres by default) and drops at the end; BENCH_DATABASE_URL names an
- * existing, empty database to use instead (its tables are filled with the bench users and left
- * there). The users are written in bulk before the servers start (bench/seed.ts).
+ * postgres://postgres@127.0.0.1:5432/postgres by default) and drops at the end;
+ * BENCH_DATABASE_URL names an existing, empty database to use instead (its tables are filled with
+ * the bench users and left there). The users are written in bulk, as the service's findOrCreate
+ * would have written them, before the servers start (bench/seed.ts).
  *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_ROUNDS (1: with more, every
  * scenario runs that many times, round robin, and the table shows each one's median round, with
@@ -181,9 +182,8 @@ async function main(): Promise<number> {
   atLeast('(1) verify one-time', ratio(ours.oneTime, signingRate), 1.3, 'the signing floor')
   atLeast('(2) forged token', ratio(ours.forged, constantRate), 0.8, 'the constant floor')
   atLeast('(3) refresh', ratio(ours.refresh, signingRate), 1.0, 'the signing floor')
-  out(
-    `(3) introspect: ${ratio(ours.introspect, signingRate).toFixed(2)}× the signing floor (reported, no target)`,
-  )
+  const introspect = ratio(ours.introspect, signingRate).toFixed(2)
+  out(`(3) introspect: ${introspect}× the signing floor (reported, no target)`)
   const latchkeyRuns = Object.values(ours).map(of)
   const slowest = (value: (o: Measured) => number) =>
     latchkeyRuns.reduce((worst, o) => (value(o) > value(worst) ? o : worst))
