@@ -63,8 +63,14 @@ export const roundsCell = (o: Measured): string =>
   o.rounds.length > 1 ? o.rounds.map((r) => r.toFixed(0)).join(' ') : ''
 export const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`
 
-/** Columns aligned: the first to the left, the others to the right. */
-export function printTable(rows: string[][]): void {
+/**
+ * Columns aligned: the first to the left, the others to the right. A column with nothing under
+ * its heading (every round's throughput, when there was one round) is left out.
+ */
+export function printTable(table: string[][]): void {
+  const [heading = [], ...body] = table
+  const shown = heading.map((_, i) => body.some((row) => (row[i] ?? '') !== ''))
+  const rows = table.map((row) => row.filter((_, i) => shown[i]))
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)))
   for (const row of rows) {
     out(
