@@ -45,9 +45,13 @@ export function outcomeCells(o: Measured): string[] {
     percentile(o.latencies, 50).toFixed(2),
     percentile(o.latencies, 99).toFixed(2),
     o.maxMs.toFixed(1),
-    (o.cpuMicros / Math.max(1, o.result['2xx'] + o.result.non2xx)).toFixed(0),
+    cpuPerRequest(o).toFixed(0),
   ]
 }
+
+/** The server's CPU time per response of the timed run, µs. */
+export const cpuPerRequest = (o: Measured): number =>
+  o.cpuMicros / Math.max(1, o.result['2xx'] + o.result.non2xx)
 
 export const LEGEND = [
   'max ms: the slowest response of the timed runs (every round), whatever its status',
