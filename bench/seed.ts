@@ -52,7 +52,7 @@ export async function seedUsers(
   count: number,
   sample: number,
 ): Promise<BenchUser[]> {
-  const store = openStore(config)
+  const store = await openStore(config)
   try {
     await store.migrate()
   } finally {

@@ -36,6 +36,8 @@ export async function renderOpenApi(): Promise<string> {
       SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'openapi' })]),
       API_KEYS: generateApiKey('openapi', 'admin').entry,
       LOG_LEVEL: 'silent',
+      // The document is built by the docs' own plugin, which an instance loads only with docs on.
+      DOCS: 'on',
     }),
   )
   try {

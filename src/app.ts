@@ -19,8 +19,6 @@ import { buildTexts, translator } from './mail/locales/index.js'
 import { LogTransport } from './mail/log-transport.js'
 import { loadLook, unknownTemplates } from './mail/look.js'
 import type { Mailer } from './mail/mailer.js'
-import { ResendTransport } from './mail/resend-transport.js'
-import { SmtpTransport } from './mail/smtp-transport.js'
 import { linkMessages, MAIL_TEMPLATES } from './mail/templates/link.js'
 import { Metrics } from './metrics/index.js'
 import { OutboxBell } from './outbox/bell.js'
@@ -30,8 +28,6 @@ import { Periodic, type PeriodicOptions } from './periodic.js'
 import { SessionKeys } from './sessions/jwt.js'
 import type { EventAnnouncer } from './store/announce.js'
 import type { Store } from './store/index.js'
-import { openPostgresStore } from './store/postgres/index.js'
-import { openSqliteStore } from './store/sqlite/index.js'
 import { KeyRing } from './tokens/keyring.js'
 
 export interface AppOverrides {
@@ -75,11 +71,13 @@ export async function buildDeps(
   // Every language's words, the operator's included, for checking their templates at start.
   const everyLanguage = SHIPPED_LOCALES.map((locale) => translator(locale, look.catalogues[locale]))
   const emails = linkMessages(look, { publicUrl: config.publicUrl, translators: everyLanguage })
+  const mailer = overrides.mailer ?? (await createMailer(config, clock))
   const outboxBell = new OutboxBell()
   // The store queues each recorded event's webhooks in the event's own transaction, and rings
   // the bell once they have committed. A store passed in announces nothing unless it was opened
   // so (see openStore).
-  const store = overrides.store ?? openStore(config, webhookAnnouncer(config.webhooks, outboxBell))
+  const store =
+    overrides.store ?? (await openStore(config, webhookAnnouncer(config.webhooks, outboxBell)))
   const limits = await Limits.open(config, clock, log, {
     redisPrefix: overrides.redisPrefix,
     shared: overrides.sharedCounters,
@@ -100,7 +98,7 @@ export async function buildDeps(
     keyring: new KeyRing(
       config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
     ),
-    mailer: overrides.mailer ?? createMailer(config, clock),
+    mailer,
     clock,
     apiKeys: new ApiKeys(config.apiKeys),
     outboxBell,
@@ -203,19 +201,27 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
   }
 }
 
-/** The configured store; `announcer`, when given, is told of every event it records. */
-export function openStore(config: Config, announcer?: EventAnnouncer): Store {
+/**
+ * The configured store; `announcer`, when given, is told of every event it records. Only the
+ * configured database's driver is loaded: a SQLite instance never loads `pg`, nor the other way.
+ */
+export async function openStore(config: Config, announcer?: EventAnnouncer): Promise<Store> {
   if (config.database.kind === 'sqlite') {
+    const { openSqliteStore } = await import('./store/sqlite/index.js')
     return openSqliteStore(config.database.file, { announcer })
   }
+  const { openPostgresStore } = await import('./store/postgres/index.js')
   return openPostgresStore(config.database.url, { poolSize: config.databasePoolSize, announcer })
 }
 
-export function createMailer(config: Config, clock: Clock): Mailer {
+/** The configured transport; only its mail library is loaded (none for the log transport). */
+export async function createMailer(config: Config, clock: Clock): Promise<Mailer> {
   if (config.mail.transport === 'log') return new LogTransport()
   if (config.mail.transport === 'smtp') {
+    const { SmtpTransport } = await import('./mail/smtp-transport.js')
     return new SmtpTransport({ url: config.mail.smtpUrl as string, from: config.mail.from })
   }
+  const { ResendTransport } = await import('./mail/resend-transport.js')
   return new ResendTransport({
     apiKey: config.mail.resendApiKey as string,
     from: config.mail.from,

@@ -1,7 +1,5 @@
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/index.js'
@@ -128,20 +126,29 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     done()
   })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: OPENAPI_INFO,
-      // Where this instance answers: Swagger UI's "Try it out" and generated clients call it.
-      servers: [{ url: deps.config.publicUrl, description: 'This instance (PUBLIC_URL)' }],
-      components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
+  // Off in production unless DOCS=on: the document is public anyway (openapi.yaml), but an
+  // operator decides whether an instance serves an interactive console. Off, /docs is a 404, and
+  // neither the document's builder nor the console's files are loaded. The builder is registered
+  // before any route, so that it sees them all.
+  if (deps.config.docs) {
+    const { default: swagger } = await import('@fastify/swagger')
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: OPENAPI_INFO,
+        // Where this instance answers: Swagger UI's "Try it out" and generated clients call it.
+        servers: [{ url: deps.config.publicUrl, description: 'This instance (PUBLIC_URL)' }],
+        components: {
+          securitySchemes: {
+            apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' },
+          },
+        },
       },
-    },
-    refResolver: {
-      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
-    },
-  })
+      refResolver: {
+        buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
+      },
+    })
+  }
 
   const limits = await rateLimits(app, deps)
   // Authentication first: the per-key limit counts the key that was presented and valid.
@@ -152,9 +159,8 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     public: limits.perClientIp,
   }
 
-  // Off in production unless DOCS=on: the document is public anyway (openapi.yaml), but an
-  // operator decides whether an instance serves an interactive console. Off, /docs is a 404.
   if (deps.config.docs) {
+    const { default: swaggerUi } = await import('@fastify/swagger-ui')
     await app.register(async (docs: App) => {
       docs.addHook('onRequest', guards.public)
       await docs.register(swaggerUi, { routePrefix: '/docs' })

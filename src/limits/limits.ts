@@ -9,7 +9,6 @@ import {
   MemoryCounters,
 } from './counters.js'
 import type { RateVerdict, RecipientLimiter } from './recipient-budget.js'
-import { connectRedis, firstConnection, RedisCounters } from './redis-counters.js'
 
 /** One limit, checked directly: counts a hit on `key` and says whether it is within the rate. */
 export interface Limiter {
@@ -72,6 +71,8 @@ export class Limits implements Counters {
     if (local || rates.every((rate) => rate === null)) {
       return new Limits(config, memory, () => undefined)
     }
+    // The Redis client is loaded only by a configuration that counts in Redis.
+    const { connectRedis, firstConnection, RedisCounters } = await import('./redis-counters.js')
     const breaker = new Breaker(clock, log)
     const client = connectRedis(redisUrl, breaker)
     const shared = new RedisCounters(client, options.redisPrefix ?? `${config.redisKeyPrefix}rl:`)
