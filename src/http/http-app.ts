@@ -167,14 +167,15 @@ export async function createHttpApp(deps: RouteDeps, options: HttpOptions): Prom
     })
   }
 
-  await app.register(cookie)
   const browser = browserSecurity({
     key: deps.keyring.cookieKey,
     publicOrigin: new URL(deps.config.publicUrl).origin,
     bindingMaxAgeSeconds: deps.config.linkTtlMax,
   })
-  // Form posts are for the pages only: the API keeps taking JSON alone (415 otherwise).
+  // Form posts and cookies are for the pages only: the API keeps taking JSON alone (415
+  // otherwise), and neither reads nor sets a cookie, so its requests skip both plugins' hooks.
   await app.register(async (pages: App) => {
+    await pages.register(cookie)
     await pages.register(formbody, { bodyLimit: 16 * 1024 })
     pageRoutes(pages, deps, { browser, limits })
   })

@@ -7,8 +7,10 @@ import {
   type SessionUserRow,
   toSession,
   toSessionWithUser,
+  toUser,
+  type UserRow,
 } from '../rows.js'
-import type { EndReason, NewSession, SessionStore } from '../sessions.js'
+import type { EndReason, NewSession, SessionStore, SessionWithUser } from '../sessions.js'
 import type { UsedToken } from '../users.js'
 import { eventWriter, sessionEnder, verifiedDetail } from './audit.js'
 import type { Db, Guard } from './connection.js'
@@ -17,20 +19,22 @@ import type { Db, Guard } from './connection.js'
 export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer): SessionStore {
   // The user-side steps are users.ts's consume and touchLogin (see there for why the counters
   // are compared in the UPDATE itself); here each runs in one transaction with the insert.
-  const consume = db.prepare<[number, string, number, number], { id: string }>(
+  // Both return the user as the update left it, and the insert the session as stored, so the
+  // answer is built from the rows the transaction wrote, without reading them again.
+  const consume = db.prepare<[number, string, number, number], UserRow>(
     `UPDATE users SET seq = seq + 1, last_login_at = ?
      WHERE id = ? AND seq = ? AND rev = ? AND status = 'active'
-     RETURNING id`,
+     RETURNING *`,
   )
-  const touch = db.prepare<[number, string, number], { id: string }>(
+  const touch = db.prepare<[number, string, number], UserRow>(
     `UPDATE users SET last_login_at = ?
      WHERE id = ? AND rev = ? AND status = 'active'
-     RETURNING id`,
+     RETURNING *`,
   )
-  const insert = db.prepare<unknown[], { id: string }>(
+  const insert = db.prepare<unknown[], SessionRow>(
     `INSERT INTO sessions (user_id, created_at, id, client, expires_at, ip, user_agent)
      VALUES (?, ?, ?, ?, ?, ?, ?)
-     RETURNING id`,
+     RETURNING *`,
   )
   const find = db.prepare<[string], SessionUserRow>(
     `SELECT ${SESSION_WITH_USER} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
@@ -73,17 +77,17 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
 
   // The link's use and the session's opening are recorded with the session they made.
   const open = (
-    userId: string,
+    user: UserRow,
     session: NewSession,
     now: number,
     context: AuditContext,
     oneTime: boolean,
     token: UsedToken | undefined,
-  ) => {
-    const { id } = insert.get(userId, now, ...newSessionValues(session)) as { id: string }
-    record(now, 'link.verified', userId, id, context, verifiedDetail(oneTime, token))
-    record(now, 'session.created', userId, id, context, { client: session.client })
-    return find.get(id) as SessionUserRow
+  ): SessionWithUser => {
+    const row = insert.get(user.id, now, ...newSessionValues(session)) as SessionRow
+    record(now, 'link.verified', user.id, row.id, context, verifiedDetail(oneTime, token))
+    record(now, 'session.created', user.id, row.id, context, { client: session.client })
+    return { session: toSession(row), user: toUser(user) }
   }
   const consumeAndOpen = db.transaction(
     (
@@ -94,10 +98,10 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
       now: number,
       context: AuditContext,
       token: UsedToken | undefined,
-    ) =>
-      consume.get(now, userId, seq, rev)
-        ? open(userId, session, now, context, true, token)
-        : undefined,
+    ) => {
+      const user = consume.get(now, userId, seq, rev)
+      return user && open(user, session, now, context, true, token)
+    },
   )
   const touchAndOpen = db.transaction(
     (
@@ -107,8 +111,10 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
       now: number,
       context: AuditContext,
       token: UsedToken | undefined,
-    ) =>
-      touch.get(now, userId, rev) ? open(userId, session, now, context, false, token) : undefined,
+    ) => {
+      const user = touch.get(now, userId, rev)
+      return user && open(user, session, now, context, false, token)
+    },
   )
   const rotateAndRead = db.transaction(
     (id: string, seq: number, rev: number, now: number, context: AuditContext) => {
@@ -122,13 +128,11 @@ export function sqliteSessions(db: Db, guard: Guard, announcer: EventAnnouncer):
 
   return {
     consumeAndOpen: async (userId, expected, session, now, audit = SYSTEM, token) =>
-      joined(
-        guard(() =>
-          consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now, audit, token),
-        ),
+      guard(() =>
+        consumeAndOpen.immediate(userId, expected.seq, expected.rev, session, now, audit, token),
       ),
     touchAndOpen: async (userId, rev, session, now, audit = SYSTEM, token) =>
-      joined(guard(() => touchAndOpen.immediate(userId, rev, session, now, audit, token))),
+      guard(() => touchAndOpen.immediate(userId, rev, session, now, audit, token)),
     findSession: async (id) => joined(guard(() => find.get(id))),
     rotate: async (id, expected, now, audit = SYSTEM) =>
       joined(
