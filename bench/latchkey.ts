@@ -43,6 +43,8 @@ export async function benchLatchkey(store: BenchStore): Promise<Latchkey> {
     SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'bench-key' })]),
     API_KEYS: serviceKey.entry,
     LOG_LEVEL: 'silent',
+    // As in production, where the interactive API console is off unless asked for.
+    DOCS: 'off',
     // The per-key limit stays on at its default, as in production: its cost is part of what is
     // measured, and a run that reached it would fail on its 429s (the default is meant to be
     // out of reach of one instance at full load; see src/config/rate-settings.ts).
