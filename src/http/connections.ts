@@ -67,7 +67,18 @@ function clientErrorHandler(
   // Once part of an answer is out, another one on the same connection would corrupt it.
   const answer = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
   if (socket.writable && answer?.headersSent !== true) {
-    socket.write(problemOnSocket(body, requestId))
+    socket.write(problemOnSocket(body, requestId, { head: askedHead(error) }))
   }
   socket.destroy()
+}
+
+/**
+ * Whether the refused request was a HEAD, whose answer carries no content (RFC 9110 9.3.2): the
+ * client reads none, and the problem document's bytes would be taken for the start of the next
+ * answer. Node gives the packet it failed on; a request line that came in an earlier packet
+ * (headers larger than one read) is not seen, and such an answer keeps its document.
+ */
+function askedHead(error: Error & { rawPacket?: unknown }): boolean {
+  const packet = error.rawPacket
+  return Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD '
 }

@@ -74,13 +74,18 @@ function rawHeaders(body: string, requestId: string): Record<string, string> {
 
 /**
  * A whole HTTP/1.1 answer for a connection Node refuses before there is a request to route
- * (headers too large, too slow, not HTTP); the connection closes after it.
+ * (headers too large, too slow, not HTTP); the connection closes after it. The answer to a HEAD
+ * has the same head and no content.
  */
-export function problemOnSocket(body: Problem, requestId: string): string {
+export function problemOnSocket(
+  body: Problem,
+  requestId: string,
+  { head = false }: { head?: boolean } = {},
+): string {
   const json = JSON.stringify(body)
   const headers = { ...rawHeaders(json, requestId), connection: 'close' }
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
-  return `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\n${lines.join('')}\r\n${json}`
+  return `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\n${lines.join('')}\r\n${head ? '' : json}`
 }
 
 /**

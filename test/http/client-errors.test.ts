@@ -63,3 +63,19 @@ for (const [label, raw, status, code] of cases) {
     )
   })
 }
+
+// Found by `npm run fuzz`: the problem document went out after the head of a HEAD's answer, and
+// a client on a kept-alive connection read its bytes as the start of the next answer.
+t.test('headers over the limit on a HEAD → the same head, and no content', async (t) => {
+  const connection = await connect(port)
+  connection.socket.write(
+    `HEAD /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+  )
+  await connection.closed
+  const received = connection.received()
+  const answer = parseAnswer(received)
+  t.equal(answer.status, 431)
+  t.match(answer.headers['content-type'], /^application\/problem\+json/)
+  t.equal(answer.headers.connection, 'close')
+  t.ok(received.endsWith('\r\n\r\n'), 'nothing after the head')
+})

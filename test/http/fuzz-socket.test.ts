@@ -115,9 +115,15 @@ const sentOf = (r: RawRequest) => {
 async function problemsOf(r: RawRequest, res: Answer & { head: string }): Promise<string[]> {
   const sent = sentOf(r)
   const refused = (await exchange(serialise(r), referencePort)).statusCode !== 200
+  // A refused HEAD is still a HEAD: its answer has the problem's head and no content.
   const found = refused
-    ? answerProblems({ ...sent, method: 'FOO', url: '/nowhere' }, res, routes)
+    ? answerProblems(
+        { ...sent, method: sent.method === 'HEAD' ? 'HEAD' : 'FOO', url: '/nowhere' },
+        res,
+        routes,
+      )
     : answerProblems(sent, res, routes)
+  if (refused && sent.method === 'HEAD' && res.body !== '') found.push('content after a HEAD')
   if (res.statusCode === 0) found.push('no HTTP answer at all')
   if (/[^\t\r\n\x20-\x7e]/.test(res.head)) found.push('a byte outside printable ASCII in the head')
   return found.map(
