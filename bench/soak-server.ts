@@ -48,7 +48,7 @@ async function main(): Promise<void> {
 
   let requests = 0
   const broken = () => fault !== undefined && requests >= fault.from
-  const store = fault?.kind === '5xx' ? faulty(openStore(config), broken) : undefined
+  const store = fault?.kind === '5xx' ? faulty(await openStore(config), broken) : undefined
   const app = await buildApp(config, store ? { store } : {})
   app.server.on('request', () => {
     requests++
