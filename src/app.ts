@@ -77,8 +77,7 @@ export async function buildDeps(
   // the bell once they have committed. A store passed in announces nothing unless it was opened
   // so (see openStore).
   const store =
-    overrides.store ??
-    (await openStore(config, webhookAnnouncer(config.webhooks, outboxBell), SERVICE))
+    overrides.store ?? (await openStore(config, webhookAnnouncer(config.webhooks, outboxBell)))
   const limits = await Limits.open(config, clock, log, {
     redisPrefix: overrides.redisPrefix,
     shared: overrides.sharedCounters,
@@ -202,28 +201,14 @@ async function loadSessionKeys(config: Config): Promise<SessionKeys> {
   }
 }
 
-/** Who opens a store: the service keeps its event loop free of checkpoints; a command need not. */
-interface StoreUse {
-  checkpointInBackground: boolean
-}
-const SERVICE: StoreUse = { checkpointInBackground: true }
-const TOOL: StoreUse = { checkpointInBackground: false }
-
 /**
  * The configured store; `announcer`, when given, is told of every event it records. Only the
  * configured database's driver is loaded: a SQLite instance never loads `pg`, nor the other way.
  */
-export async function openStore(
-  config: Config,
-  announcer?: EventAnnouncer,
-  use: StoreUse = TOOL,
-): Promise<Store> {
+export async function openStore(config: Config, announcer?: EventAnnouncer): Promise<Store> {
   if (config.database.kind === 'sqlite') {
     const { openSqliteStore } = await import('./store/sqlite/index.js')
-    return openSqliteStore(config.database.file, {
-      announcer,
-      checkpointInBackground: use.checkpointInBackground,
-    })
+    return openSqliteStore(config.database.file, { announcer })
   }
   const { openPostgresStore } = await import('./store/postgres/index.js')
   return openPostgresStore(config.database.url, { poolSize: config.databasePoolSize, announcer })

@@ -47,7 +47,8 @@ export function browserSecurity(options: {
     return x.length === y.length && timingSafeEqual(x, y)
   }
   const cookie = (request: FastifyRequest, name: string): string | undefined => {
-    const value = request.cookies[name]
+    // Null when the request failed before the pages' cookie hook ran (while shutting down).
+    const value = request.cookies?.[name]
     return typeof value === 'string' && value.length <= 512 ? value : undefined
   }
 
@@ -100,7 +101,7 @@ export function browserSecurity(options: {
     },
 
     sessionOf(request) {
-      const jwt = request.cookies[COOKIE.session]
+      const jwt = request.cookies?.[COOKIE.session]
       return typeof jwt === 'string' && jwt.length <= 8192 ? jwt : undefined
     },
 

@@ -2,7 +2,6 @@ import { type EventAnnouncer, SILENT } from '../announce.js'
 import { composeStore } from '../compose.js'
 import type { Store, StoreOptions } from '../index.js'
 import { sqliteAudit } from './audit.js'
-import { type Checkpointer, startCheckpointer } from './checkpointer.js'
 import { type Db, guarded, openDatabase } from './connection.js'
 import { sqliteDeliveries } from './deliveries.js'
 import { migrate } from './migrate.js'
@@ -17,28 +16,17 @@ import { sqliteUsers } from './users.js'
  * migrations. The compare-and-increment in `consume` is what keeps one-time tokens single-use
  * across processes sharing the file as well.
  */
-export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteStore(file: string, options: StoreOptions = {}): Store {
   const db = openDatabase(file)
   try {
-    const onDisk = file !== ':memory:' && file !== ''
-    const checkpointer =
-      options.checkpointInBackground && onDisk ? startCheckpointer(db, file) : undefined
-    return compose(db, options.announcer ?? SILENT, checkpointer)
+    return compose(db, options.announcer ?? SILENT)
   } catch (error) {
     db.close()
     throw error
   }
 }
 
-export interface SqliteStoreOptions extends StoreOptions {
-  /**
-   * Checkpoint the log from a worker thread (see checkpointer.ts): for the service, whose event
-   * loop must not wait on fsync. Short-lived commands leave it to SQLite.
-   */
-  checkpointInBackground?: boolean | undefined
-}
-
-function compose(db: Db, announcer: EventAnnouncer, checkpointer?: Checkpointer): Store {
+function compose(db: Db, announcer: EventAnnouncer): Store {
   const guard = guarded(db)
   // Readiness means the schema is there too, not only the file.
   const ping = db.prepare('SELECT 1 AS ok FROM schema_migrations LIMIT 1')
@@ -57,7 +45,6 @@ function compose(db: Db, announcer: EventAnnouncer, checkpointer?: Checkpointer)
     migrate: async () => guard(() => migrate(db)),
     // better-sqlite3 makes a second close a no-op, which shutdown paths rely on.
     close: async () => {
-      await checkpointer?.close()
       db.close()
     },
   })
