@@ -11,8 +11,10 @@
  * - latchkey: the service, built by buildApp from the configuration the parent made
  *   (BENCH_LATCHKEY_ENV);
  * - signing: the signing floor, a bare Fastify route POST /sign that only signs the same session
- *   JWT with jose (same key, same algorithm, same header, same claims; BENCH_SIGNING), the cost no
- *   sign-in service can avoid;
+ *   JWT with jose (same key, same algorithm, same header, same claims; BENCH_SIGNING): the floor
+ *   the targets are stated against. Beside it, POST /sign-node signs the same JWT as latchkey
+ *   does, with node:crypto's synchronous sign through latchkey's own SessionKeys (dist/), which
+ *   costs a third of jose's path: the floor a service signing that way is measured against;
  * - constant: the constant floor, a bare Fastify route POST /constant that parses the same body
  *   and answers a constant JSON: the cost of Fastify itself, and its memory.
  * Each role imports only what it uses, so the constant floor's peak RSS is that of a bare Fastify.
@@ -68,6 +70,16 @@ const builders = {
         .setJti(randomUUID())
         .sign(key)
       return { jwt, expires_at: exp }
+    })
+    const { SessionKeys } = await import('../dist/sessions/jwt.js')
+    const keys = await SessionKeys.load([jwk], {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      ttlSeconds: settings.ttl,
+    })
+    app.post('/sign-node', async () => {
+      const { jwt, expiresAt } = await keys.sign(subject, Date.now())
+      return { jwt, expires_at: expiresAt }
     })
     return app
   },

@@ -13,7 +13,9 @@
  *
  * Scenarios, each a warm-up and then a timed run with the same settings:
  * - signing floor: POST /sign, a bare route that only signs the same session JWT with jose (same
- *   body and headers as verify, ignored);
+ *   body and headers as verify, ignored): the floor the targets are stated against;
+ * - node:crypto signing: POST /sign-node on the same server, the same JWT signed as latchkey signs
+ *   it (node:crypto's synchronous sign, through latchkey's SessionKeys), reported beside it;
  * - constant floor: POST /constant, a bare route that parses the same body and answers a constant
  *   JSON: Fastify alone;
  * - one-time: POST /v1/links/verify, every request with a fresh one-time login token (the
@@ -119,6 +121,7 @@ async function main(): Promise<number> {
     floorScenario(name, on, path, latchkey, token)
   const floors = {
     signing: floor('signing floor: bare Fastify, jose sign', signing, '/sign'),
+    signingNode: floor('bare Fastify, node:crypto sign (as latchkey)', signing, '/sign-node'),
     constant: floor('constant floor: bare Fastify, constant JSON', constant, '/constant'),
   }
   const ours = {
@@ -234,6 +237,7 @@ async function checkSameJwtShape(
   }
   const verified = await post(latchkey, '/v1/links/verify')
   const signed = await post(signing, '/sign')
+  const signedNode = await post(signing, '/sign-node')
   const shape = (jwt: unknown): string => {
     const [header, payload] = String(jwt)
       .split('.')
@@ -243,9 +247,10 @@ async function checkSameJwtShape(
   }
   const session = verified.session as { jwt?: unknown } | null
   const ours = shape(session?.jwt)
-  const theirs = shape(signed.jwt)
-  if (ours !== theirs)
-    throw new Error(`the signing floor's JWT differs: ${theirs} vs latchkey ${ours}`)
+  for (const theirs of [shape(signed.jwt), shape(signedNode.jwt)]) {
+    if (ours !== theirs)
+      throw new Error(`the signing floor's JWT differs: ${theirs} vs latchkey ${ours}`)
+  }
 }
 
 await runBench(main)
