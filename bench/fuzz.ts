@@ -151,7 +151,6 @@ async function main(): Promise<number> {
   let health: Answer = { status: 0, body: '' }
   if (!exit) health = await send(server, agent, { method: 'GET', path: '/healthz', headers: {} })
   const first = server.samples[0]
-  const last = server.samples.at(-1)
   agent.destroy()
   const stopped = exit ? undefined : await server.stop()
 
@@ -164,7 +163,7 @@ async function main(): Promise<number> {
       .join(', ')}`,
   )
   out(
-    `server RSS ${first ? mib(first.rssBytes) : '?'} MiB after 5 s → ${last ? mib(last.rssBytes) : '?'} MiB at the end; peak ${stopped ? mib(stopped.maxRssKiB * 1024) : '?'} MiB; it saw ${stopped?.requests ?? '?'} requests`,
+    `server RSS ${first ? mib(first.rssBytes) : '?'} MiB after 5 s → ${stopped ? mib(stopped.rssBytes) : '?'} MiB at the end; peak ${stopped ? mib(stopped.maxRssKiB * 1024) : '?'} MiB; it saw ${stopped?.requests ?? '?'} requests`,
   )
   if (exit) {
     out(`the server ${exit}; the last requests sent before:`)

@@ -40,8 +40,8 @@ export interface SoakServer {
   samples: Received[]
   /** Undefined while the process runs; how it ended otherwise. */
   exit(): string | undefined
-  /** Closes the server; its peak RSS (KiB) and how many requests it saw. */
-  stop(): Promise<{ maxRssKiB: number; requests: number }>
+  /** Closes the server; its RSS then, its peak RSS (KiB) and how many requests it saw. */
+  stop(): Promise<{ rssBytes: number; maxRssKiB: number; requests: number }>
 }
 
 const dataDirs: string[] = []
@@ -119,9 +119,9 @@ export async function startServer(options: ServerOptions): Promise<SoakServer> {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       const stopped = nextMessage(child, 'stopped')
       child.send({ type: 'stop' })
-      const { maxRssKiB, requests } = await stopped
+      const { rssBytes, maxRssKiB, requests } = await stopped
       await exited
-      return { maxRssKiB, requests }
+      return { rssBytes, maxRssKiB, requests }
     },
   }
 }

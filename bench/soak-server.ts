@@ -8,7 +8,8 @@
  * sample (perf_hooks.monitorEventLoopDelay, reset after each sample).
  *
  * IPC: sends {type: 'ready', port}, then {type: 'sample', …} every SOAK_SAMPLE_MS; on 'stop'
- * closes the server and sends {type: 'stopped', maxRssKiB, requests} before exiting.
+ * closes the server and sends {type: 'stopped', rssBytes (before closing), maxRssKiB, requests}
+ * before exiting.
  *
  * SOAK_FAULT makes the run fail on purpose, so the tests can show that a failure is seen:
  * `5xx:N` breaks every call to the store from the Nth request on (an unexpected error: the
@@ -33,7 +34,7 @@ export interface Sample {
 export type ServerMessage =
   | { type: 'ready'; port: number }
   | ({ type: 'sample' } & Sample)
-  | { type: 'stopped'; maxRssKiB: number; requests: number }
+  | { type: 'stopped'; rssBytes: number; maxRssKiB: number; requests: number }
 
 const HOST = '127.0.0.1'
 /** The delay monitor's timer interval, ms: what it measures is how late that timer fires. */
@@ -87,9 +88,11 @@ async function main(): Promise<void> {
   }
   process.on('message', (message: { type?: string }) => {
     if (message?.type !== 'stop') return
+    const rssBytes = process.memoryUsage().rss
     void close().then(() => {
       const stopped: ServerMessage = {
         type: 'stopped',
+        rssBytes,
         maxRssKiB: process.resourceUsage().maxRSS,
         requests,
       }

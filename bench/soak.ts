@@ -115,13 +115,15 @@ async function main(): Promise<number> {
   out()
   out(
     `total ${result.requests.total} requests, ${result.non2xx} non-2xx ` +
-      `(the forged token's 401s among them), ${result.errors} failed, ${result.timeouts} timed out`,
+      `(the forged token's 401s and the pages' 303s among them), ${result.errors} failed, ${result.timeouts} timed out`,
   )
   out(
     `server peak RSS (maxRSS) ${stopped ? mib(stopped.maxRssKiB * 1024) : '?'} MiB, ` +
       `load generator ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
   )
-  out(`answers by step: ${[...tally.answered].map(([s, n]) => `${s} ${n}`).join(', ')}`)
+  out(
+    `answers by step, calibration included: ${[...tally.answered].map(([s, n]) => `${s} ${n}`).join(', ')}`,
+  )
   if (tally.wrong.size > 0) {
     out('unexpected answers:')
     for (const [what, n] of tally.wrong) out(`  ${n} × ${what}`)
