@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { messagesOf } from './ipc.js'
 import { HOST } from './options.js'
 import { atExit } from './run.js'
 
@@ -71,26 +72,4 @@ async function ask<T extends ServerMessage['type']>(
   return message
 }
 
-/** Resolves with the child's next message of this type; rejects if it exits first. */
-function nextMessage<T extends ServerMessage['type']>(
-  child: ChildProcess,
-  type: T,
-): Promise<Extract<ServerMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: ServerMessage) => {
-      if (message.type !== type) return
-      settle()
-      resolve(message as Extract<ServerMessage, { type: T }>)
-    }
-    const onExit = (code: number | null, signal: string | null) => {
-      settle()
-      reject(new Error(`bench server exited (${signal ?? code}) before "${type}"`))
-    }
-    const settle = () => {
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-    }
-    child.on('message', onMessage)
-    child.on('exit', onExit)
-  })
-}
+const nextMessage = messagesOf<ServerMessage>('the bench server')

@@ -25,8 +25,8 @@ import { connect } from 'node:net'
 import fc from 'fast-check'
 import { Flag, Purpose } from '../src/tokens/codec.js'
 import { KeyRing } from '../src/tokens/keyring.js'
+import { formFields } from '../test/helpers/html.js'
 import { type FuzzRequest, fuzzRequest, type HARVEST, type Material } from './fuzz-requests.js'
-import { formFields } from './mix.js'
 import {
   cleanUp,
   HOST,

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto'
 import type autocannon from 'autocannon'
 import { Flag, Purpose } from '../src/tokens/codec.js'
 import { KeyRing } from '../src/tokens/keyring.js'
+import { formFields } from '../test/helpers/html.js'
 import { Ring } from './ring.js'
 import { PUBLIC_URL, type SoakServer } from './soak-harness.js'
 
@@ -369,30 +370,6 @@ function takeCookies(pass: Pass, headers: Record<string, unknown> | undefined): 
     if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) delete pass.cookies[name]
     else pass.cookies[name] = value
   }
-}
-
-/** The hidden fields of the form posting to `action`; undefined without one. */
-export function formFields(html: string, action: string): Record<string, string> | undefined {
-  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
-    if (!(m[1] ?? '').includes(`action="${action}"`)) continue
-    const fields: Record<string, string> = {}
-    for (const h of (m[2] ?? '').matchAll(
-      /<input type="hidden" name="([^"]*)" value="([^"]*)">/g,
-    )) {
-      fields[h[1] ?? ''] = unescapeHtml(h[2] ?? '')
-    }
-    return fields
-  }
-  return undefined
-}
-
-function unescapeHtml(s: string): string {
-  return s
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&')
 }
 
 function parse(text: string): Record<string, unknown> | undefined {

@@ -13,6 +13,7 @@ import { generateApiKey } from '../src/auth/api-keys.js'
 import { type Config, loadConfig } from '../src/config/index.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
 import { KeyRing } from '../src/tokens/keyring.js'
+import { messagesOf } from './ipc.js'
 import type { Sample, ServerMessage } from './soak-server.js'
 
 export const HOST = '127.0.0.1'
@@ -126,29 +127,7 @@ export async function startServer(options: ServerOptions): Promise<SoakServer> {
   }
 }
 
-/** Resolves with the child's next message of this type; rejects if it exits first. */
-function nextMessage<T extends ServerMessage['type']>(
-  child: ChildProcess,
-  type: T,
-): Promise<Extract<ServerMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: ServerMessage) => {
-      if (message.type !== type) return
-      settle()
-      resolve(message as Extract<ServerMessage, { type: T }>)
-    }
-    const onExit = (code: number | null, signal: string | null) => {
-      settle()
-      reject(new Error(`the soak server exited (${signal ?? code}) before "${type}"`))
-    }
-    const settle = () => {
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-    }
-    child.on('message', onMessage)
-    child.on('exit', onExit)
-  })
-}
+const nextMessage = messagesOf<ServerMessage>('the soak server')
 
 /** A positive integer from the environment, or the fallback. */
 export function positiveInt(name: string, fallback: number): number {

@@ -2,7 +2,10 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { App } from '../../src/http/types.js'
 import { asAdmin, asService, PUBLIC_URL, type TestApp } from './app.js'
-import { unescapeXml } from './html.js'
+import { formFields, unescapeXml } from './html.js'
+
+// Where the pages' tests have always found it.
+export { formFields } from './html.js'
 
 /**
  * The hosted pages as a browser meets them: a cookie jar and the fetch-metadata headers a real
@@ -116,21 +119,6 @@ export class Browser {
     })
     return this.store(res)
   }
-}
-
-/** The hidden fields of the (first) form posting to `action`, unescaped; undefined without one. */
-export function formFields(html: string, action: string): Record<string, string> | undefined {
-  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)) {
-    if (!(m[1] ?? '').includes(`action="${action}"`)) continue
-    const fields: Record<string, string> = {}
-    for (const h of (m[2] ?? '').matchAll(
-      /<input type="hidden" name="([^"]*)" value="([^"]*)">/g,
-    )) {
-      fields[h[1] ?? ''] = unescapeXml(h[2] ?? '')
-    }
-    return fields
-  }
-  return undefined
 }
 
 /** Like formFields, for a form the page must have. */

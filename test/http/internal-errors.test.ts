@@ -8,6 +8,7 @@ import { createHttpApp } from '../../src/http/http-app.js'
 import { appLogger } from '../../src/http/logging.js'
 import { listenLocal, testConfig } from '../helpers/app.js'
 import { assertProblem } from '../helpers/http.js'
+import { holdThroughClose } from '../helpers/shutdown.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -104,23 +105,7 @@ app.get('/test/bug', async () => {
   throw new TypeError(CAUSE)
 })
 
-let release: () => void = () => undefined
-let started: () => void = () => undefined
-const slowStarted = new Promise<void>((resolve) => {
-  started = resolve
-})
-app.get('/test/slow', async () => {
-  started()
-  await new Promise<void>((resolve) => {
-    release = resolve
-  })
-  return { ok: true }
-})
-let closing: () => void = () => undefined
-const closingStarted = new Promise<void>((resolve) => {
-  closing = resolve
-})
-app.addHook('preClose', async () => closing())
+const { held: slowStarted, closingStarted, release } = holdThroughClose(app)
 await app.ready()
 
 function assertInternalError(t: Test, res: LightMyRequestResponse): void {

@@ -3,6 +3,7 @@ import { buildDeps } from '../../src/app.js'
 import { createHttpApp } from '../../src/http/http-app.js'
 import { appLogger } from '../../src/http/logging.js'
 import { listenLocal, testConfig } from '../helpers/app.js'
+import { holdThroughClose } from '../helpers/shutdown.js'
 import { connect, parseAnswer } from '../helpers/socket.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -19,23 +20,7 @@ t.teardown(async () => {
   await deps.store.close()
 })
 
-let release: () => void = () => undefined
-let started: () => void = () => undefined
-const slowStarted = new Promise<void>((resolve) => {
-  started = resolve
-})
-app.get('/test/slow', async () => {
-  started()
-  await new Promise<void>((resolve) => {
-    release = resolve
-  })
-  return { ok: true }
-})
-let closing: () => void = () => undefined
-const closingStarted = new Promise<void>((resolve) => {
-  closing = resolve
-})
-app.addHook('preClose', async () => closing())
+const { held: slowStarted, closingStarted, release } = holdThroughClose(app)
 const port = await listenLocal(app)
 
 t.test('a page asked for while the service shuts down → the 503 page', async (t) => {
