@@ -14,7 +14,7 @@
  *   JWT with jose (same key, same algorithm, same header, same claims; BENCH_SIGNING): the floor
  *   the targets are stated against. Beside it, POST /sign-node signs the same JWT as latchkey
  *   does, with node:crypto's synchronous sign through latchkey's own SessionKeys (dist/), which
- *   costs a third of jose's path: the floor a service signing that way is measured against;
+ *   costs less than jose's path: the floor a service signing that way is measured against;
  * - constant: the constant floor, a bare Fastify route POST /constant that parses the same body
  *   and answers a constant JSON: the cost of Fastify itself, and its memory.
  * Each role imports only what it uses, so the constant floor's peak RSS is that of a bare Fastify.
