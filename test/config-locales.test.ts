@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { generateApiKey } from '../src/auth/api-keys.js'
 import { type Env, loadConfig, SHIPPED_LOCALES } from '../src/config/index.js'
-import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { configProblems } from './helpers/config.js'
 import { tempDir } from './helpers/temp.js'
 
 const keys: Env = {
@@ -12,15 +12,8 @@ const keys: Env = {
   API_KEYS: generateApiKey('svc', 'service').entry,
 }
 
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig({ ...keys, ...env })
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`)
-}
+const problemsOf = (env: Env): string[] =>
+  configProblems(() => loadConfig({ ...keys, ...env }), JSON.stringify(env))
 
 t.test('by default every shipped language is on offer, English first', async (t) => {
   const config = loadConfig({ ...keys, DATA_DIR: tempDir(t) })

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { generateApiKey } from '../src/auth/api-keys.js'
 import { type Env, loadConfig } from '../src/config/index.js'
-import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { configProblems } from './helpers/config.js'
 import { tempDir } from './helpers/temp.js'
 
 const keys: Env = {
@@ -25,15 +25,8 @@ const production: Env = {
   PUBLIC_URL: 'https://login.example',
 }
 
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig({ ...keys, ...env })
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`)
-}
+const problemsOf = (env: Env): string[] =>
+  configProblems(() => loadConfig({ ...keys, ...env }), JSON.stringify(env))
 
 t.test('MAIL_TRANSPORT=smtp with SMTP_URL and MAIL_FROM loads, in production too', async (t) => {
   const config = loadConfig(production)

@@ -7,6 +7,7 @@ import { generateApiKey } from '../src/auth/api-keys.js'
 import { type Env, loadConfig } from '../src/config/index.js'
 import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { configProblems } from './helpers/config.js'
 import { tempDir } from './helpers/temp.js'
 
 const keys: Env = {
@@ -16,15 +17,8 @@ const keys: Env = {
 }
 const secret = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`
 
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig({ ...keys, ...env })
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`)
-}
+const problemsOf = (env: Env): string[] =>
+  configProblems(() => loadConfig({ ...keys, ...env }), JSON.stringify(env))
 
 t.test('off unless WEBHOOK_URLS is set; the default event types', async (t) => {
   t.same(loadConfig(keys).webhooks, {

@@ -18,6 +18,7 @@ import {
 import { weakSecretReason } from '../src/config/secret-strength.js'
 import { ConfigError } from '../src/errors.js'
 import { generateSessionKey } from '../src/sessions/jwt.js'
+import { configProblems } from './helpers/config.js'
 import { tempDir as scratchDir } from './helpers/temp.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -36,15 +37,8 @@ const keys: Env = {
 }
 
 /** The ConfigError loadConfig throws for env; fails the test when it does not throw one. */
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`)
-}
+const problemsOf = (env: Env): string[] =>
+  configProblems(() => loadConfig(env), JSON.stringify(env))
 
 /** Asserts that env is refused and that one problem names `name`. */
 function refuses(t: Test, env: Env, name: RegExp | string, message?: string): void {

@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { ConfigError } from '../../src/errors.js'
 import { PAGE_TEMPLATES, pageRenderer } from '../../src/http/pages/render.js'
 import { CATALOGUES, translator } from '../../src/mail/locales/index.js'
 import { DEFAULT_BRAND_COLOR, loadLook, unknownTemplates } from '../../src/mail/look.js'
 import { linkMessages, MAIL_TEMPLATES } from '../../src/mail/templates/link.js'
+import { configProblems } from '../helpers/config.js'
 import { tempDir } from '../helpers/temp.js'
 
 const PNG = Buffer.concat([
@@ -21,16 +21,6 @@ function templatesDir(t: Test, files: Record<string, string>): string {
     writeFileSync(join(dir, name), content)
   }
   return dir
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  throw new Error('accepted')
 }
 
 const everyLanguage = (look: ReturnType<typeof loadLook>) =>
@@ -74,7 +64,7 @@ t.test('strings that would not work are refused, every one named with its file',
     'strings/fr.json': '{ not json',
     'strings/es.json': '["a"]',
   })
-  const problems = problemsOf(() => loadLook({ templatesDir: dir }))
+  const problems = configProblems(() => loadLook({ templatesDir: dir }))
   const de = join(dir, 'strings/de.json')
   t.match(problems, [
     new RegExp(`^TEMPLATES_DIR: ${de}: "confirm.nope" is no string latchkey has`),
@@ -101,19 +91,19 @@ t.test('LOGO_FILE: a PNG or an SVG, by its bytes', async (t) => {
   t.equal(svg?.type, 'image/svg+xml')
   t.match(svg?.etag, /^"[A-Za-z0-9_-]{43}"$/)
   t.match(
-    problemsOf(() => loadLook({ logoFile: join(dir, 'logo.gif') })),
+    configProblems(() => loadLook({ logoFile: join(dir, 'logo.gif') })),
     [/^LOGO_FILE: .*logo\.gif is neither a PNG nor an SVG file/],
   )
   t.match(
-    problemsOf(() => loadLook({ logoFile: join(dir, 'big.png') })),
+    configProblems(() => loadLook({ logoFile: join(dir, 'big.png') })),
     [/larger than 512 KB/],
   )
   t.match(
-    problemsOf(() => loadLook({ logoFile: join(dir, 'missing.png') })),
+    configProblems(() => loadLook({ logoFile: join(dir, 'missing.png') })),
     [/ENOENT/],
   )
   t.match(
-    problemsOf(() => loadLook({ templatesDir: join(dir, 'nowhere') })),
+    configProblems(() => loadLook({ templatesDir: join(dir, 'nowhere') })),
     [/^TEMPLATES_DIR: .*nowhere cannot be read/],
   )
 })
@@ -150,7 +140,7 @@ t.test('replaced page templates render, or refuse to start with their file and l
     'reported.eta': 'one\ntwo\n<%= it.t(\n',
   })
   const look = loadLook({ templatesDir: broken })
-  const problems = problemsOf(() => pageRenderer(look, everyLanguage(look)))
+  const problems = configProblems(() => pageRenderer(look, everyLanguage(look)))
   t.match(problems, [
     new RegExp(`^TEMPLATES_DIR: ${join(broken, 'login.eta')}, line 2: Unexpected token`),
     new RegExp(`^TEMPLATES_DIR: ${join(broken, 'reported.eta')}, line 3: unclosed tag`),
@@ -183,7 +173,7 @@ t.test(
     const broken = templatesDir(t, { 'link.html.eta': 'a\nb\n<%= it.code.toUpperCase() %>' })
     const bad = loadLook({ templatesDir: broken })
     t.match(
-      problemsOf(() => linkMessages(bad, { translators: everyLanguage(bad) })),
+      configProblems(() => linkMessages(bad, { translators: everyLanguage(bad) })),
       [
         new RegExp(
           `^TEMPLATES_DIR: ${join(broken, 'link.html.eta')}, line 3: Cannot read properties of undefined`,
