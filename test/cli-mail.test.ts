@@ -68,7 +68,7 @@ t.test('mail with no or another subcommand, or a bad LINK_TTL, says what to do',
     t.equal(runs[i]?.stdout, '')
   }
   t.equal(badTtl?.code, 1)
-  t.match(badTtl?.stderr, /LINK_TTL: must be a whole number of seconds/)
+  t.match(badTtl?.stderr, /LINK_TTL: "soon" is not a number of seconds/)
   t.notMatch(badTtl?.stderr, /\n\s+at /)
   t.equal(badTtl?.stdout, '')
   t.same(readdirSync(dir), [], 'nothing written')
@@ -134,5 +134,9 @@ t.test(
     const colour = await cli(join(dir, 'data'), ['mail', 'preview'], { BRAND_COLOR: 'blue' })
     t.equal(colour.code, 1)
     t.match(colour.stderr, /BRAND_COLOR: "blue" is not a colour/)
+    // The language the service would refuse to start with is refused here too.
+    const language = await cli(join(dir, 'data'), ['mail', 'preview'], { DEFAULT_LOCALE: 'de-CH' })
+    t.equal(language.code, 1)
+    t.match(language.stderr, /DEFAULT_LOCALE: "de-CH" is not a language latchkey ships/)
   },
 )

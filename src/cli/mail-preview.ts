@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
-import { type Locale, SHIPPED_LOCALES } from '../config/index.js'
+import { type Locale, readOneSetting } from '../config/index.js'
 import { ConfigError } from '../errors.js'
-import { bestLocale, translator } from '../mail/locales/index.js'
+import { translator } from '../mail/locales/index.js'
 import { loadLook } from '../mail/look.js'
 import type { MailMessage } from '../mail/mailer.js'
 import { linkMessages } from '../mail/templates/link.js'
@@ -41,17 +41,18 @@ export function mailPreview({ out, locale }: { out?: string; locale?: Locale }):
 function previewMessage(env: NodeJS.ProcessEnv, locale: Locale | undefined): MailMessage {
   const setting = (name: string) => env[name]?.trim() || undefined
   const publicUrl = (setting('PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '')
-  const ttl = setting('LINK_TTL') ?? '900'
+  // The settings the email shows, read and refused as the service reads and refuses them.
   const problems: string[] = []
-  if (!/^[1-9][0-9]*$/.test(ttl)) problems.push('LINK_TTL: must be a whole number of seconds')
-  const brandColor = setting('BRAND_COLOR')
-  if (brandColor !== undefined && !/^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(brandColor)) {
-    problems.push(`BRAND_COLOR: "${brandColor}" is not a colour; set a hex colour like #0f766e`)
+  const read = (name: 'LINK_TTL' | 'BRAND_COLOR' | 'DEFAULT_LOCALE') => {
+    const { value, problems: found } = readOneSetting(name, setting(name))
+    problems.push(...found)
+    return value
   }
-  const fallback = setting('DEFAULT_LOCALE')
-  const language =
-    locale ?? (fallback === undefined ? undefined : bestLocale(fallback, SHIPPED_LOCALES)) ?? 'en'
+  const ttl = read('LINK_TTL') as number
+  const brandColor = read('BRAND_COLOR') as string | undefined
+  const fallback = read('DEFAULT_LOCALE') as Locale
   if (problems.length > 0) throw new ConfigError(problems)
+  const language = locale ?? fallback
   const look = loadLook({
     templatesDir: setting('TEMPLATES_DIR'),
     brandColor,
@@ -65,7 +66,7 @@ function previewMessage(env: NodeJS.ProcessEnv, locale: Locale | undefined): Mai
       to: 'someone@example.com',
       link: `${publicUrl}/login/link?token=${token.toString('base64url')}`,
       appName: setting('APP_NAME') ?? 'latchkey',
-      ttlSeconds: Number(ttl),
+      ttlSeconds: ttl,
       oneTime: true,
       reportLink: `${publicUrl}/login/report?token=${token.toString('base64url')}`,
     },

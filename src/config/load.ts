@@ -78,6 +78,19 @@ export function loadConfig(rawEnv: Env): Config {
 }
 
 /**
+ * One setting read on its own, exactly as loadConfig reads it (default, parser, schema, its own
+ * refinement; not the rules across settings): for commands that need a few settings and not a
+ * whole configuration.
+ */
+export function readOneSetting(
+  name: SettingName,
+  raw: string | undefined,
+): { value: unknown; problems: string[] } {
+  const { value, problems } = readSetting(name, TABLE[name] as Setting, raw, false)
+  return { value, problems }
+}
+
+/**
  * One setting: parsed, checked against its schema, then refined once the schema holds. It is
  * valid (for the rules across settings) when it read and matched its schema; `unset` says
  * whether production will name a missing secret itself.
