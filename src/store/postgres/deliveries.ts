@@ -3,9 +3,10 @@ import { SYSTEM } from '../audit.js'
 import type { DeliveryStore } from '../deliveries.js'
 import { deliverySql } from '../delivery-sql.js'
 import { type OutboxRow, toMessage } from '../rows.js'
-import { suppressionSql, suppressionValues } from '../suppression-sql.js'
+import { suppressionValues } from '../suppression-sql.js'
 import { announcing, recordOn } from './audit.js'
 import type { Connection } from './connection.js'
+import { SUPPRESS } from './suppressions.js'
 
 const sql = deliverySql((n) => `$${n}`)
 const SQL = {
@@ -13,7 +14,7 @@ const SQL = {
   seen: { name: 'lk_provider_event', text: sql.seen },
   deliver: { name: 'lk_outbox_delivery', text: sql.deliver },
   owner: { name: 'lk_outbox_owner', text: sql.owner },
-  suppress: { name: 'lk_suppress', text: suppressionSql((n) => `$${n}`).upsert },
+  suppress: SUPPRESS,
   prune: { name: 'lk_prune_provider_events', text: sql.prune },
 } as const
 

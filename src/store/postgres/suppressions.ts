@@ -15,6 +15,9 @@ const SQL = {
   remove: { name: 'lk_remove_suppression', text: sql.remove },
 } as const
 
+/** The upsert of a suppression entry, for the statements that suppress in their own transaction. */
+export const SUPPRESS = SQL.upsert
+
 /** The suppressions table; the twin of sqlite/suppressions.ts. Arguments are checked by compose.ts. */
 export function postgresSuppressions(db: Connection): SuppressionStore {
   return {

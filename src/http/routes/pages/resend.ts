@@ -40,13 +40,12 @@ export function resendRoutes(
 ): void {
   const form = { hide: true, body: ResendFormSchema }
   app.post('/login/resend', { schema: form, errorHandler }, async (request, reply) => {
-    const next = single(request.body.next) || undefined
+    // Checked once, as every page does with a target: one the link does not bind fails its MAC.
+    const next = nextOf(request.body.next, pages.targets)
     // The form's own budget, as POST /login counts it: this is an email asked for from here.
     const budget = await limits.formEmails(request)
     if (!budget.allowed) {
-      // Offered again on the page only once checked, as every page does with a target.
-      const offered = nextOf(request.body.next, pages.targets)
-      return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, offered)
+      return pages.tooMany(request, reply, 'form', budget.retryAfterSeconds, next)
     }
     const asked = await resendLink(deps, {
       token: single(request.body.token) ?? '',
