@@ -408,23 +408,39 @@ function csrfCookie(server: SoakServer): Promise<{ cookie: string; token: string
   })
 }
 
-/** The request, each part cut to a readable length (with its full length said). */
+/**
+ * The request, each part cut to a readable length (with its full length said), and without the
+ * run's credentials and the tokens it was handed (API keys, cookies, CSRF tokens, links, JWTs):
+ * a failure is replayed from its seed, and what is printed may be pasted anywhere.
+ */
 function describe(r: FuzzRequest): string {
   const cut = (text: string, max: number) =>
     text.length > max
-      ? `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`
-      : JSON.stringify(text)
+      ? `${JSON.stringify(redacted(text.slice(0, max)))}… (${text.length} characters)`
+      : JSON.stringify(redacted(text))
   if (r.raw) return `raw ${cut(r.raw.toString('latin1'), 1500)}`
   const headers = Object.entries(r.headers).map(([k, v]) => `${k}: ${cut(v, 200)}`)
   const body = r.body ? ` body ${cut(r.body.toString('utf8'), 1000)}` : ''
   return `${r.method} ${cut(r.path, 1000)} headers {${headers.join(', ')}}${body}`
 }
 
+const SECRETS: [RegExp, string][] = [
+  [/(Bearer\s+)\S+/gi, '$1[key]'],
+  [/(__Host-latchkey-[a-z]+=)[^;,\s"]+/g, '$1[cookie]'],
+  [/\beyJ[\w-]+\.[\w-]+\.[\w-]+/g, '[jwt]'],
+  [/\b((?:token|csrf|code|refresh_token)=)[^&\s"]+/g, '$1[redacted]'],
+  [/("(?:token|csrf|code|jwt|refresh_token)"\s*:\s*")[^"]*/g, '$1[redacted]'],
+]
+
+function redacted(text: string): string {
+  return SECRETS.reduce((t, [pattern, label]) => t.replace(pattern, label), text)
+}
+
 function printFailure(n: number, r: FuzzRequest, answer: Answer, what: string): void {
   out()
   out(`${what} at request ${n} (batch seed ${SEED + Math.floor(n / BATCH)}, index ${n % BATCH}):`)
   out(`  ${describe(r)}`)
-  out(`  → ${answer.status} ${answer.body.slice(0, 500)}`)
+  out(`  → ${answer.status} ${redacted(answer.body.slice(0, 500))}`)
 }
 
 try {

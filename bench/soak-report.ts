@@ -5,6 +5,7 @@
  * machine's other load going away, which the table shows and the verdict does not count against
  * the service.
  */
+import { percentile } from './load.js'
 import type { Received } from './soak-harness.js'
 
 /** How far above the second window the last may be. */
@@ -48,8 +49,10 @@ export class Windows {
     this.#buckets = Array.from({ length: count }, () => ({ latencies: [], fiveXx: 0, errors: 0 }))
   }
 
+  /** The window of now; an answer that comes before the first or after the last counts in it. */
   #bucket(): Bucket | undefined {
-    return this.#buckets[Math.floor((performance.now() - this.#startedAt) / this.windowMs)]
+    const index = Math.floor((performance.now() - this.#startedAt) / this.windowMs)
+    return this.#buckets[Math.min(this.count - 1, Math.max(0, index))]
   }
 
   response(status: number, latencyMs: number): void {
@@ -163,12 +166,6 @@ export function verdict(rows: readonly Row[], extra: { fiveXx: number; errors: n
       `(${change(last.loopP99Ms, second.loopP99Ms)}; differences under ${LOOP_FLOOR_MS} ms are noise)`,
   })
   return checks
-}
-
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number
 }
 
 function mean(values: number[]): number {
