@@ -97,7 +97,7 @@ export async function signInHere(
   // canonicalised (or refused) before the MAC check, and is ASCII fit for a Location header.
   if (handoff === 'cookie') {
     const opened = await openSession(deps, link.fields, link.oneTime, origin)
-    const session = await grantSession(deps, opened)
+    const session = grantSession(deps, opened)
     return { kind: 'session', user: opened.user, session, redirectTo: link.redirectTo }
   }
   const user = await useLink(deps, link, context)

@@ -17,12 +17,12 @@ export interface SessionGrant {
  * A session JWT naming the session (`sid`) and its client, and the refresh token of the session's
  * current refresh sequence. Neither outlives the session.
  */
-export async function grantSession(
+export function grantSession(
   deps: AuthDeps,
   { session, user }: SessionWithUser,
   now = deps.clock(),
-): Promise<SessionGrant> {
-  const { jwt, expiresAt } = await deps.sessions.sign(
+): SessionGrant {
+  const { jwt, expiresAt } = deps.sessions.sign(
     { sub: user.id, client_id: session.client, sid: session.id, email: user.email, rev: user.rev },
     now,
     toSeconds(session.expiresAt),

@@ -48,7 +48,7 @@ export async function verifyCode(deps: AuthDeps, request: CodeRequest): Promise<
     openSession(deps, link.fields, true, request.origin),
   )
   deps.observer.codeVerified('ok')
-  const session = await grantSession(deps, opened)
+  const session = grantSession(deps, opened)
   return { user: opened.user, session, redirectTo: link.redirectTo, scope: null }
 }
 

@@ -70,7 +70,7 @@ async function verify(deps: AuthDeps, request: VerifyRequest): Promise<VerifyRes
     const found = { redirectTo: link.redirectTo, scope: link.scope }
     if (link.login) {
       const opened = await openSession(deps, link.fields, link.oneTime, origin)
-      return { user: opened.user, session: await grantSession(deps, opened), ...found }
+      return { user: opened.user, session: grantSession(deps, opened), ...found }
     }
     const opened = { ...link, user: await loadTokenUser(deps.store, link.fields) }
     return { user: await useLink(deps, opened, context), session: null, ...found }

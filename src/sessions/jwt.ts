@@ -97,11 +97,11 @@ export class SessionKeys {
    * A JWT that lives SESSION_TTL, or less when `notAfter` (seconds since the Unix epoch: the end
    * of its session) comes sooner.
    */
-  async sign(
+  sign(
     subject: Pick<SessionClaims, 'sub' | 'client_id' | 'sid' | 'email' | 'rev'>,
     nowMs: number,
     notAfter = Number.POSITIVE_INFINITY,
-  ): Promise<{ jwt: string; expiresAt: number }> {
+  ): { jwt: string; expiresAt: number } {
     checkNow(nowMs)
     if (typeof subject.sub !== 'string' || subject.sub === '') {
       throw new TypeError('sign: sub must be a non-empty string')
