@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Locale, SHIPPED_LOCALES } from '../config/index.js'
@@ -17,11 +16,10 @@ export const DEFAULT_BRAND_COLOR = '#1d4ed8'
 /** Where latchkey serves the logo: pages link it, emails load it from PUBLIC_URL + this. */
 export const LOGO_PATH = '/assets/logo'
 
-/** A logo as it is served: its bytes, type and strong ETag, read once at start. */
+/** A logo as read once at start: its bytes and type (the pages serve it with their ETag). */
 export interface Logo {
   body: Buffer
   type: 'image/png' | 'image/svg+xml'
-  etag: string
 }
 
 /** A template an operator put in TEMPLATES_DIR in place of a shipped one. */
@@ -220,7 +218,7 @@ function readLogo(file: string, problems: string[]): Logo | undefined {
     problems.push(`LOGO_FILE: ${file} is neither a PNG nor an SVG file; convert it to one`)
     return undefined
   }
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url')}"` }
+  return { body, type }
 }
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { LogTransport } from '../../src/mail/log-transport.js'
-import { linkMessage } from '../../src/mail/templates/link.js'
+import { linkMessage } from '../helpers/shipped.js'
 
 t.test('the log transport prints the whole message, link included, as one block', async (t) => {
   const written: string[] = []

@@ -1,11 +1,8 @@
 import fc from 'fast-check'
 import t from 'tap'
-import {
-  describeDuration,
-  type LinkMessageInput,
-  linkMessage,
-} from '../../src/mail/templates/link.js'
+import type { LinkMessageInput } from '../../src/mail/templates/link.js'
 import { count, escapeXml, unescapeXml } from '../helpers/html.js'
+import { describeDuration, linkMessage } from '../helpers/shipped.js'
 
 const LINK = 'https://login.acme.example/login/link?token=abc_DEF-123&next=%2Fwelcome'
 const VALIDITY_ONCE = 'This link works once and expires in 15 minutes.'

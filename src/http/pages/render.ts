@@ -247,18 +247,6 @@ function brandCss(colour: string): string {
 `
 }
 
-const SHIPPED_PAGES = pageRenderer()
-
-/** The shipped stylesheet and its strong ETag. */
-export function stylesheet(): { body: string; etag: string } {
-  return SHIPPED_PAGES.stylesheet as { body: string; etag: string }
-}
-
-/** One complete HTML document for `page`, with the shipped templates; every value is escaped. */
-export function renderPage(page: Page & PageBase): string {
-  return SHIPPED_PAGES.render(page)
-}
-
 /** The page's own values, plus what its templates derive from them. */
 function view(page: Page & PageBase) {
   const next = 'next' in page ? page.next : undefined

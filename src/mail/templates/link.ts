@@ -171,21 +171,6 @@ const SAMPLES: LinkMessageInput[] = [
   },
 ]
 
-const SHIPPED = linkMessages()
-
-/**
- * The sign-in email with the shipped templates, in the language of `words` (English unless
- * given): a plain-text and an HTML part, every interpolated value escaped, and its language.
- */
-export function linkMessage(input: LinkMessageInput, words: Translator = ENGLISH): MailMessage {
-  return SHIPPED.render(input, words)
-}
-
-/** "15 minutes", "1 hour": a length of time in English, as the email says it. */
-export function describeDuration(seconds: number): string {
-  return ENGLISH.duration(seconds)
-}
-
 /** The value as one line: every run of control or line-separator characters becomes a space. */
 function oneLine(value: unknown): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
