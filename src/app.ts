@@ -11,7 +11,7 @@ import { ConfigError } from './errors.js'
 import { webhookAnnouncer } from './events/webhooks.js'
 import { createHttpApp } from './http/http-app.js'
 import { appLogger } from './http/logging.js'
-import { PAGE_TEMPLATES } from './http/pages/render.js'
+import { PAGE_TEMPLATES, pageRenderer } from './http/pages/render.js'
 import type { App, RouteDeps } from './http/types.js'
 import type { CounterLog } from './limits/counters.js'
 import { Limits } from './limits/limits.js'
@@ -68,9 +68,16 @@ export async function buildDeps(
   const look = loadLook(config.look)
   const strays = unknownTemplates(look, [...PAGE_TEMPLATES, ...MAIL_TEMPLATES])
   if (strays.length > 0) throw new ConfigError(strays)
-  // Every language's words, the operator's included, for checking their templates at start.
+  // The email and the pages side by side: an operator's template that does not render refuses
+  // to start here. The email is tried in every language's words, the operator's included; the
+  // pages in the languages on offer.
   const everyLanguage = SHIPPED_LOCALES.map((locale) => translator(locale, look.catalogues[locale]))
   const emails = linkMessages(look, { publicUrl: config.publicUrl, translators: everyLanguage })
+  const texts = buildTexts(config, look.catalogues)
+  const pages = pageRenderer(
+    look,
+    texts.locales.map((locale) => texts.translator(locale)),
+  )
   const mailer = overrides.mailer ?? (await createMailer(config, clock))
   const outboxBell = new OutboxBell()
   // The store queues each recorded event's webhooks in the event's own transaction, and rings
@@ -107,9 +114,9 @@ export async function buildDeps(
     codeGuesses: limits.codeGuesses,
     metrics,
     observer: metrics.observer,
-    texts: buildTexts(config, look.catalogues),
+    texts,
     emails,
-    look,
+    pages,
   }
 }
 

@@ -10,10 +10,10 @@ import type {
 import type { ApiKeys } from '../auth/api-keys.js'
 import type { AuthDeps } from '../auth/deps.js'
 import type { Limits } from '../limits/limits.js'
-import type { Look } from '../mail/look.js'
 import type { Metrics } from '../metrics/index.js'
 import type { OutboxWorker } from '../outbox/worker.js'
 import type { Periodic } from '../periodic.js'
+import type { Pages } from './pages/render.js'
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -29,8 +29,8 @@ export interface RouteDeps extends AuthDeps {
   readonly limits: Limits
   /** What `GET /metrics` shows; the HTTP layer adds its request metrics to it. */
   readonly metrics: Metrics
-  /** The operator's templates, strings, brand colour and logo, read at start. */
-  readonly look: Look
+  /** The pages, with the operator's templates (TEMPLATES_DIR), brand colour and logo. */
+  readonly pages: Pages
 }
 
 /** What stands before a route: who may call it, and how often. */

@@ -1,8 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, buildDeps } from '../../src/app.js'
 import { ConfigError } from '../../src/errors.js'
+import { appLogger } from '../../src/http/logging.js'
 import { build, testConfig } from '../helpers/app.js'
 import { postLink } from '../helpers/http.js'
 import { Browser, heading } from '../helpers/pages.js'
@@ -10,6 +11,8 @@ import { tempDir } from '../helpers/temp.js'
 
 // An operator's own templates and words (TEMPLATES_DIR), BRAND_COLOR, a logo
 // served by latchkey itself, and a favicon; a template that does not render refuses to start.
+
+const quiet = appLogger('silent')
 
 const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -112,6 +115,36 @@ t.test('a template that does not render refuses to start, naming file and line',
       `^TEMPLATES_DIR: ${join(templates, 'confirm.eta')}, line 3: Cannot read properties of undefined \\(reading 'deeper'\\)`,
     ),
   ])
+})
+
+t.test('a page template, like an email one, is refused before the store is opened', async (t) => {
+  const dir = tempDir(t)
+  const templates = join(dir, 'templates')
+  mkdirSync(templates)
+  // DATA_DIR is a file: opening the store there would fail, so only a refusal that comes
+  // before the store is opened is a ConfigError.
+  const notADirectory = join(dir, 'file')
+  writeFileSync(notADirectory, '')
+  const config = testConfig(notADirectory, { TEMPLATES_DIR: templates })
+  const failure = () =>
+    buildDeps(config, { mailer: { send: async () => ({}) } }, quiet).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+  for (const [file, source] of [
+    ['confirm.eta', 'one\n<%= it.maskedEmail.nope.deeper %>\n'],
+    ['link.txt.eta', 'one\n<%= it.code.nope.deeper %>\n'],
+  ] as const) {
+    writeFileSync(join(templates, file), source)
+    const error = await failure()
+    t.ok(error instanceof ConfigError, `${file}: a ConfigError, not the store's failure`)
+    t.match((error as ConfigError).problems, [
+      new RegExp(`^TEMPLATES_DIR: ${join(templates, file)}, line 2: Cannot read properties`),
+    ])
+    rmSync(join(templates, file))
+  }
+  const error = await failure()
+  t.ok(error && !(error instanceof ConfigError), 'with good templates, the store fails to open')
 })
 
 t.test('BRAND_COLOR must be a colour', async (t) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
-import { ConfigError, TOKEN_ERROR_CODES } from '../../errors.js'
+import { TOKEN_ERROR_CODES } from '../../errors.js'
 import {
   type MessageKey,
   rich,
@@ -10,7 +10,7 @@ import {
   type Wrap,
 } from '../../mail/locales/index.js'
 import { DEFAULT_BRAND_COLOR, LOGO_PATH, type Look, SHIPPED_LOOK } from '../../mail/look.js'
-import { templateProblem } from '../../mail/template-check.js'
+import { templateEngines } from '../../mail/template-engines.js'
 
 /** The failures of a link a person can be told about; every other error is not a link's. */
 export const LINK_ERROR_REASONS = TOKEN_ERROR_CODES
@@ -161,62 +161,35 @@ export interface Pages {
  * another raw output, so the few repeated fields are written out.
  */
 export function pageRenderer(look: Look = SHIPPED_LOOK, translators: Translator[] = []): Pages {
-  // Compiling is loading: a template that does not parse fails here, and is named in `problems`.
-  const engine = (debug: boolean, problems?: Map<string, string>) => {
-    const eta = new Eta({ autoEscape: true, cache: true, debug })
-    for (const name of PAGE_TEMPLATES) {
-      const override = look.templates.get(name)
-      try {
-        eta.loadTemplate(`@${name}`, override?.source ?? (SOURCES.get(name) as string))
-      } catch (error) {
-        if (!override || !problems) throw error
-        problems.set(name, templateProblem(override.file, override.source, error))
-      }
-    }
-    return eta
-  }
   const logo = look.logo ? asset(look.logo.body, look.logo.type) : undefined
   const extra = { logo: logo ? LOGO_PATH : undefined }
-  if (PAGE_TEMPLATES.some((name) => look.templates.has(name))) {
-    checkOverrides(look, translators, extra)
-  }
-  const eta = engine(false)
+  const eta = templateEngines(look, {
+    shipped: SOURCES,
+    engines: (debug) => new Eta({ autoEscape: true, cache: true, debug }),
+    engineOf: (eta) => eta,
+    renderSamples(eta, name) {
+      for (const translator of translators) {
+        const base: PageBase = { appName: 'Acme', csrf: 'csrf', translator }
+        if (name === 'layout') {
+          eta.render('@layout', {
+            ...view({ name: 'login', ...base }),
+            ...extra,
+            title: 'T',
+            body: '',
+          })
+          continue
+        }
+        for (const page of SAMPLES.filter((sample) => sample.name === name)) {
+          eta.render(`@${name}`, { ...view({ ...page, ...base }), ...extra })
+        }
+      }
+    },
+  })
   return {
     render: (page) => eta.render(`@${page.name}`, { ...view(page), ...extra }),
     stylesheet: asset(CSS + brandCss(look.brandColor), 'text/css; charset=utf-8'),
     favicon: asset(FAVICON, 'image/svg+xml'),
     logo,
-  }
-
-  /** Each replaced template, rendered with every sample in every language, by a debug engine. */
-  function checkOverrides(look: Look, translators: Translator[], extra: object): void {
-    const failed = new Map<string, string>()
-    const eta = engine(true, failed)
-    const problems: string[] = [...failed.values()]
-    for (const name of PAGE_TEMPLATES) {
-      const override = look.templates.get(name)
-      if (!override || failed.has(name)) continue
-      try {
-        for (const translator of translators) {
-          const base: PageBase = { appName: 'Acme', csrf: 'csrf', translator }
-          if (name === 'layout') {
-            eta.render('@layout', {
-              ...view({ name: 'login', ...base }),
-              ...extra,
-              title: 'T',
-              body: '',
-            })
-            continue
-          }
-          for (const page of SAMPLES.filter((sample) => sample.name === name)) {
-            eta.render(`@${name}`, { ...view({ ...page, ...base }), ...extra })
-          }
-        }
-      } catch (error) {
-        problems.push(templateProblem(override.file, override.source, error))
-      }
-    }
-    if (problems.length > 0) throw new ConfigError(problems)
   }
 }
 

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config, Locale } from '../../config/index.js'
 import type { Texts } from '../../mail/locales/index.js'
-import type { Look } from '../../mail/look.js'
 import { type BrowserSecurity, pageHeaders } from '../browser.js'
-import { type Page, type PageLimit, type Pages, pageRenderer } from './render.js'
+import type { Page, PageLimit, Pages } from './render.js'
 
 /** How every page goes out: rendered for this app and this browser, under the page headers. */
 export interface PageReplies {
@@ -34,15 +33,10 @@ export interface PageReplies {
 export function pageReplies(
   config: Config,
   texts: Texts,
-  look: Look,
+  pages: Pages,
   browser: BrowserSecurity,
 ): PageReplies {
   const targets = config.allowedRedirects
-  // Rendered once per language on offer now: an operator's template that fails refuses to start.
-  const pages = pageRenderer(
-    look,
-    texts.locales.map((l) => texts.translator(l)),
-  )
   const locale = (request: FastifyRequest): Locale =>
     texts.negotiate(request.headers['accept-language'])
   const send: PageReplies['send'] = (request, reply, page, status = 200) => {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { Eta } from 'eta'
-import { ConfigError } from '../../errors.js'
 import {
   CATALOGUES,
   type MessageKey,
@@ -12,7 +11,7 @@ import {
 } from '../locales/index.js'
 import { LOGO_PATH, type Look, SHIPPED_LOOK } from '../look.js'
 import type { MailMessage } from '../mailer.js'
-import { templateProblem } from '../template-check.js'
+import { templateEngines } from '../template-engines.js'
 
 export interface LinkMessageInput {
   to: string
@@ -49,6 +48,12 @@ interface LinkTemplateData {
 /** Every email template, by name (`link.html` is link.html.eta); TEMPLATES_DIR may replace any. */
 export const MAIL_TEMPLATES = ['layout.html', 'link.html', 'link.txt'] as const
 
+/** The engine of the HTML part (`link.html` and its layout) and the one of the text part. */
+interface Engines {
+  html: Eta
+  text: Eta
+}
+
 /** Renders the sign-in email in the language of `words`. */
 export interface LinkMessages {
   render(input: LinkMessageInput, words: Translator): MailMessage
@@ -78,33 +83,10 @@ export function linkMessages(
   look: Look = SHIPPED_LOOK,
   options: { publicUrl?: string | undefined; translators?: Translator[] } = {},
 ): LinkMessages {
-  // Compiling is loading: a template that does not parse fails here, and is named in `problems`.
-  const engines = (debug: boolean, problems?: Map<string, string>) => {
-    const html = new Eta({ autoEscape: true, cache: true, debug })
-    // autoTrim off: in plain text every line break in the template is content.
-    const text = new Eta({
-      autoEscape: true,
-      cache: true,
-      escapeFunction: oneLine,
-      autoTrim: false,
-      debug,
-    })
-    for (const name of MAIL_TEMPLATES) {
-      const override = look.templates.get(name)
-      try {
-        const source = override?.source ?? (SOURCES.get(name) as string)
-        ;(name === 'link.txt' ? text : html).loadTemplate(`@${name}`, source)
-      } catch (error) {
-        if (!override || !problems) throw error
-        problems.set(name, templateProblem(override.file, override.source, error))
-      }
-    }
-    return { html, text }
-  }
   const logoUrl =
     look.logo && options.publicUrl !== undefined ? `${options.publicUrl}${LOGO_PATH}` : undefined
   const renderWith =
-    ({ html, text }: ReturnType<typeof engines>) =>
+    ({ html, text }: Engines) =>
     (input: LinkMessageInput, words: Translator, only?: 'html' | 'text'): MailMessage => {
       const { to, link, appName, ttlSeconds, oneTime, code, reportLink } = input
       const data: LinkTemplateData = {
@@ -130,24 +112,29 @@ export function linkMessages(
         lang: words.locale,
       }
     }
-  if (MAIL_TEMPLATES.some((name) => look.templates.has(name))) {
-    const failed = new Map<string, string>()
-    const render = renderWith(engines(true, failed))
-    const problems: string[] = [...failed.values()]
-    for (const name of MAIL_TEMPLATES) {
-      const override = look.templates.get(name)
-      if (!override || failed.has(name)) continue
-      try {
+  const render = renderWith(
+    templateEngines(look, {
+      shipped: SOURCES,
+      engines: (debug) => ({
+        html: new Eta({ autoEscape: true, cache: true, debug }),
+        // autoTrim off: in plain text every line break in the template is content.
+        text: new Eta({
+          autoEscape: true,
+          cache: true,
+          escapeFunction: oneLine,
+          autoTrim: false,
+          debug,
+        }),
+      }),
+      engineOf: ({ html, text }, name) => (name === 'link.txt' ? text : html),
+      renderSamples(engines, name) {
+        const render = renderWith(engines)
         for (const words of options.translators ?? [ENGLISH]) {
           for (const sample of SAMPLES) render(sample, words, name === 'link.txt' ? 'text' : 'html')
         }
-      } catch (error) {
-        problems.push(templateProblem(override.file, override.source, error))
-      }
-    }
-    if (problems.length > 0) throw new ConfigError(problems)
-  }
-  const render = renderWith(engines(false))
+      },
+    }),
+  )
   return { render: (input, words) => render(input, words) }
 }
 

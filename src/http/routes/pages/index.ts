@@ -22,7 +22,7 @@ export function pageRoutes(
   deps: RouteDeps,
   { browser, limits }: { browser: BrowserSecurity; limits: RateLimits },
 ): void {
-  const pages = pageReplies(deps.config, deps.texts, deps.look, browser)
+  const pages = pageReplies(deps.config, deps.texts, deps.pages, browser)
   const pageErrors = pageErrorHandler(pages)
   app.setErrorHandler(pageErrors)
 
