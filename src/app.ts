@@ -57,6 +57,27 @@ export interface AppOverrides {
  * store and the counters' state when scraped) and the outbox bell are passed in, never put in
  * afterwards. Whoever builds them closes the store and the limits.
  */
+/**
+ * Builds each in turn; the configuration problems of all of them refuse to start together, so an
+ * operator with a broken email and a broken page template hears of both at once.
+ */
+function refusedTogether<A, B>(first: () => A, second: () => B): [A, B] {
+  const problems: string[] = []
+  const attempt = <T>(build: () => T): T | undefined => {
+    try {
+      return build()
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      problems.push(...error.problems)
+      return undefined
+    }
+  }
+  const a = attempt(first)
+  const b = attempt(second)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return [a as A, b as B]
+}
+
 export async function buildDeps(
   config: Config,
   overrides: AppOverrides,
@@ -72,11 +93,14 @@ export async function buildDeps(
   // to start here. The email is tried in every language's words, the operator's included; the
   // pages in the languages on offer.
   const everyLanguage = SHIPPED_LOCALES.map((locale) => translator(locale, look.catalogues[locale]))
-  const emails = linkMessages(look, { publicUrl: config.publicUrl, translators: everyLanguage })
   const texts = buildTexts(config, look.catalogues)
-  const pages = pageRenderer(
-    look,
-    texts.locales.map((locale) => texts.translator(locale)),
+  const [emails, pages] = refusedTogether(
+    () => linkMessages(look, { publicUrl: config.publicUrl, translators: everyLanguage }),
+    () =>
+      pageRenderer(
+        look,
+        texts.locales.map((locale) => texts.translator(locale)),
+      ),
   )
   const mailer = overrides.mailer ?? (await createMailer(config, clock))
   const outboxBell = new OutboxBell()

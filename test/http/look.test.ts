@@ -106,7 +106,13 @@ t.test('a template that does not render refuses to start, naming file and line',
   }
   t.match(await refused({ TEMPLATES_DIR: templates }), [/confrim\.eta replaces no template/])
   rmSync(join(templates, 'confrim.eta'))
-  t.match(await refused({ TEMPLATES_DIR: templates }), [
+  // A broken email and a broken page are refused together, each with its file and line.
+  const both = await refused({ TEMPLATES_DIR: templates })
+  t.strictSame(
+    both.map((problem) => problem.split(':')[1]),
+    [` ${join(templates, 'link.txt.eta')}, line 2`, ` ${join(templates, 'confirm.eta')}, line 3`],
+  )
+  t.match(both, [
     new RegExp(`^TEMPLATES_DIR: ${join(templates, 'link.txt.eta')}, line 2: Unexpected token`),
   ])
   rmSync(join(templates, 'link.txt.eta'))
