@@ -1,8 +1,8 @@
 /**
  * `npm run fuzz`: a million hostile requests (bench/fuzz-requests.ts: fast-check arbitraries over
  * every route) over real HTTP on 127.0.0.1, 32 in flight on kept-alive connections (a few in a
- * hundred as raw bytes on connections of their own), at the service running in a process of its
- * own (bench/soak-server.ts). It passes when no answer is a 5xx and the process is alive at the
+ * hundred as raw bytes on connections of their own), at the service running from its build in a
+ * plain-node process of its own (bench/servers.mjs, role soak). It passes when no answer is a 5xx and the process is alive at the
  * end and answers GET /healthz; its RSS is reported. A 5xx prints the request whole (it carries
  * test keys and tokens of this run only) and the run exits 1; so does a dead server, with the
  * last requests sent before it died.
@@ -17,8 +17,8 @@
  * on answers, so a failure is best replayed from the request it prints.
  *
  * Environment: FUZZ_REQUESTS (1000000), FUZZ_SEED (20261121), FUZZ_CONCURRENCY (32).
- * SOAK_FAULT puts a failure in on purpose (see bench/soak-server.ts), for the test that shows
- * failures are seen.
+ * SOAK_FAULT puts a failure in on purpose (BENCH_FAULT in bench/servers.mjs), for the test that
+ * shows failures are seen.
  */
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
@@ -27,16 +27,10 @@ import { Flag, Purpose } from '../src/tokens/codec.js'
 import { KeyRing } from '../src/tokens/keyring.js'
 import { formFields } from '../test/helpers/html.js'
 import { type FuzzRequest, fuzzRequest, type HARVEST, type Material } from './fuzz-requests.js'
-import {
-  cleanUp,
-  HOST,
-  mib,
-  out,
-  PUBLIC_URL,
-  positiveInt,
-  type SoakServer,
-  startServer,
-} from './soak-harness.js'
+import { positiveInt } from './options.js'
+import { mib } from './report.js'
+import { out, runBench } from './run.js'
+import { PUBLIC_URL, type SoakServer, startSoakServer } from './soak-harness.js'
 
 const REQUESTS = positiveInt('FUZZ_REQUESTS', 1_000_000)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121)
@@ -53,7 +47,7 @@ interface Answer {
 
 async function main(): Promise<number> {
   if (!Number.isSafeInteger(SEED)) throw new Error('FUZZ_SEED must be an integer')
-  const server = await startServer({
+  const server = await startSoakServer({
     env: {
       TRUST_PROXY: 'true',
       RATE_LIMIT_IP: HUGE,
@@ -136,7 +130,7 @@ async function main(): Promise<number> {
         const last = server.samples.at(-1)
         process.stderr.write(
           `fuzz: ${item.n + 1} sent, ${((item.n + 1) / seconds).toFixed(0)} req/s, ` +
-            `${fiveXx} 5xx, server RSS ${last ? mib(last.rssBytes) : '?'} MiB\n`,
+            `${fiveXx} 5xx, server RSS ${last ? mib(last.rssBytes / 1024) : '? MiB'}\n`,
         )
       }
     }
@@ -163,7 +157,7 @@ async function main(): Promise<number> {
       .join(', ')}`,
   )
   out(
-    `server RSS ${first ? mib(first.rssBytes) : '?'} MiB after 5 s → ${stopped ? mib(stopped.rssBytes) : '?'} MiB at the end; peak ${stopped ? mib(stopped.maxRssKiB * 1024) : '?'} MiB; it saw ${stopped?.requests ?? '?'} requests`,
+    `server RSS ${first ? mib(first.rssBytes / 1024) : '? MiB'} after 5 s → ${stopped ? mib(stopped.rssBytes / 1024) : '? MiB'} at the end; peak ${stopped ? mib(stopped.maxRssKiB) : '? MiB'}; it saw ${stopped?.requests ?? '?'} requests`,
   )
   if (exit) {
     out(`the server ${exit}; the last requests sent before:`)
@@ -237,9 +231,8 @@ function send(server: SoakServer, agent: Agent | undefined, r: FuzzRequest): Pro
 
 /** Raw bytes on a connection of their own; the status of the first answer line, 0 without one. */
 function sendRaw(server: SoakServer, bytes: Buffer): Promise<Answer> {
-  const port = Number(new URL(server.url).port)
   return new Promise((resolve) => {
-    const socket = connect(port, HOST)
+    const socket = connect(server.port, server.host)
     const chunks: Buffer[] = []
     socket.setTimeout(40_000, () => socket.destroy())
     socket.on('data', (c) => chunks.push(c))
@@ -443,11 +436,4 @@ function printFailure(n: number, r: FuzzRequest, answer: Answer, what: string): 
   out(`  → ${answer.status} ${redacted(answer.body.slice(0, 500))}`)
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  process.stderr.write(`\nFUZZ FAILED: ${error instanceof Error ? error.stack : error}\n`)
-  process.exitCode = 1
-} finally {
-  cleanUp()
-}
+await runBench(main, 'FUZZ')

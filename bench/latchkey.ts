@@ -39,8 +39,7 @@ export async function benchLatchkey(store: BenchStore): Promise<Latchkey> {
   const settings = {
     ...store.env,
     PUBLIC_URL: 'https://login.bench.test',
-    LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
-    SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: 'bench-key' })]),
+    ...(await freshSecrets('bench')),
     API_KEYS: serviceKey.entry,
     LOG_LEVEL: 'silent',
     // As in production, where the interactive API console is off unless asked for.
@@ -50,13 +49,9 @@ export async function benchLatchkey(store: BenchStore): Promise<Latchkey> {
     // out of reach of one instance at full load; see src/config/rate-settings.ts).
   }
   const config = loadConfig(settings)
-  const secret = config.linkSecrets[0]
-  if (!secret) throw new Error('no link secret')
-  const keyring = new KeyRing([
-    { kid: secret.kid, secret: Buffer.from(secret.secret, 'base64url') },
-  ])
+  const keyring = linkKeyRing(config)
   // Same kid, another secret: the token decodes and names a real user, and only its MAC is wrong.
-  const forger = new KeyRing([{ kid: secret.kid, secret: randomBytes(32) }])
+  const forger = new KeyRing([{ kid: keyring.signingKid, secret: randomBytes(32) }])
   const mint = (ring: KeyRing, user: BenchUser, oneTime: boolean): string =>
     ring.mint({
       purpose: Purpose.Login,
@@ -80,4 +75,21 @@ export async function benchLatchkey(store: BenchStore): Promise<Latchkey> {
     mintLogin: (user, oneTime) => mint(keyring, user, oneTime),
     forgeLogin: (user) => mint(forger, user, false),
   }
+}
+
+/** A fresh link secret and session key (kid `<name>-key`): latchkey's settings for one run. */
+export async function freshSecrets(
+  name: string,
+): Promise<{ LINK_SECRETS: string; SESSION_KEYS: string }> {
+  return {
+    LINK_SECRETS: `1:${randomBytes(32).toString('base64url')}`,
+    SESSION_KEYS: JSON.stringify([await generateSessionKey({ kid: `${name}-key` })]),
+  }
+}
+
+/** The service's own link-token keys, read from its configuration: what it mints, minted here. */
+export function linkKeyRing(config: Config): KeyRing {
+  return new KeyRing(
+    config.linkSecrets.map((s) => ({ kid: s.kid, secret: Buffer.from(s.secret, 'base64url') })),
+  )
 }

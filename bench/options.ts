@@ -6,7 +6,6 @@
 /** The connection count the performance targets are stated at; one request in flight on each. */
 export const CONNECTIONS = 32
 export const PIPELINING = 1
-export const HOST = '127.0.0.1'
 
 export const SECONDS = positiveInt('BENCH_SECONDS', 10)
 export const WARMUP_SECONDS = positiveInt('BENCH_WARMUP_SECONDS', 3)

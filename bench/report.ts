@@ -10,17 +10,22 @@ import { out } from './run.js'
 
 /** The title, the commit measured, the machine and the load settings. */
 export function printHeader(title: string, rounds: number): void {
+  printMachine(title)
+  out(
+    `run  ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
+      `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario and round, ` +
+      `${rounds} round${rounds === 1 ? '' : 's'} (the median shown)`,
+  )
+}
+
+/** The title, the commit measured and the machine (how busy it was at the start). */
+export function printMachine(title: string): void {
   const cpu = cpus()
   out(title)
   out(`commit ${commit()} · node ${process.version} · ${platform()} ${arch()}`)
   const busy = loadavg()[0]?.toFixed(2) ?? '?'
   out(
     `cpu  ${cpu[0]?.model.trim() ?? 'unknown'} · ${cpu.length} cores · load average ${busy} at start`,
-  )
-  out(
-    `run  ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
-      `${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario and round, ` +
-      `${rounds} round${rounds === 1 ? '' : 's'} (the median shown)`,
   )
 }
 
@@ -65,6 +70,7 @@ export const reqPerSecond = (o: Measured): number => o.result.requests.mean
 /** Every round's throughput, when there was more than one. */
 export const roundsCell = (o: Measured): string =>
   o.rounds.length > 1 ? o.rounds.map((r) => r.toFixed(0)).join(' ') : ''
+/** A size in KiB (maxRSS's unit; a size in bytes is divided by 1024 first), in MiB, with the unit. */
 export const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`
 
 /**

@@ -26,8 +26,11 @@ function cleanUp(): Promise<void> {
   return cleaning
 }
 
-/** Runs a bench's main: its answer is the exit code, a throw is a failed run. */
-export async function runBench(main: () => Promise<number>): Promise<void> {
+/**
+ * Runs a bench's main: its answer is the exit code, a throw is a failed run (`${what} FAILED` and
+ * the error).
+ */
+export async function runBench(main: () => Promise<number>, what = 'BENCHMARK'): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       interrupted = true
@@ -39,7 +42,7 @@ export async function runBench(main: () => Promise<number>): Promise<void> {
   } catch (error) {
     // Interrupted, what main was waiting for went away: nothing to report.
     if (!interrupted) {
-      process.stderr.write(`\nBENCHMARK FAILED: ${error instanceof Error ? error.stack : error}\n`)
+      process.stderr.write(`\n${what} FAILED: ${error instanceof Error ? error.stack : error}\n`)
     }
     process.exitCode = 1
   } finally {

@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     measured.push({
       ...s,
       outcome: outcomes.get(s.scenario) as Measured,
-      rssKiB: await s.server.stop(),
+      rssKiB: (await s.server.stop()).maxRssKiB,
     })
   }
   printTable([

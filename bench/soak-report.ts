@@ -5,8 +5,9 @@
  * machine's other load going away, which the table shows and the verdict does not count against
  * the service.
  */
+
+import type { Sample } from './children.js'
 import { percentile } from './load.js'
-import type { Received } from './soak-harness.js'
 
 /** How far above the second window the last may be. */
 export const FLAT_TOLERANCE = 0.1
@@ -68,7 +69,7 @@ export class Windows {
     if (bucket) bucket.errors++
   }
 
-  rows(samples: readonly Received[]): Row[] {
+  rows(samples: readonly Sample[]): Row[] {
     return this.#buckets.map((bucket, i) => {
       const from = this.#startedAt + i * this.windowMs
       // A sample covers the time before it arrived: it belongs to the window it ends in.

@@ -1,9 +1,10 @@
 /**
  * `npm run soak`: endurance. A realistic mix of requests (bench/mix.ts: issue, verify one-time
  * and reusable, refresh, introspect, a forged token, the hosted pages from the form to sign-out)
- * at half of the peak rate, for ten minutes, over real HTTP on 127.0.0.1. The service runs in a
- * process of its own (bench/soak-server.ts) and reports its RSS, heap and event-loop delay every
- * few seconds.
+ * at half of the peak rate, for ten minutes, over real HTTP on 127.0.0.1. The service runs from
+ * its build (dist/, which `npm run soak` brings up to date first) in a plain-node process of its
+ * own (bench/servers.mjs, role soak), as the bench runs it, and reports its RSS, heap and
+ * event-loop delay every few seconds.
  *
  * First a calibration: the mix at full speed (32 connections) for SOAK_CALIBRATE_SECONDS, whose
  * rate, halved, is what the soak then drives (autocannon's overallRate, 32 connections). Prints a
@@ -24,13 +25,15 @@
  * Environment: SOAK_MINUTES (10); SOAK_SECONDS (the run's length in seconds instead, for short
  * checks); SOAK_WINDOW_SECONDS (60: one row of the table); SOAK_CALIBRATE_SECONDS (20);
  * SOAK_RATE (requests a second: no calibration); SOAK_USERS (5000); SOAK_SAMPLE_MS (5000: how
- * often the server measures itself). SOAK_FAULT puts a failure in on purpose (see
- * bench/soak-server.ts), for the test that shows failures are seen.
+ * often the server measures itself). SOAK_FAULT puts a failure in on purpose (BENCH_FAULT in
+ * bench/servers.mjs), for the test that shows failures are seen.
  */
-import { arch, cpus, loadavg, platform } from 'node:os'
 import autocannon from 'autocannon'
 import { MixTally, mixRequests } from './mix.js'
-import { cleanUp, mib, out, positiveInt, type SoakServer, startServer } from './soak-harness.js'
+import { CONNECTIONS, positiveInt } from './options.js'
+import { mib, printMachine } from './report.js'
+import { out, runBench } from './run.js'
+import { type SoakServer, startSoakServer } from './soak-harness.js'
 import { table, verdict, Windows } from './soak-report.js'
 
 const MINUTES = positiveInt('SOAK_MINUTES', 10)
@@ -40,12 +43,11 @@ const CALIBRATE_SECONDS = positiveInt('SOAK_CALIBRATE_SECONDS', 20)
 const FIXED_RATE = process.env.SOAK_RATE ? positiveInt('SOAK_RATE', 1) : undefined
 const USERS = positiveInt('SOAK_USERS', 5000)
 const SAMPLE_MS = positiveInt('SOAK_SAMPLE_MS', 5000)
-const CONNECTIONS = 32
 const HUGE = '1000000000/1m'
 
 async function main(): Promise<number> {
   if (USERS < CONNECTIONS * 4) throw new Error(`SOAK_USERS must be at least ${CONNECTIONS * 4}`)
-  const server = await startServer({
+  const server = await startSoakServer({
     env: { RATE_LIMIT_IP: HUGE, RATE_LIMIT_FORM_IP: HUGE, RATE_LIMIT_RECIPIENT: HUGE },
     sampleMs: SAMPLE_MS,
     fault: process.env.SOAK_FAULT,
@@ -53,13 +55,7 @@ async function main(): Promise<number> {
   const tally = new MixTally()
   const requests = mixRequests(server, USERS, tally)
 
-  const cpu = cpus()
-  out('latchkey soak: the realistic mix at half of its peak rate')
-  out(`node ${process.version} · ${platform()} ${arch()}`)
-  out(
-    `cpu  ${cpu[0]?.model.trim() ?? 'unknown'} · ${cpu.length} cores · ` +
-      `load average ${loadavg()[0]?.toFixed(2) ?? '?'} at start`,
-  )
+  printMachine('latchkey soak: the realistic mix at half of its peak rate')
 
   let calibration = { fiveXx: 0, errors: 0 }
   let rate = FIXED_RATE
@@ -95,7 +91,7 @@ async function main(): Promise<number> {
     const done = server.samples.at(-1)
     process.stderr.write(
       `soak: ${Math.round((performance.now() - started) / 1000)} s of ${SECONDS}, ` +
-        `server RSS ${done ? mib(done.rssBytes) : '?'} MiB\n`,
+        `server RSS ${done ? mib(done.rssBytes / 1024) : '? MiB'}\n`,
     )
   }, WINDOW_SECONDS * 1000)
   const result = await fire(
@@ -118,8 +114,8 @@ async function main(): Promise<number> {
       `(the forged token's 401s and the pages' 303s among them), ${result.errors} failed, ${result.timeouts} timed out`,
   )
   out(
-    `server peak RSS (maxRSS) ${stopped ? mib(stopped.maxRssKiB * 1024) : '?'} MiB, ` +
-      `load generator ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
+    `server peak RSS (maxRSS) ${stopped ? mib(stopped.maxRssKiB) : '? MiB'}, ` +
+      `load generator ${mib(process.resourceUsage().maxRSS)}`,
   )
   out(
     `answers by step, calibration included: ${[...tally.answered].map(([s, n]) => `${s} ${n}`).join(', ')}`,
@@ -159,11 +155,4 @@ function fire(
   })
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  process.stderr.write(`\nSOAK FAILED: ${error instanceof Error ? error.stack : error}\n`)
-  process.exitCode = 1
-} finally {
-  cleanUp()
-}
+await runBench(main, 'SOAK')

@@ -139,9 +139,9 @@ async function main(): Promise<number> {
   const scenarios = [...Object.values(floors), ...Object.values(ours)]
   const outcomes = await measureRounds(scenarios, ROUNDS)
   const rss = {
-    latchkey: await server.stop(),
-    signing: await signing.stop(),
-    constant: await constant.stop(),
+    latchkey: (await server.stop()).maxRssKiB,
+    signing: (await signing.stop()).maxRssKiB,
+    constant: (await constant.stop()).maxRssKiB,
   }
 
   const of = (scenario: Scenario) => outcomes.get(scenario) as Measured

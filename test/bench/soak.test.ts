@@ -2,20 +2,31 @@ import t, { type Test } from 'tap'
 import { childEnv, run } from '../helpers/process.js'
 
 /**
- * `npm run soak` and `npm run fuzz` on a tiny budget: they start the service, drive it, report,
- * and see a 5xx or a dead server when there is one (the server breaks on purpose with
- * SOAK_FAULT). Nothing here judges speed or flatness: those are figures for a person to read.
+ * `npm run soak` and `npm run fuzz` on a tiny budget: they build the service when dist/ is stale,
+ * start it from there, drive it, report, and see a 5xx or a dead server when there is one (the
+ * server breaks on purpose with SOAK_FAULT). Nothing here judges speed or flatness: those are
+ * figures for a person to read.
  */
 
 /** Matches without printing the whole output when it fails. */
 const has = (t: Test, text: string, pattern: RegExp, what = String(pattern)) =>
   t.ok(pattern.test(text), what)
 
-const tsx = (script: string, env: Record<string, string>) =>
-  run(process.execPath, ['--import', 'tsx', script], {
+// As the npm scripts do: the server runs from the build.
+const built = run(process.execPath, ['scripts/build-if-stale.mjs'], {
+  env: childEnv(),
+  timeoutMs: 300_000,
+})
+
+/** The script, once the build is up to date; the build's failure otherwise. */
+const tsx = async (script: string, env: Record<string, string>) => {
+  const build = await built
+  if (build.code !== 0) return build
+  return run(process.execPath, ['--import', 'tsx', script], {
     env: childEnv(env),
     timeoutMs: 120_000,
   })
+}
 
 // Two windows of two seconds: too short for the flatness checks, which say so.
 const SHORT_SOAK = {
@@ -38,6 +49,7 @@ const runs = {
 t.test('the soak drives the mix, reports every window and passes', async (t) => {
   const ran = await runs.soak
   t.equal(ran.code, 0, ran.stderr.slice(-2000))
+  has(t, ran.stdout, /^commit [0-9a-f]{7,}/m, 'the commit measured')
   has(t, ran.stdout, /\|\s+2 s \|\s+req\/s \|\s+p99 ms \|\s+RSS MiB \|/, 'the table')
   const rows = ran.stdout.split('\n').filter((l) => /^\|\s+\d+ \|/.test(l))
   t.equal(rows.length, 2, 'one row per window')
