@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../src/config/index.js'
 import type { KeyRing } from '../src/tokens/keyring.js'
 import { type Server, startServer } from './children.js'
 import { freshSecrets, linkKeyRing } from './latchkey.js'
+import { DATABASE_URL, POSTGRES } from './options.js'
 import { atExit } from './run.js'
 
 export const PUBLIC_URL = 'https://login.soak.test'
@@ -35,6 +36,10 @@ export interface SoakServer extends Server {
 }
 
 export async function startSoakServer(options: ServerOptions): Promise<SoakServer> {
+  // The store settings bench/options.ts reads are the bench's: refused, not quietly ignored.
+  if (POSTGRES || DATABASE_URL) {
+    throw new Error('the soak and the fuzz run on SQLite only (--postgres is for npm run bench)')
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-soak-'))
   atExit(() => rmSync(dataDir, { recursive: true, force: true }))
   const service = generateApiKey('soak', 'service')
