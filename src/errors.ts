@@ -105,9 +105,17 @@ export class TokenExpired extends tokenError('token_expired', 'The token has exp
   subject?: string
   /** The token's expiry (seconds), when its MAC passed: with the subject it names the link. */
   expiresAt?: number
+  /**
+   * Whether the page of this link may offer a new one with one click: decided where the page
+   * first opened the link (auth/resend-link.ts), shown by the page.
+   */
+  renewable = false
 }
 /** A one-time token whose user's login sequence has moved on: used, or voided by another link. */
-export class TokenUsed extends tokenError('token_used', 'The token has already been used.') {}
+export class TokenUsed extends tokenError('token_used', 'The token has already been used.') {
+  /** As TokenExpired's. */
+  renewable = false
+}
 /** The user's revocation counter has moved on since the token was made. */
 export class TokenRevoked extends tokenError('token_revoked', 'The token has been revoked.') {}
 export class UserDisabled extends tokenError('user_disabled', 'The user is disabled.') {}

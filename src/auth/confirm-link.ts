@@ -1,15 +1,17 @@
 import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
-import { loadTokenUser } from './check-user.js'
+import { assertCurrent } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { mintExchangeCode } from './exchange.js'
 import { recordFailure } from './link-failure.js'
 import { reportVerification } from './observer.js'
 import { HOSTED, openSession, type SessionOrigin, signInContext } from './open-session.js'
+import { judgeRenewal } from './resend-link.js'
 import { grantSession, type SessionGrant } from './session-grant.js'
 import {
   type CheckedLink,
   checkLink,
+  failedLink,
   type LinkCheck,
   type OpenLink,
   purposeOf,
@@ -54,11 +56,17 @@ async function openAndConfirm(deps: AuthDeps, request: ConfirmRequest): Promise<
   const origin = { client: HOSTED, ip: request.ip, userAgent: request.userAgent }
   const context = signInContext(origin)
   let checked: CheckedLink | undefined
+  let user: User | undefined
   try {
     checked = checkLink(deps, request)
-    const link = { ...checked, user: await loadTokenUser(deps.store, checked.fields) }
-    return await confirm(deps, request, link, origin, context)
+    user = await deps.store.findById(checked.fields.userId)
+    assertCurrent(user, checked.fields)
+    return await confirm(deps, request, { ...checked, user }, origin, context)
   } catch (error) {
+    // The page of a link that ran out may offer a new one (see judgeRenewal). A use lost to a
+    // race fails as token_used only while the user is as `user` was read: active, same rev.
+    const failed = failedLink(checked, error)
+    if (failed) await judgeRenewal(deps, error, failed, user)
     const { userId, expiresAt } = checked?.fields ?? {}
     return recordFailure(deps, error, userId, context, purposeOf(checked), expiresAt)
   }

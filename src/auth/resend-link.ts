@@ -1,11 +1,18 @@
 import { toSeconds } from '../clock.js'
-import { RateLimited, TokenExpired, TokenInvalid, TokenRevoked, UserDisabled } from '../errors.js'
+import {
+  RateLimited,
+  TokenExpired,
+  TokenInvalid,
+  TokenRevoked,
+  TokenUsed,
+  UserDisabled,
+} from '../errors.js'
 import type { User } from '../store/users.js'
 import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AskResult } from './ask-for-link.js'
 import type { AuthDeps } from './deps.js'
 import { issueLink } from './issue-link.js'
-import { presentedTarget } from './verify-link.js'
+import { type CheckedLink, openLink } from './verify-link.js'
 
 export interface ResendRequest {
   /** The token of the link that failed, from the hidden field of its page. */
@@ -18,9 +25,6 @@ export interface ResendRequest {
   locale: string
 }
 
-/** What a failed link's page knows of it: no language yet, nothing is sent. */
-type LinkOnPage = Omit<ResendRequest, 'locale'>
-
 /** The form's answers (AskResult); a link on its way also names the address it goes to. */
 export type ResendResult =
   | Exclude<AskResult, { kind: 'sent' }>
@@ -29,88 +33,82 @@ export type ResendResult =
 /** How long after its expiry a link can still be renewed with one click (7 days). */
 export const RECOVERY_WINDOW_SECONDS = 7 * 86_400
 
-/** Whose expired or used login link this is: its MAC passed, and it names its user. */
-interface RecoverableLink {
-  fields: TokenFields
-  redirectTo: string | undefined
-  ipBound: boolean
-}
-
 /**
- * Checks a failed link as far as recovery needs, without the database: a login link (never an
- * access link) whose MAC holds for the target and IP presented, expired or not, claiming no
- * longer a life than a login link may have. Throws the link's own error otherwise.
+ * The link's half of the recovery rule, for the page that offers it and the button alike: a
+ * login link (never an access link), at most RECOVERY_WINDOW_SECONDS past its expiry. Its MAC
+ * passed for the target and IP presented (openLink). Throws why not.
  */
-function openRecoverable(deps: AuthDeps, request: LinkOnPage): RecoverableLink {
-  const { config, keyring, clock } = deps
-  const redirect = presentedTarget(request.redirectTo, config.allowedRedirects)
-  const now = toSeconds(clock())
-  const fields = keyring.open(
-    request.token,
-    { [Purpose.Login]: config.linkTtlMax },
-    { redirect, ip: request.ip },
-    now,
-    { allowExpired: true },
-  )
+function assertRenewableLink(fields: TokenFields, now: number): void {
+  if (fields.purpose !== Purpose.Login) throw new TokenInvalid()
   // Recovery is for the link someone just tried, not for one dug out of an old history or
   // archive: a week past its expiry, it is simply expired.
-  if (fields.expiresAt + RECOVERY_WINDOW_SECONDS <= now) {
-    const expired = new TokenExpired()
-    expired.subject = fields.userId
-    expired.expiresAt = fields.expiresAt
-    throw expired
-  }
-  return {
-    fields,
-    redirectTo: hasFlag(fields.flags, Flag.HasRedirect) ? redirect : undefined,
-    ipBound: hasFlag(fields.flags, Flag.IpBound),
-  }
+  if (fields.expiresAt + RECOVERY_WINDOW_SECONDS <= now) throw new TokenExpired()
 }
 
 /**
- * Whether the page of a link that failed as expired or used may offer "Email me a new link":
- * only for a login link whose MAC passed and whose user could be sent a new one (still there,
- * active, not revoked since: one lookup, on an error page only). A forged token, an access link,
- * one whose target or IP does not match, or one a revoke or a disable ended gets the page
- * without the button. Should the lookup fail, the page goes without the button as well.
+ * The user's half: the link's user could be sent a new one (still there, active, not revoked
+ * since: a revoke or a disable ended the old link for a reason, and recovery must not undo it).
+ * seq may have moved on: that is the "used" case. Throws why not.
  */
-export async function offersResend(deps: AuthDeps, request: LinkOnPage): Promise<boolean> {
-  try {
-    const link = openRecoverable(deps, request)
-    return (await renewableUser(deps, link)) !== undefined
-  } catch {
-    return false
-  }
-}
-
-/** The link's user, when a new link may be sent to them; otherwise why not (thrown). */
-async function renewableUser(deps: AuthDeps, link: RecoverableLink): Promise<User> {
-  const user = await deps.store.findById(link.fields.userId)
+function assertRenewableUser(user: User | undefined, fields: TokenFields): asserts user is User {
   if (!user) throw new TokenInvalid()
   if (user.status !== 'active') throw new UserDisabled()
-  if (user.rev !== link.fields.rev) throw new TokenRevoked()
-  return user
+  if (user.rev !== fields.rev) throw new TokenRevoked()
+}
+
+/**
+ * Whether the page of a link that failed may offer "Email me a new link", decided where the page
+ * opened the link (view-link.ts, confirm-link.ts) and said on the error (`renewable`), so the
+ * page opens it once. Only a link that merely ran out (expired, used) may be renewed with one
+ * click; a forged, revoked, disabled or wrong-network link ended for a reason that stands, and
+ * gets the page without the button. `user` is the link's user when the failure came after it
+ * was read; an expired link's is read here (one lookup, on an error page only, for a login link
+ * within the window). Should the lookup fail, the page goes without the button as well.
+ *
+ * Returns the user as far as it was read, for the caller to reuse.
+ */
+export async function judgeRenewal(
+  deps: AuthDeps,
+  error: unknown,
+  link: CheckedLink,
+  user: User | undefined,
+): Promise<User | undefined> {
+  if (!(error instanceof TokenExpired || error instanceof TokenUsed)) return user
+  let read = user
+  try {
+    assertRenewableLink(link.fields, toSeconds(deps.clock()))
+    read ??= await deps.store.findById(link.fields.userId)
+    assertRenewableUser(read, link.fields)
+    error.renewable = true
+  } catch {
+    // Not renewable, or the lookup failed: the page without the button.
+  }
+  return read
 }
 
 /**
  * One-click recovery: a fresh link to the person an expired or used link named, bound to this
  * browser and to the same target, counted against their recipient budget, delivered like the
- * form's. The user must still be active with the same rev (a revoke or a disable ended the old
- * link for a reason, and recovery must not undo it); seq may have moved on: that is the "used"
- * case. The answer is the form's: the same "check your email" for whoever clicks.
+ * form's, when the link and its user still meet the recovery rule (above). The answer is the
+ * form's: the same "check your email" for whoever clicks.
  */
 export async function resendLink(deps: AuthDeps, request: ResendRequest): Promise<ResendResult> {
-  const link = openRecoverable(deps, request)
-  const user = await renewableUser(deps, link)
+  const now = toSeconds(deps.clock())
+  // The token comes back from the page's form, so the rule is checked again in full, as for any
+  // posted token; an access link is refused before its MAC.
+  const link = openLink(deps, request, now, { [Purpose.Login]: deps.config.linkTtlMax })
+  assertRenewableLink(link.fields, now)
+  const user = await deps.store.findById(link.fields.userId)
+  assertRenewableUser(user, link.fields)
   try {
     const issued = await issueLink(deps, {
       userId: user.id,
-      redirectTo: link.redirectTo,
+      redirectTo: link.redirectTo ?? undefined,
       deliver: 'email',
       createUser: false,
       browserBound: true,
       // An IP-bound link is renewed as one, bound to the address that just proved it (the MAC).
-      bindIp: link.ipBound ? request.ip : undefined,
+      bindIp: hasFlag(link.fields.flags, Flag.IpBound) ? request.ip : undefined,
       locale: request.locale,
       by: { actor: 'hosted' },
     })

@@ -2,7 +2,7 @@ import { toSeconds } from '../clock.js'
 import { InvalidRequest, TokenExpired, TokenInvalid, TokenRevoked, TokenUsed } from '../errors.js'
 import type { AuditContext } from '../store/audit.js'
 import type { User } from '../store/users.js'
-import { decodeToken, Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
+import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import { assertCurrent, loadTokenUser } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { recordFailure } from './link-failure.js'
@@ -104,22 +104,50 @@ export function purposeOf(link: CheckedLink | undefined): 'login' | 'access' | u
 
 /** Everything about a link that needs no database: shape, MAC, expiry, what it binds. */
 export function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
-  const { config, keyring, clock } = deps
-  const redirect = presentedTarget(check.redirectTo, config.allowedRedirects)
-  let fields: TokenFields
-  try {
-    fields = keyring.open(
-      check.token,
-      { [Purpose.Login]: config.linkTtlMax, [Purpose.Access]: config.accessTtlMax },
-      { scope: check.scope, redirect, ip: check.ip },
-      toSeconds(clock()),
-    )
-  } catch (error) {
-    // Expired means the MAC passed, so the expiry the token states is ours: it names the link
-    // in the audit trail (link.failed, link.viewed) as the user id does.
-    if (error instanceof TokenExpired) error.expiresAt = decodeToken(check.token).fields.expiresAt
-    throw error
+  const now = toSeconds(deps.clock())
+  const link = openLink(deps, check, now)
+  if (link.fields.expiresAt <= now) throw new ExpiredLink(link)
+  return link
+}
+
+/**
+ * An expired link: token_expired, once its MAC has passed. It carries the link, so that the one
+ * opening names it in the audit trail (link.failed, link.viewed) and decides its page's one-click
+ * recovery (resend-link.ts) as it does for a link that fails later.
+ */
+export class ExpiredLink extends TokenExpired {
+  constructor(readonly link: CheckedLink) {
+    super()
+    this.subject = link.fields.userId
+    this.expiresAt = link.fields.expiresAt
   }
+}
+
+/** The link a failure was of, once its MAC passed (an expired link's too); none for a forgery. */
+export function failedLink(
+  checked: CheckedLink | undefined,
+  error: unknown,
+): CheckedLink | undefined {
+  return checked ?? (error instanceof ExpiredLink ? error.link : undefined)
+}
+
+/**
+ * checkLink's checks but the expiry, which its callers judge: a link is used while it lasts, and
+ * renewed for a while after (resend-link.ts). `accept` is the purposes taken, each with the
+ * longest TTL this service issues for it (see KeyRing.open).
+ */
+export function openLink(
+  deps: AuthDeps,
+  check: LinkCheck,
+  now: number,
+  accept: Partial<Record<Purpose, number>> = {
+    [Purpose.Login]: deps.config.linkTtlMax,
+    [Purpose.Access]: deps.config.accessTtlMax,
+  },
+): CheckedLink {
+  const redirect = presentedTarget(check.redirectTo, deps.config.allowedRedirects)
+  const context = { scope: check.scope, redirect, ip: check.ip }
+  const fields = deps.keyring.open(check.token, accept, context, now, { allowExpired: true })
   return {
     fields,
     login: fields.purpose === Purpose.Login,

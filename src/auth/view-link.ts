@@ -1,13 +1,20 @@
 import { toSeconds } from '../clock.js'
-import { TokenExpired } from '../errors.js'
 import type { User } from '../store/users.js'
-import { loadTokenUser } from './check-user.js'
+import type { TokenFields } from '../tokens/codec.js'
+import { assertCurrent } from './check-user.js'
 import type { AuthDeps } from './deps.js'
 import { emailDomain } from './inbox.js'
 import { reportVerification, type ViewMethod } from './observer.js'
 import { HOSTED, signInContext } from './open-session.js'
+import { judgeRenewal } from './resend-link.js'
 import { uaFamily } from './user-agent.js'
-import { type CheckedLink, checkLink, type LinkCheck, type VerifyResult } from './verify-link.js'
+import {
+  type CheckedLink,
+  checkLink,
+  failedLink,
+  type LinkCheck,
+  type VerifyResult,
+} from './verify-link.js'
 
 export interface ViewRequest extends LinkCheck {
   method: ViewMethod
@@ -16,13 +23,6 @@ export interface ViewRequest extends LinkCheck {
   userAgent?: string | undefined
   /** Told when the view could not be recorded; the page is answered all the same. */
   unrecorded: (error: unknown) => void
-}
-
-/** A link as its views name it; its counters are unknown once it has expired. */
-interface ViewedLink {
-  userId: string
-  expiresAt: number
-  counters?: { rev: number; seq: number } | undefined
 }
 
 /** How many of the user's latest emails are searched for the one that carried the link. */
@@ -47,42 +47,31 @@ export function viewLink(deps: AuthDeps, request: ViewRequest): Promise<VerifyRe
 
 async function view(deps: AuthDeps, request: ViewRequest): Promise<VerifyResult> {
   let link: CheckedLink | undefined
-  let user: User
+  let user: User | undefined
   try {
     link = checkLink(deps, request)
-    user = await loadTokenUser(deps.store, link.fields)
+    user = await deps.store.findById(link.fields.userId)
+    assertCurrent(user, link.fields)
   } catch (error) {
     // A link that no longer works (expired, used, revoked …) is viewed all the same, once its
-    // MAC has passed; the page then says why it cannot be used.
-    const viewed = viewedLink(link, error)
-    if (viewed) await record(deps, request, viewed)
+    // MAC has passed; the page then says why it cannot be used, and whether a new one is a
+    // click away.
+    const failed = failedLink(link, error)
+    if (failed) {
+      user = await judgeRenewal(deps, error, failed, user)
+      await record(deps, request, failed.fields, user)
+    }
     throw error
   }
-  await record(deps, request, nameOf(link), user)
+  await record(deps, request, link.fields, user)
   return { user, session: null, redirectTo: link.redirectTo, scope: link.scope }
 }
-
-/** The link a failed view was of, when its MAC passed; undefined for a forgery. */
-function viewedLink(link: CheckedLink | undefined, error: unknown): ViewedLink | undefined {
-  if (link) return nameOf(link)
-  // An expired link fails in the key ring, after its MAC passed (see checkLink).
-  if (error instanceof TokenExpired && error.subject && error.expiresAt !== undefined) {
-    return { userId: error.subject, expiresAt: error.expiresAt }
-  }
-  return undefined
-}
-
-const nameOf = ({ fields }: CheckedLink): ViewedLink => ({
-  userId: fields.userId,
-  expiresAt: fields.expiresAt,
-  counters: { rev: fields.rev, seq: fields.seq },
-})
 
 async function record(
   deps: AuthDeps,
   request: ViewRequest,
-  link: ViewedLink,
-  known?: User,
+  link: TokenFields,
+  known: User | undefined,
 ): Promise<void> {
   const { store, clock, observer } = deps
   const cookie = request.askedHere(link.userId)
@@ -90,8 +79,8 @@ async function record(
   observer.linkViewed(request.method, cookie, family)
   try {
     const now = clock()
-    // The email that carried this link: same user, same expiry (and counters, when known). A
-    // link minted without email (deliver: none) has none: no issue time, the user's domain.
+    // The email that carried this link: same user, same expiry and counters. A link minted
+    // without email (deliver: none) has none: no issue time, the user's domain.
     const emails = await store.listOutbox({
       kind: 'email',
       userId: link.userId,
@@ -115,12 +104,8 @@ async function record(
 }
 
 /** Whether an email job's payload is the one a link was minted from (see link-email.ts). */
-function carries(payload: unknown, link: ViewedLink): boolean {
+function carries(payload: unknown, link: TokenFields): boolean {
   if (typeof payload !== 'object' || payload === null) return false
   const { expiresAt, rev, seq } = payload as Record<string, unknown>
-  if (expiresAt !== link.expiresAt) return false
-  // An expired link's counters are not at hand (the key ring stops at the expiry): its expiry,
-  // to the second, names it well enough among one user's last emails.
-  const { counters } = link
-  return counters === undefined || (rev === counters.rev && seq === counters.seq)
+  return expiresAt === link.expiresAt && rev === link.rev && seq === link.seq
 }

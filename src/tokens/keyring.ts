@@ -25,8 +25,9 @@ export const MIN_SECRET_BYTES = 32
 export interface OpenOptions {
   /**
    * Accept a token past its expiry (its MAC still checked, and a claimed lifetime longer than
-   * the purpose's largest TTL still refused): the one-click recovery of an expired link needs
-   * to know whose link it was, and nothing more.
+   * the purpose's largest TTL still refused), for a caller that judges the expiry itself: a
+   * link's opener (auth/verify-link.ts), whose expired link's page still names its user and may
+   * offer a new one.
    */
   allowExpired?: boolean
 }

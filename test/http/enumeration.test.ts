@@ -1,7 +1,6 @@
 import t, { type Test } from 'tap'
-import type { Store } from '../../src/store/index.js'
-import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import { build, testConfig } from '../helpers/app.js'
+import { countingStore } from '../helpers/counting-store.js'
 import { apiLink, postLink } from '../helpers/http.js'
 import { adminAction } from '../helpers/pages.js'
 import { tempDir } from '../helpers/temp.js'
@@ -13,21 +12,6 @@ import { tempDir } from '../helpers/temp.js'
 // request makes, the worker's bell, the rows the worker claims and the store calls it makes for
 // each. The email itself (rendering and handing it to the provider) is the one difference left,
 // and it is the point of the service.
-
-/** A real SQLite store that writes down the name of every method called on it. */
-function countingStore(file: string, calls: string[]): Store {
-  const inner = openSqliteStore(file)
-  return new Proxy(inner, {
-    get(target, property) {
-      const value = Reflect.get(target, property)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        calls.push(String(property))
-        return value.apply(target, args)
-      }
-    },
-  })
-}
 
 interface Work {
   status: number

@@ -3,7 +3,9 @@ import type { Test } from 'tap'
 import t from 'tap'
 import type { Env } from '../../src/config/index.js'
 import { mask } from '../../src/http/pages/answers.js'
-import { build, type TestApp } from '../helpers/app.js'
+import { KeyRing } from '../../src/tokens/keyring.js'
+import { build, type TestApp, testConfig } from '../helpers/app.js'
+import { countingStore } from '../helpers/counting-store.js'
 import { apiLink, postVerify } from '../helpers/http.js'
 import {
   adminAction,
@@ -17,12 +19,14 @@ import {
   mailedLink,
   mustForm,
   nextIn,
+  openAndConfirm,
   postIntrospect,
   requestLink,
   tokenIn,
   userByEmail,
 } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
+import { tempDir } from '../helpers/temp.js'
 
 // One-click recovery: the page of an expired or used login link offers
 // "Email me a new link", which sends a fresh, browser-bound link to the same person, on both
@@ -314,3 +318,48 @@ for (const store of ['sqlite', 'postgres'] as const) {
     })
   })
 }
+
+t.test('a failed link’s page opens it once: one MAC check, one user lookup', async (t) => {
+  const dataDir = tempDir(t)
+  const calls: string[] = []
+  const { database } = testConfig(dataDir)
+  if (database.kind !== 'sqlite') throw new Error('tests run on SQLite')
+  const store = countingStore(database.file, calls)
+  t.teardown(() => store.close())
+  const h = await build(t, { dataDir, overrides: { store } })
+  const opens = t.capture(KeyRing.prototype, 'open', KeyRing.prototype.open)
+  const b = new Browser(h.app)
+  /** What one request did: its answer, the key ring's openings and the users it read. */
+  const workOf = async (send: () => Promise<LightMyRequestResponse>) => {
+    opens()
+    calls.length = 0
+    const res = await send()
+    const lookups = calls.filter((call) => call === 'findById').length
+    return { res, opened: opens().length, lookups }
+  }
+
+  await requestLink(b, 'expires-once@example.com')
+  const expired = await mailedLink(h, 'expires-once@example.com')
+  h.clock.advance(LINK_TTL)
+  await requestLink(b, 'used-once@example.com')
+  const used = await mailedLink(h, 'used-once@example.com')
+  t.equal((await openAndConfirm(b, used)).statusCode, 200, 'used')
+  const { csrf = '' } = mustForm((await b.get('/login')).body, '/login')
+
+  const cases: [string, 'token_expired' | 'token_used', () => Promise<LightMyRequestResponse>][] = [
+    ['GET of an expired link', 'token_expired', () => b.get(expired)],
+    ['GET of a used link', 'token_used', () => b.get(used)],
+    [
+      'POST of an expired link',
+      'token_expired',
+      () => b.post('/login/link', { csrf, token: tokenIn(expired) }),
+    ],
+  ]
+  for (const [what, reason, send] of cases) {
+    const { res, opened, lookups } = await workOf(send)
+    t.match(heading(res.body), HEADINGS[reason], `${what}: its page`)
+    t.ok(formFields(res.body, '/login/resend'), `${what}: with the button`)
+    t.equal(opened, 1, `${what}: the token is opened once`)
+    t.equal(lookups, 1, `${what}: its user is read once`)
+  }
+})

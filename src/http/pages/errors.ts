@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { LatchkeyError, Unavailable } from '../../errors.js'
+import { LatchkeyError, TokenExpired, TokenUsed, Unavailable } from '../../errors.js'
 import { errorHandler, UNAVAILABLE_RETRY_SECONDS } from '../problem.js'
-import { memberOf, nextOf } from './forms.js'
+import { memberOf, nextOf, single } from './forms.js'
 import { LINK_ERROR_REASONS, type LinkErrorReason, type Page, type Resend } from './render.js'
 import type { PageReplies } from './reply.js'
 
@@ -12,7 +12,6 @@ export type ErrorHandler = (
 ) => unknown
 
 const REASONS = new Set<string>(LINK_ERROR_REASONS)
-const RECOVERABLE = new Set<string>(['token_expired', 'token_used'])
 const isLinkReason = (code: string): code is LinkErrorReason => REASONS.has(code)
 
 /**
@@ -46,21 +45,29 @@ export function pageErrorHandler(pages: PageReplies): ErrorHandler {
 
 /**
  * The pages a link opens: a link that cannot be used (used, expired, revoked …) is one friendly
- * page, never its code; every other error is not the link's and answers as on any page.
+ * page, never its code; every other error is not the link's and answers as on any page. Where
+ * auth/ found the link renewable (auth/resend-link.ts), the page offers "Email me a new link":
+ * a form that posts the link's own token and target back.
  */
-export function linkErrorHandler(
-  pages: PageReplies,
-  otherwise: ErrorHandler,
-  recovery?: (request: FastifyRequest) => Promise<Resend | undefined>,
-): ErrorHandler {
-  return async (error, request, reply) => {
+export function linkErrorHandler(pages: PageReplies, otherwise: ErrorHandler): ErrorHandler {
+  return (error, request, reply) => {
     if (error instanceof LatchkeyError && isLinkReason(error.code)) {
-      // Only a link that merely ran out (expired, used) may be renewed with one click; a
-      // forged, revoked, disabled or wrong-network link ended for a reason that stands.
-      const resend = RECOVERABLE.has(error.code) ? await recovery?.(request) : undefined
+      const resend = renewable(error) ? offerOf(request) : undefined
       const page: Page = { name: 'link-error', reason: error.code, ...(resend && { resend }) }
       return pages.send(request, reply, page, 400)
     }
     return otherwise(error, request, reply)
   }
+}
+
+const renewable = (error: LatchkeyError) =>
+  (error instanceof TokenExpired || error instanceof TokenUsed) && error.renewable
+
+/** The failed link's token and target, from the query of a GET or the body of a POST. */
+function offerOf(request: FastifyRequest): Resend | undefined {
+  const source = request.method === 'POST' ? request.body : request.query
+  const token = single(memberOf(source, 'token'))
+  const next = single(memberOf(source, 'next')) || undefined
+  if (!token) return undefined
+  return next === undefined ? { token } : { token, next }
 }

@@ -10,7 +10,7 @@ import { linkPageRoutes } from './link.js'
 import { loginRoutes } from './login.js'
 import { logoutRoutes } from './logout.js'
 import { reportRoutes } from './report.js'
-import { recoveryOffer, resendRoutes } from './resend.js'
+import { resendRoutes } from './resend.js'
 
 /**
  * The pages people see: the email form, the confirm page a link opens, and the handoff to the
@@ -49,8 +49,7 @@ export function pageRoutes(
   loginRoutes(app, deps, { pages, limits })
   codePageRoutes(app, deps, pages)
   const linkErrors = linkErrorHandler(pages, pageErrors)
-  const recoverable = linkErrorHandler(pages, pageErrors, recoveryOffer(deps))
-  linkPageRoutes(app, deps, { pages, errorHandler: recoverable })
+  linkPageRoutes(app, deps, { pages, errorHandler: linkErrors })
   resendRoutes(app, deps, { pages, limits, errorHandler: linkErrors })
   reportRoutes(app, deps, { pages, errorHandler: linkErrors })
   logoutRoutes(app, deps, pages)

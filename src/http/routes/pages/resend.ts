@@ -1,32 +1,11 @@
-import type { FastifyRequest } from 'fastify'
-import { offersResend, resendLink } from '../../../auth/resend-link.js'
+import { resendLink } from '../../../auth/resend-link.js'
 import { toSeconds } from '../../../clock.js'
 import { answerAsked, mask } from '../../pages/answers.js'
 import type { ErrorHandler } from '../../pages/errors.js'
-import { memberOf, nextOf, ResendFormSchema, single } from '../../pages/forms.js'
-import type { Resend } from '../../pages/render.js'
+import { nextOf, ResendFormSchema, single } from '../../pages/forms.js'
 import type { PageReplies } from '../../pages/reply.js'
 import type { RateLimits } from '../../rate-limit/limits.js'
 import type { App, RouteDeps } from '../../types.js'
-
-/**
- * What the page of a failed link offers as one-click recovery: the link's own token and target,
- * when auth/ says the link may be renewed (a login link whose MAC holds). Read from the query of
- * GET /login/link or the body of POST /login/link.
- */
-export function recoveryOffer(
-  deps: RouteDeps,
-): (request: FastifyRequest) => Promise<Resend | undefined> {
-  return async (request) => {
-    const source = request.method === 'POST' ? request.body : request.query
-    const token = single(memberOf(source, 'token'))
-    const next = single(memberOf(source, 'next')) || undefined
-    if (!token || !(await offersResend(deps, { token, redirectTo: next, ip: request.ip }))) {
-      return undefined
-    }
-    return next === undefined ? { token } : { token, next }
-  }
-}
 
 /** "Email me a new link": the button on an expired or used link's page. */
 export function resendRoutes(
