@@ -220,6 +220,45 @@ t.test('STARTTLS is required off this machine, unless the URL says otherwise', a
   t.equal(requiresTls({ host: '10.0.0.5' }), true, 'a private network is still a network')
 })
 
+t.test('the constructor asks nodemailer for STARTTLS to a host off this machine', async (t) => {
+  // What SmtpTransport hands nodemailer, recorded on its way to the real createTransport: the
+  // URL's host must reach requiresTls as parsed, or a remote relay would pass for localhost.
+  const nodemailer = await import('nodemailer')
+  const given: Record<string, unknown>[] = []
+  const { SmtpTransport: Recorded } = await t.mockImport<
+    typeof import('../../src/mail/smtp-transport.js')
+  >('../../src/mail/smtp-transport.js', {
+    nodemailer: {
+      ...nodemailer,
+      createTransport: (options: Record<string, unknown>) => {
+        given.push(options)
+        return nodemailer.createTransport(options)
+      },
+    },
+  })
+  const optionsFor = (url: string) => {
+    new Recorded({ url, from: FROM })
+    return given.at(-1)
+  }
+  t.match(
+    optionsFor('smtp://user:p%40ss@relay.example.com:587'),
+    { host: 'relay.example.com', port: 587, secure: false, requireTLS: true },
+    'a relay by name: STARTTLS required',
+  )
+  t.match(optionsFor('smtp://user:pw@10.0.0.5:25'), { requireTLS: true }, 'a private address too')
+  t.match(optionsFor('smtp://user:pw@127.0.0.1:25'), { requireTLS: false }, 'this machine: not')
+  t.match(
+    optionsFor('smtp://user:pw@relay.example.com:587?requireTLS=false'),
+    { requireTLS: false },
+    'unless the URL says so',
+  )
+  t.match(
+    optionsFor('smtps://user:pw@relay.example.com'),
+    { secure: true, requireTLS: false },
+    'smtps:// is TLS from the first byte',
+  )
+})
+
 t.test('a server that offers no STARTTLS when TLS is required: nothing is sent', async (t) => {
   const fake = await fakeFor(t)
   const failure = await failureFrom(
