@@ -1,5 +1,5 @@
-// `npm start` runs the compiled service; this builds it first when dist/ is missing or older than
-// any source file, so a fresh clone starts with `npm install && npm start`.
+// `npm start` runs the compiled service; this builds it first when dist/ is missing, unfinished
+// or older than any source file, so a fresh clone starts with `npm install && npm start`.
 import { execFileSync } from 'node:child_process'
 import {
   existsSync,
@@ -12,10 +12,18 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 
+// A build is complete once copy-assets.mjs has stamped it, last; the stamp goes first when a
+// build starts. So a build cut off half-way, or one still being written by another run, is
+// never taken for a finished one, however new its files are.
+const STAMP = 'dist/.built'
 // Two runs at once (the bench and soak tests run side by side) build once: the second waits for
 // the first, whose files it would otherwise rewrite under a server already reading them, and then
-// finds dist/ up to date. The lock holds the holder's pid, so one that died holding it is seen.
+// finds dist/ up to date. The lock holds its holder's pid, so one that died holding it is seen.
 const LOCK = 'node_modules/.cache/latchkey-build.lock'
+/** A lock still empty this long after it was made lost its holder before the pid was written. */
+const EMPTY_LOCK_MS = 5_000
+/** Longer than any build takes: past it, waiting fails rather than hanging a test run. */
+const WAIT_MS = 10 * 60_000
 
 const newest = (dir) =>
   readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
@@ -24,39 +32,51 @@ const newest = (dir) =>
     return Math.max(latest, time)
   }, 0)
 
-const stale = () => {
-  const built = existsSync('dist/cli.js') ? newest('dist') : 0
-  return built < Math.max(newest('src'), statSync('tsconfig.json').mtimeMs)
-}
+const stale = () =>
+  !existsSync(STAMP) ||
+  statSync(STAMP).mtimeMs < Math.max(newest('src'), statSync('tsconfig.json').mtimeMs)
 
 function build() {
   process.stdout.write('Building latchkey…\n')
+  rmSync(STAMP, { force: true })
   // The same two steps as `npm run build`, run directly so this works without npm on the PATH.
   const run = (...args) => execFileSync(process.execPath, args, { stdio: 'inherit' })
   run('node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json')
   run('scripts/copy-assets.mjs')
 }
 
-/** Takes the lock, or frees it from a holder that has died; true once it is this process's. */
+const ME = String(process.pid)
+
+/** The lock's holder: its pid, '' while it is being written, undefined when there is no lock. */
+function holder() {
+  try {
+    return readFileSync(LOCK, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Takes the lock, or clears one whose holder is gone; true once it is this process's. */
 function take() {
   try {
-    writeFileSync(LOCK, String(process.pid), { flag: 'wx' })
+    writeFileSync(LOCK, ME, { flag: 'wx' })
     return true
   } catch (error) {
     if (error.code !== 'EEXIST') throw error
   }
-  let holder = 0
-  try {
-    // Empty for a moment after its holder created it.
-    holder = Number(readFileSync(LOCK, 'utf8'))
-  } catch {
-    return false
-  }
-  if (holder > 0 && !alive(holder)) rmSync(LOCK, { force: true })
+  const pid = holder()
+  if (pid === undefined) return false
+  const gone =
+    pid === ''
+      ? Date.now() - statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs > EMPTY_LOCK_MS
+      : !alive(Number(pid))
+  // Cleared only if it still names the holder found gone: another waiter may have replaced it.
+  if (gone && holder() === pid) rmSync(LOCK, { force: true })
   return false
 }
 
 function alive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
     return true
@@ -67,10 +87,20 @@ function alive(pid) {
 
 if (stale()) {
   mkdirSync(dirname(LOCK), { recursive: true })
-  while (!take()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+  const until = Date.now() + WAIT_MS
+  let told = false
+  while (!take()) {
+    if (Date.now() > until) throw new Error(`gave up waiting for the build by pid ${holder()}`)
+    const pid = holder()
+    if (!told && pid) {
+      process.stdout.write(`Waiting for the build by pid ${pid}…\n`)
+      told = true
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+  }
   try {
     if (stale()) build()
   } finally {
-    rmSync(LOCK, { force: true })
+    if (holder() === ME) rmSync(LOCK, { force: true })
   }
 }

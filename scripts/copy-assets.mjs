@@ -1,7 +1,8 @@
 // The second half of `npm run build`: tsc emits only JavaScript, so every other file under src/
 // (the email templates, *.eta) is copied to the same place under dist/, where the compiled
-// modules look for it next to themselves.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
+// modules look for it next to themselves. Last, it stamps the build complete (dist/.built): see
+// build-if-stale.mjs, which trusts a build by its stamp, never by its files' times.
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 
 const SRC = 'src'
@@ -20,3 +21,4 @@ function copyAssets(dir) {
 }
 
 copyAssets(SRC)
+writeFileSync(join(OUT, '.built'), `${new Date().toISOString()}\n`)
