@@ -2,10 +2,10 @@
  * `npm run fuzz`: a million hostile requests (bench/fuzz-requests.ts: fast-check arbitraries over
  * every route) over real HTTP on 127.0.0.1, 32 in flight on kept-alive connections (a few in a
  * hundred as raw bytes on connections of their own), at the service running from its build in a
- * plain-node process of its own (bench/servers.mjs, role soak). It passes when no answer is a 5xx and the process is alive at the
- * end and answers GET /healthz; its RSS is reported. A 5xx prints the request whole (it carries
- * test keys and tokens of this run only) and the run exits 1; so does a dead server, with the
- * last requests sent before it died.
+ * plain-node process of its own (bench/servers.mjs, role soak). It passes when no answer is a
+ * 5xx and the process is alive at the end and answers GET /healthz; its RSS is reported. A 5xx
+ * prints the request whole (it carries test keys and tokens of this run only) and the run exits
+ * 1; so does a dead server, with the last requests sent before it died.
  *
  * The rate limits are on, at 1,000,000,000 a minute, so every request goes through the counters
  * and none is stopped by them before it reaches what it aims at; TRUST_PROXY is on, so hostile

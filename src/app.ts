@@ -52,12 +52,6 @@ export interface AppOverrides {
 }
 
 /**
- * Everything the use cases need, built once from the configuration, parts first: the counters
- * (in Redis when REDIS_URL is set; `log` hears when Redis fails), the metrics (which read the
- * store and the counters' state when scraped) and the outbox bell are passed in, never put in
- * afterwards. Whoever builds them closes the store and the limits.
- */
-/**
  * Builds each in turn; the configuration problems of all of them refuse to start together, so an
  * operator with a broken email and a broken page template hears of both at once.
  */
@@ -78,6 +72,12 @@ function refusedTogether<A, B>(first: () => A, second: () => B): [A, B] {
   return [a as A, b as B]
 }
 
+/**
+ * Everything the use cases need, built once from the configuration, parts first: the counters
+ * (in Redis when REDIS_URL is set; `log` hears when Redis fails), the metrics (which read the
+ * store and the counters' state when scraped) and the outbox bell are passed in, never put in
+ * afterwards. Whoever builds them closes the store and the limits.
+ */
 export async function buildDeps(
   config: Config,
   overrides: AppOverrides,

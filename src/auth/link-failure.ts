@@ -10,7 +10,7 @@ const RECORDED = new Set(['token_expired', 'token_used', 'token_revoked', 'user_
  * rethrows. A forgery (token_invalid before anything names a user) is not recorded: anyone can
  * make those, and a table that grows with them is a way to fill the disk. `userId` is the id the
  * token named, once known, and `expiresAt` its expiry (seconds); an expired token's error carries
- * both (see KeyRing.open and checkLink). With the user id, the expiry names the link across the
+ * both (see ExpiredLink in verify-link.ts). With the user id, the expiry names the link across the
  * audit trail (see link-stats.ts).
  */
 export async function recordFailure(

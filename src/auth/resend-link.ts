@@ -12,7 +12,7 @@ import { Flag, hasFlag, Purpose, type TokenFields } from '../tokens/codec.js'
 import type { AskResult } from './ask-for-link.js'
 import type { AuthDeps } from './deps.js'
 import { issueLink } from './issue-link.js'
-import { type CheckedLink, openLink } from './verify-link.js'
+import { type CheckedLink, openLinkPastExpiry } from './verify-link.js'
 
 export interface ResendRequest {
   /** The token of the link that failed, from the hidden field of its page. */
@@ -36,7 +36,7 @@ export const RECOVERY_WINDOW_SECONDS = 7 * 86_400
 /**
  * The link's half of the recovery rule, for the page that offers it and the button alike: a
  * login link (never an access link), at most RECOVERY_WINDOW_SECONDS past its expiry. Its MAC
- * passed for the target and IP presented (openLink). Throws why not.
+ * passed for the target and IP presented (openLinkPastExpiry). Throws why not.
  */
 function assertRenewableLink(fields: TokenFields, now: number): void {
   if (fields.purpose !== Purpose.Login) throw new TokenInvalid()
@@ -96,7 +96,7 @@ export async function resendLink(deps: AuthDeps, request: ResendRequest): Promis
   const now = toSeconds(deps.clock())
   // The token comes back from the page's form, so the rule is checked again in full, as for any
   // posted token; an access link is refused before its MAC.
-  const link = openLink(deps, request, now, { [Purpose.Login]: deps.config.linkTtlMax })
+  const link = openLinkPastExpiry(deps, request, now, { [Purpose.Login]: deps.config.linkTtlMax })
   assertRenewableLink(link.fields, now)
   const user = await deps.store.findById(link.fields.userId)
   assertRenewableUser(user, link.fields)

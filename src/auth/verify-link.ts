@@ -46,8 +46,8 @@ export interface VerifyResult {
  * The hot path. A login link that is used costs one round trip: decode, one HMAC, then the
  * consume and the new session in one statement (PostgreSQL) or one transaction (SQLite), and one
  * JWT signature. The user is read first only when nothing is used up, and afterwards only to
- * name why a consume failed. The key ring rejects forged, altered and expired tokens before the
- * database is asked.
+ * name why a consume failed. Forged, altered and expired tokens are refused (checkLink) before
+ * the database is asked.
  */
 export function verifyLink(deps: AuthDeps, request: VerifyRequest): Promise<VerifyResult> {
   const mode = request.consume ? 'use' : 'check'
@@ -105,7 +105,7 @@ export function purposeOf(link: CheckedLink | undefined): 'login' | 'access' | u
 /** Everything about a link that needs no database: shape, MAC, expiry, what it binds. */
 export function checkLink(deps: AuthDeps, check: LinkCheck): CheckedLink {
   const now = toSeconds(deps.clock())
-  const link = openLink(deps, check, now)
+  const link = openLinkPastExpiry(deps, check, now)
   if (link.fields.expiresAt <= now) throw new ExpiredLink(link)
   return link
 }
@@ -132,11 +132,12 @@ export function failedLink(
 }
 
 /**
- * checkLink's checks but the expiry, which its callers judge: a link is used while it lasts, and
- * renewed for a while after (resend-link.ts). `accept` is the purposes taken, each with the
+ * checkLink's checks but the expiry: a link past its expiry opens here, and a caller must judge
+ * the expiry itself (as its name says): a link is used while it lasts (checkLink), and renewed
+ * for a while after (resend-link.ts). `accept` is the purposes taken, each with the
  * longest TTL this service issues for it (see KeyRing.open).
  */
-export function openLink(
+export function openLinkPastExpiry(
   deps: AuthDeps,
   check: LinkCheck,
   now: number,

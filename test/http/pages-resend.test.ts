@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import t from 'tap'
 import type { Env } from '../../src/config/index.js'
 import { mask } from '../../src/http/pages/answers.js'
+import { Flag } from '../../src/tokens/codec.js'
 import { KeyRing } from '../../src/tokens/keyring.js'
 import { build, type TestApp, testConfig } from '../helpers/app.js'
 import { countingStore } from '../helpers/counting-store.js'
@@ -145,6 +146,36 @@ for (const store of ['sqlite', 'postgres'] as const) {
       t.equal(res.statusCode, 200, 'signed in again, one click')
       t.match(heading(res.body), HEADINGS.signedIn)
     })
+
+    t.test(
+      'an expired IP-bound link: the button on its network only; renewed, bound again',
+      async (t) => {
+        // The Browser's requests come from 127.0.0.1, light-my-request's address.
+        const email = fresh('ip')
+        const here = await apiLink(app, { email, bind_ip: '127.0.0.1', ttl_seconds: 60 })
+        const there = await apiLink(app, {
+          email: fresh('ip-there'),
+          bind_ip: '203.0.113.7',
+          ttl_seconds: 60,
+        })
+        clock.advance(60)
+        const b = new Browser(app)
+        const { get, post } = await pagesOf(b, here.link)
+        for (const res of [get, post]) {
+          t.match(heading(res.body), HEADINGS.token_expired)
+          t.equal(formFields(res.body, '/login/resend')?.token, here.token, 'the button')
+        }
+        const sent = await b.post('/login/resend', mustForm(get.body, '/login/resend'))
+        t.match(heading(sent.body), HEADINGS.sent)
+        const renewed = tokenIn(await mailedLink(h, email))
+        t.ok(flagsOf(renewed) & Flag.IpBound, 'the new link is bound to the same network')
+        const elsewhere = await pagesOf(new Browser(app), there.link)
+        for (const res of [elsewhere.get, elsewhere.post]) {
+          t.match(heading(res.body), HEADINGS.ip_mismatch, 'opened on another network')
+          t.equal(formFields(res.body, '/login/resend'), undefined, 'no button')
+        }
+      },
+    )
 
     t.test('forged, revoked, disabled and access links get no button', async (t) => {
       const cases: [string, () => Promise<string>][] = [

@@ -3,7 +3,7 @@ import t from 'tap'
 import { CATALOGUES, rich, translator, type Wrap } from '../../src/mail/locales/index.js'
 
 // rich() puts the template's markup around some values of a translated sentence, and escapes
-// everything else: the catalogue's words (an operator's own, from LOOK_DIR, included), the values,
+// everything else: the catalogue's words (an operator's own, from TEMPLATES_DIR, included), the values,
 // the attribute values and the element's text. Pages and emails print its result raw.
 
 /** English, with `signedIn.lead` reading `message`, as an operator's catalogue may make it. */
