@@ -1,5 +1,8 @@
+import type { Test } from 'tap'
 import type { Store } from '../../src/store/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { build, type TestApp, testConfig } from './app.js'
+import { tempDir } from './temp.js'
 
 /** A real SQLite store that writes down the name of every method called on it. */
 export function countingStore(file: string, calls: string[]): Store {
@@ -14,4 +17,15 @@ export function countingStore(file: string, calls: string[]): Store {
       }
     },
   })
+}
+
+/** A test app on a counting store: `calls` names every store method called, in order. */
+export async function countingApp(t: Test): Promise<TestApp & { calls: string[] }> {
+  const dataDir = tempDir(t)
+  const calls: string[] = []
+  const { database } = testConfig(dataDir)
+  if (database.kind !== 'sqlite') throw new Error('tests run on SQLite')
+  const store = countingStore(database.file, calls)
+  t.teardown(() => store.close())
+  return { ...(await build(t, { dataDir, overrides: { store } })), calls }
 }

@@ -1,9 +1,7 @@
 import t, { type Test } from 'tap'
-import { build, testConfig } from '../helpers/app.js'
-import { countingStore } from '../helpers/counting-store.js'
+import { countingApp } from '../helpers/counting-store.js'
 import { apiLink, postLink } from '../helpers/http.js'
 import { adminAction } from '../helpers/pages.js'
-import { tempDir } from '../helpers/temp.js'
 
 // DESIGN security 14: known, unknown and disabled addresses get the same answer and the same work,
 // during the request and after it. Work after the answer for some addresses only (waking the
@@ -25,13 +23,8 @@ interface Work {
 }
 
 async function rig(t: Test) {
-  const dataDir = tempDir(t)
-  const calls: string[] = []
-  const { database } = testConfig(dataDir)
-  if (database.kind !== 'sqlite') throw new Error('tests run on SQLite')
-  const store = countingStore(database.file, calls)
-  t.teardown(() => store.close())
-  const h = await build(t, { dataDir, overrides: { store } })
+  const h = await countingApp(t)
+  const { calls } = h
   const { app } = h
   let bells = 0
   const wake = app.outbox.wake.bind(app.outbox)

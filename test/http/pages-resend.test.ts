@@ -5,8 +5,8 @@ import type { Env } from '../../src/config/index.js'
 import { mask } from '../../src/http/pages/answers.js'
 import { Flag } from '../../src/tokens/codec.js'
 import { KeyRing } from '../../src/tokens/keyring.js'
-import { build, type TestApp, testConfig } from '../helpers/app.js'
-import { countingStore } from '../helpers/counting-store.js'
+import { build, type TestApp } from '../helpers/app.js'
+import { countingApp } from '../helpers/counting-store.js'
 import { apiLink, postVerify } from '../helpers/http.js'
 import {
   adminAction,
@@ -27,7 +27,6 @@ import {
   userByEmail,
 } from '../helpers/pages.js'
 import { createDatabase } from '../helpers/postgres.js'
-import { tempDir } from '../helpers/temp.js'
 
 // One-click recovery: the page of an expired or used login link offers
 // "Email me a new link", which sends a fresh, browser-bound link to the same person, on both
@@ -351,13 +350,8 @@ for (const store of ['sqlite', 'postgres'] as const) {
 }
 
 t.test('a failed link’s page opens it once: one MAC check, one user lookup', async (t) => {
-  const dataDir = tempDir(t)
-  const calls: string[] = []
-  const { database } = testConfig(dataDir)
-  if (database.kind !== 'sqlite') throw new Error('tests run on SQLite')
-  const store = countingStore(database.file, calls)
-  t.teardown(() => store.close())
-  const h = await build(t, { dataDir, overrides: { store } })
+  const h = await countingApp(t)
+  const { calls } = h
   const opens = t.capture(KeyRing.prototype, 'open', KeyRing.prototype.open)
   const b = new Browser(h.app)
   /** What one request did: its answer, the key ring's openings and the users it read. */
